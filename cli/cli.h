@@ -1,0 +1,57 @@
+/*
+ * fipytool: one command, one file per subcommand (cli/cmd_*.c).
+ * Exit status: 0 ok, 1 the operation failed, 2 usage error.
+ */
+#ifndef FIPY_CLI_H
+#define FIPY_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FPY_EXIT_OK 0
+#define FPY_EXIT_FAIL 1
+#define FPY_EXIT_USAGE 2
+
+typedef struct fpy_cli_cmd {
+    const char *name;
+    const char *summary;  /* one line for `fipytool --help` */
+    const char *usage;    /* full text for `fipytool NAME --help` */
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+} fpy_cli_cmd;
+
+extern const fpy_cli_cmd fpy_cmd_board;
+extern const fpy_cli_cmd fpy_cmd_layout;
+extern const fpy_cli_cmd fpy_cmd_partition;
+extern const fpy_cli_cmd fpy_cmd_image;
+
+/* One option of a subcommand.  `value` non-NULL: takes an argument
+ * ("-o FILE", "--out FILE", "--out=FILE"); otherwise `flag` is set to 1. */
+typedef struct fpy_opt {
+    const char *name;   /* long form, e.g. "--json" */
+    char shortname;     /* e.g. 'o', or 0 */
+    const char **value;
+    int *flag;
+} fpy_opt;
+
+#define FPY_CLI_HELP 1
+
+/*
+ * Parse argv[1..argc): options may appear anywhere, "--" ends them, and
+ * the rest are positionals stored in pos[0..pos_max).  Returns 0,
+ * FPY_CLI_HELP when -h/--help was given, or FPY_EXIT_USAGE after printing
+ * the problem and a hint to stderr.
+ */
+int fpy_cli_parse(const fpy_cli_cmd *cmd, int argc, char **argv,
+                  const fpy_opt *opts, size_t nopts, char **pos,
+                  size_t pos_max, size_t *npos);
+
+/* Print `cmd->usage` to stdout. */
+void fpy_cli_help(const fpy_cli_cmd *cmd);
+/* Print "fipytool NAME: <msg>" and the usage hint to stderr; returns 2. */
+int fpy_cli_usage_error(const fpy_cli_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parse "4096", "0x1000", "4K", "1M" (K/M = 1024/1024^2). 0 ok, -1 bad. */
+int fpy_cli_parse_u32(const char *s, uint32_t *out);
+
+#endif

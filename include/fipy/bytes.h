@@ -1,0 +1,75 @@
+/*
+ * Explicit little-endian encoding.  On-flash and on-wire formats are read
+ * and written byte by byte with these, never by casting packed structs, so
+ * the code behaves the same on any host.
+ */
+#ifndef FIPY_BYTES_H
+#define FIPY_BYTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+static inline uint16_t fpy_get_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t fpy_get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+static inline uint64_t fpy_get_le64(const uint8_t *p)
+{
+    return (uint64_t)fpy_get_le32(p) | ((uint64_t)fpy_get_le32(p + 4) << 32);
+}
+
+static inline void fpy_put_le16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void fpy_put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void fpy_put_le64(uint8_t *p, uint64_t v)
+{
+    fpy_put_le32(p, (uint32_t)v);
+    fpy_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint32_t fpy_get_be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+           ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static inline void fpy_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* True when [off, off+len) lies inside a buffer of `size` bytes; written
+ * so that off + len cannot overflow. */
+static inline int fpy_in_bounds(uint64_t off, uint64_t len, uint64_t size)
+{
+    return off <= size && len <= size - off;
+}
+
+/* Round `v` up to a multiple of the power of two `a`. */
+static inline uint32_t fpy_align_up32(uint32_t v, uint32_t a)
+{
+    return (v + (a - 1u)) & ~(a - 1u);
+}
+
+#endif

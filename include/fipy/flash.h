@@ -1,0 +1,72 @@
+/*
+ * The flash seam.  Every device-side module reaches flash through an
+ * fpy_flash: a const ops table, the driver's context pointer and the
+ * device geometry.  A real port fills the ops with the SPI flash driver;
+ * the virtual board and the tests use the simulated NOR (flashsim.h).
+ *
+ * Contract for ops implementations:
+ *  - read(ctx, addr, buf, len): copy len bytes at addr into buf.
+ *  - program(ctx, addr, buf, len): NOR program: bits can only go 1 -> 0.
+ *    addr and len are multiples of geometry.write_align; the range may
+ *    cross page boundaries (the driver splits it).
+ *  - erase_sector(ctx, addr): set one sector (addr sector-aligned) to 0xFF.
+ *  Each returns FPY_OK or a negative fpy_err, which callers pass up.
+ *
+ * The fpy_flash_* wrappers below check bounds and alignment before they
+ * call the driver, so a bad request never reaches the hardware.
+ */
+#ifndef FIPY_FLASH_H
+#define FIPY_FLASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fipy/err.h"
+
+#define FPY_FLASH_SIZE_8M (8u * 1024u * 1024u)
+#define FPY_FLASH_SECTOR 4096u
+#define FPY_FLASH_PAGE 256u
+#define FPY_FLASH_ERASED 0xFFu
+
+typedef struct fpy_flash_ops {
+    int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
+    int (*program)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
+    int (*erase_sector)(void *ctx, uint32_t addr);
+} fpy_flash_ops;
+
+typedef struct fpy_flash_geometry {
+    uint32_t size;        /* bytes, a multiple of sector_size */
+    uint32_t sector_size; /* erase unit, power of two */
+    uint32_t page_size;   /* program unit of the chip, power of two */
+    uint32_t write_align; /* required alignment of program addr/len, power of two */
+} fpy_flash_geometry;
+
+/* The FiPy's 8 MiB SPI NOR: 4 KiB sectors, 256 B pages, 4-byte writes
+ * (ESP-IDF's esp_partition/NVS write in 32-bit words). */
+#define FPY_FLASH_GEOMETRY_FIPY()                                             \
+    ((fpy_flash_geometry){FPY_FLASH_SIZE_8M, FPY_FLASH_SECTOR, FPY_FLASH_PAGE, 4u})
+
+typedef struct fpy_flash {
+    const fpy_flash_ops *ops;
+    void *ctx;
+    fpy_flash_geometry geo;
+} fpy_flash;
+
+/* FPY_OK if the geometry is usable (powers of two, size a sector multiple). */
+int fpy_flash_check_geometry(const fpy_flash_geometry *geo);
+
+/* Checked operations.  Out of range -> FPY_ERR_RANGE; misaligned ->
+ * FPY_ERR_ALIGN; otherwise the driver's result. len 0 is a no-op. */
+int fpy_flash_read(const fpy_flash *f, uint32_t addr, void *buf, uint32_t len);
+int fpy_flash_program(const fpy_flash *f, uint32_t addr, const void *buf,
+                      uint32_t len);
+/* Erase [addr, addr+len): both must be sector multiples.  Sectors are
+ * erased one by one in ascending order; on error the later ones are left. */
+int fpy_flash_erase(const fpy_flash *f, uint32_t addr, uint32_t len);
+
+/* Read [addr, addr+len) and report whether every byte is 0xFF.  Reads in
+ * chunks through `scratch` (scratch_len > 0).  *erased set to 1 or 0. */
+int fpy_flash_is_erased(const fpy_flash *f, uint32_t addr, uint32_t len,
+                        uint8_t *scratch, uint32_t scratch_len, int *erased);
+
+#endif

@@ -1,0 +1,77 @@
+/* Bounds- and alignment-checked access to a flash device. */
+#include "fipy/flash.h"
+
+static int fpy_is_pow2(uint32_t v)
+{
+    return v != 0 && (v & (v - 1u)) == 0;
+}
+
+int fpy_flash_check_geometry(const fpy_flash_geometry *geo)
+{
+    if (!fpy_is_pow2(geo->sector_size) || !fpy_is_pow2(geo->page_size) ||
+        !fpy_is_pow2(geo->write_align))
+        return FPY_ERR_INVAL;
+    if (geo->size == 0 || geo->size % geo->sector_size != 0)
+        return FPY_ERR_INVAL;
+    if (geo->page_size > geo->sector_size || geo->write_align > geo->page_size)
+        return FPY_ERR_INVAL;
+    return FPY_OK;
+}
+
+static int fpy_flash_range(const fpy_flash *f, uint32_t addr, uint32_t len)
+{
+    if (addr > f->geo.size || len > f->geo.size - addr)
+        return FPY_ERR_RANGE;
+    return FPY_OK;
+}
+
+int fpy_flash_read(const fpy_flash *f, uint32_t addr, void *buf, uint32_t len)
+{
+    FPY_TRY(fpy_flash_range(f, addr, len));
+    if (len == 0)
+        return FPY_OK;
+    return f->ops->read(f->ctx, addr, buf, len);
+}
+
+int fpy_flash_program(const fpy_flash *f, uint32_t addr, const void *buf,
+                      uint32_t len)
+{
+    FPY_TRY(fpy_flash_range(f, addr, len));
+    if (addr % f->geo.write_align != 0 || len % f->geo.write_align != 0)
+        return FPY_ERR_ALIGN;
+    if (len == 0)
+        return FPY_OK;
+    return f->ops->program(f->ctx, addr, buf, len);
+}
+
+int fpy_flash_erase(const fpy_flash *f, uint32_t addr, uint32_t len)
+{
+    FPY_TRY(fpy_flash_range(f, addr, len));
+    if (addr % f->geo.sector_size != 0 || len % f->geo.sector_size != 0)
+        return FPY_ERR_ALIGN;
+    for (uint32_t off = 0; off < len; off += f->geo.sector_size)
+        FPY_TRY(f->ops->erase_sector(f->ctx, addr + off));
+    return FPY_OK;
+}
+
+int fpy_flash_is_erased(const fpy_flash *f, uint32_t addr, uint32_t len,
+                        uint8_t *scratch, uint32_t scratch_len, int *erased)
+{
+    FPY_TRY(fpy_flash_range(f, addr, len));
+    if (scratch_len == 0)
+        return FPY_ERR_INVAL;
+    *erased = 1;
+    while (len > 0) {
+        uint32_t n = len < scratch_len ? len : scratch_len;
+        FPY_TRY(f->ops->read(f->ctx, addr, scratch, n));
+        for (uint32_t i = 0; i < n; i++) {
+            if (scratch[i] != FPY_FLASH_ERASED) {
+                *erased = 0;
+                return FPY_OK;
+            }
+        }
+        addr += n;
+        len -= n;
+    }
+    return FPY_OK;
+}
