@@ -1,0 +1,238 @@
+/*
+ * ESP-IDF partition tables: the 0xC00-byte binary that the bootloader reads
+ * at 0x8000, and the CSV text that ESP-IDF's gen_esp32part.py (v5.3.1)
+ * turns into it.  docs/formats/partition-table.md describes both.
+ *
+ * The module keeps parse, decide and act apart:
+ *   parse   fpy_part_decode (binary), fpy_part_from_csv (text),
+ *           fpy_part_from_layout (fipy's own layouts)
+ *   decide  fpy_part_validate: gen_esp32part's verify() rules, the
+ *           bootloader's and the app's, as a list of errors and warnings
+ *   act     fpy_part_encode (binary), fpy_part_to_csv (text)
+ * All of them work on a caller-allocated fpy_part_table and caller
+ * buffers; nothing allocates, nothing does I/O, nothing recurses, and every
+ * loop is bounded by the input length or FPY_PART_MAX_SLOTS.
+ *
+ * Guarantees for untrusted input (binary or CSV):
+ *  - never reads outside [buf, buf + len) and needs no NUL terminator;
+ *  - never writes past the caller's table or output buffer;
+ *  - a rejected input leaves a diag naming the entry (index), the field,
+ *    and the byte offset (binary) or line (CSV).
+ */
+#ifndef FIPY_PART_H
+#define FIPY_PART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fipy/err.h"
+#include "fipy/layout.h"
+
+/* ---- binary format ------------------------------------------------------ */
+
+#define FPY_PART_TABLE_OFFSET 0x8000u /* where ESP-IDF's bootloader looks */
+#define FPY_PART_TABLE_LEN 0xC00u     /* bytes gen_esp32part writes */
+#define FPY_PART_SECTOR 0x1000u       /* the table owns this whole sector */
+#define FPY_PART_ENTRY_SIZE 32u
+#define FPY_PART_MAX_SLOTS 96u        /* 0xC00 / 32: entries + MD5 + end */
+/* Partitions that fit with an end marker (and, for _MD5, an MD5 entry). */
+#define FPY_PART_MAX_ENTRIES 95u
+#define FPY_PART_MAX_ENTRIES_MD5 94u
+#define FPY_PART_LABEL_LEN 16u
+#define FPY_PART_MD5_LEN 16u
+
+/* Byte offsets inside one 32-byte entry (esp_partition_info_t). */
+#define FPY_PART_OFF_MAGIC 0u   /* 2 bytes: AA 50 (MD5 entry: EB EB) */
+#define FPY_PART_OFF_TYPE 2u    /* u8 */
+#define FPY_PART_OFF_SUBTYPE 3u /* u8 */
+#define FPY_PART_OFF_OFFSET 4u  /* u32 LE */
+#define FPY_PART_OFF_SIZE 8u    /* u32 LE */
+#define FPY_PART_OFF_LABEL 12u  /* 16 bytes, NUL padded, no NUL if full */
+#define FPY_PART_OFF_FLAGS 28u  /* u32 LE */
+#define FPY_PART_OFF_MD5 16u    /* MD5 entry: digest at bytes 16..31 */
+
+#define FPY_PART_MAGIC0 0xAAu
+#define FPY_PART_MAGIC1 0x50u
+#define FPY_PART_MD5_MAGIC 0xEBu /* both magic bytes of the MD5 entry */
+
+#define FPY_PART_FLAG_ENCRYPTED 0x1u
+#define FPY_PART_FLAG_READONLY 0x2u
+#define FPY_PART_FLAGS_KNOWN 0x3u
+
+/* Size of the OTA data partition ESP-IDF requires. */
+#define FPY_PART_OTADATA_SIZE 0x2000u
+#define FPY_PART_APP_ALIGN 0x10000u  /* app offsets: a 64 KiB MMU page */
+#define FPY_PART_DATA_ALIGN 0x1000u  /* everything else: a 4 KiB sector */
+
+/* Worst-case length of fpy_part_to_csv output for a full table. */
+#define FPY_PART_CSV_MAX 8192u
+
+/* One partition.  Plain values; the binary is produced by fpy_part_encode. */
+typedef struct fpy_part_entry {
+    uint32_t offset;
+    uint32_t size;
+    uint32_t flags;   /* FPY_PART_FLAG_*; unknown bits are kept as read */
+    uint32_t line;    /* CSV line the entry came from, 0 if none */
+    uint8_t type;
+    uint8_t subtype;
+    uint8_t name_cut; /* 1: the CSV name was longer than 16 bytes and was cut */
+    /* The 16 label bytes exactly as stored (bytes after the first NUL
+     * included), then a NUL, so `label` is always a C string whose
+     * strlen() is the name ESP-IDF sees. */
+    char label[FPY_PART_LABEL_LEN + 1];
+} fpy_part_entry;
+
+/* Things in a decoded binary that ESP-IDF's readers accept but that
+ * gen_esp32part never writes; fpy_part_validate reports them. */
+#define FPY_PART_Q_END_SHORT 0x1u /* end marker FF FF FF FF + non-FF bytes */
+#define FPY_PART_Q_MD5_PAD 0x2u   /* MD5 entry bytes 2..15 not all FF */
+#define FPY_PART_Q_TAIL 0x4u      /* bytes after the end marker not all FF */
+
+typedef struct fpy_part_table {
+    fpy_part_entry entries[FPY_PART_MAX_ENTRIES];
+    uint32_t count;
+    /* 1: the binary has (decode) or gets (encode) an MD5 entry. */
+    uint8_t has_md5;
+    uint8_t quirks;                      /* FPY_PART_Q_*, from decode */
+    uint32_t end_slot;                   /* decode: slot of the end marker */
+    uint8_t md5_stored[FPY_PART_MD5_LEN];   /* decode, when has_md5 */
+    uint8_t md5_computed[FPY_PART_MD5_LEN]; /* decode, when has_md5 */
+} fpy_part_table;
+
+/*
+ * Options, shared by the functions below.  A zeroed struct means the
+ * defaults of gen_esp32part: table at 0x8000, MD5 entry written, flash
+ * size not checked, no secure boot.
+ */
+typedef struct fpy_part_opts {
+    uint32_t table_offset; /* 0: 0x8000 (gen_esp32part --offset) */
+    uint32_t flash_size;   /* 0: not checked (--flash-size) */
+    uint8_t no_md5;        /* 1: no MD5 entry (--disable-md5sum) */
+    uint8_t secure_v1;     /* 1: app sizes 64 KiB aligned (--secure v1) */
+} fpy_part_opts;
+
+/*
+ * Decode a binary table from buf[0, len).  Reads 32-byte slots until the
+ * end marker (magic FF FF, type FF, subtype FF: the bootloader's rule),
+ * at most FPY_PART_MAX_SLOTS of them.  An MD5 entry (EB EB) is optional;
+ * when present it must be the only one, follow the last partition, and
+ * hold the MD5 of all the slots before it.  Bytes after the end marker
+ * are not needed (len may stop there) and are only inspected for
+ * FPY_PART_Q_TAIL up to FPY_PART_TABLE_LEN.
+ *
+ * Returns FPY_OK with `t` filled, or:
+ *  FPY_ERR_CORRUPT   bad magic, partition after the MD5 entry, second MD5
+ *                    entry, FF FF magic that is not an end marker, or no
+ *                    end marker within 96 slots;
+ *  FPY_ERR_CHECKSUM  MD5 mismatch (t->md5_stored/md5_computed are set);
+ *  FPY_ERR_TRUNCATED the input ends before the end marker.
+ * The diag names the slot (index), field and file offset.
+ */
+int fpy_part_decode(const uint8_t *buf, size_t len, fpy_part_table *t,
+                    fpy_diag *d);
+
+/*
+ * Encode `t` as gen_esp32part does: entries in order, the MD5 entry when
+ * t->has_md5, then 0xFF up to FPY_PART_TABLE_LEN.  Writes exactly
+ * FPY_PART_TABLE_LEN bytes to out (cap must be at least that).
+ * FPY_ERR_NOSPC when the entries (and MD5 entry) do not leave a slot for
+ * the end marker: at most 94 partitions with MD5, 95 without.  Encoding
+ * does not judge the values; run fpy_part_validate first.
+ */
+int fpy_part_encode(const fpy_part_table *t, uint8_t *out, size_t cap,
+                    fpy_diag *d);
+
+/*
+ * The entries of a fipy layout: its areas with in_table = 1, in order,
+ * with their labels, types and subtypes, no flags.  has_md5 is set unless
+ * o->no_md5 (o may be NULL).  FPY_ERR_NOSPC if there are too many,
+ * FPY_ERR_INVAL if a label is longer than 16 bytes.
+ */
+int fpy_part_from_layout(const fpy_layout *l, const fpy_part_opts *o,
+                         fpy_part_table *t, fpy_diag *d);
+
+/*
+ * Parse gen_esp32part CSV text (text[0, len), UTF-8, no NUL needed) into
+ * `t`, placing automatic offsets and resolving negative sizes as the tool
+ * does (docs/formats/partition-table.md lists every rule).  The whole text
+ * is checked line by line first, then offsets are placed, so the first
+ * error reported is the one gen_esp32part would report.
+ * fipy does not expand environment variables: a `$NAME` or `${...}`
+ * outside a comment is FPY_ERR_UNSUPPORTED, as is a byte order mark.
+ * Other errors: FPY_ERR_CORRUPT (syntax, invalid UTF-8, overlap with the
+ * previous partition), FPY_ERR_RANGE (value does not fit its field),
+ * FPY_ERR_NOSPC (more than 95 partitions).  The diag gives the line, the
+ * field and the entry index.  Does not run fpy_part_validate.
+ */
+int fpy_part_from_csv(const char *text, size_t len, const fpy_part_opts *o,
+                      fpy_part_table *t, fpy_diag *d);
+
+/*
+ * Write `t` as gen_esp32part's to_csv() does, byte for byte: two header
+ * lines, then "name,type,subtype,0xoffset,size,flags\n" per entry.
+ * The text (not NUL-terminated) goes to out[0, cap); *len gets its length.
+ * FPY_ERR_NOSPC if cap is too small (FPY_PART_CSV_MAX always suffices).
+ */
+int fpy_part_to_csv(const fpy_part_table *t, char *out, size_t cap,
+                    size_t *len);
+
+/* ---- validation ------------------------------------------------------- */
+
+#define FPY_PART_WARNING 1u
+#define FPY_PART_ERROR 2u
+
+/* Which reader's rule an issue comes from. */
+#define FPY_PART_RULE_GEN 1u   /* gen_esp32part verify() */
+#define FPY_PART_RULE_BOOT 2u  /* the bootloader's esp_partition_table_verify */
+#define FPY_PART_RULE_APP 3u   /* the app's esp_partition (load_partitions) */
+#define FPY_PART_RULE_FIPY 4u  /* fipy: would not survive a CSV round trip */
+
+/*
+ * One finding.  diag.index is the entry; diag.line is set for entries
+ * that came from CSV, otherwise diag.offset is the byte offset of the
+ * field in the binary.  `other` is a second entry involved (the one
+ * overlapped, the earlier duplicate) or FPY_PART_NO_OTHER.
+ */
+#define FPY_PART_NO_OTHER 0xFFFFFFFFu
+typedef struct fpy_part_issue {
+    fpy_diag diag;
+    int err;          /* the error this stands for (warnings too) */
+    uint32_t other;
+    uint8_t severity; /* FPY_PART_WARNING or FPY_PART_ERROR */
+    uint8_t rule;     /* FPY_PART_RULE_* */
+} fpy_part_issue;
+
+/*
+ * Check `t` against gen_esp32part's verify() (offset alignment 64 KiB for
+ * app and 4 KiB otherwise; app size 4 KiB or 64 KiB with secure_v1;
+ * unique names; no partition below table_offset + 0x1000; no overlap;
+ * one data/ota of exactly 0x2000 bytes; data/ota and data/coredump not
+ * readonly; name/keyword mismatch as a warning), the bootloader's
+ * (every partition inside flash_size, when given) and the app's (MD5
+ * entry expected), plus warnings for anything that would not come back
+ * the same through CSV.  Issues are stored in found order into
+ * issues[0, cap); *count gets how many there were (possibly more than
+ * cap).  Returns FPY_OK when there is no error-severity issue, otherwise
+ * the err of the first error, which is also put in `d`.
+ */
+int fpy_part_validate(const fpy_part_table *t, const fpy_part_opts *o,
+                      fpy_part_issue *issues, size_t cap, size_t *count,
+                      fpy_diag *d);
+
+/* ---- names and look-ups ------------------------------------------------ */
+
+/* "app", "data" or NULL: gen_esp32part's type keywords. */
+const char *fpy_part_type_keyword(uint8_t type);
+/* gen_esp32part's subtype keyword ("nvs", "ota_1") or NULL. */
+const char *fpy_part_subtype_keyword(uint8_t type, uint8_t subtype);
+/* fipy's own data subtypes ("bytecode", "vmstore", "storage") or NULL. */
+const char *fpy_part_fipy_subtype(uint8_t type, uint8_t subtype);
+
+/* The first entry with `type` and `subtype` (subtype < 0: any), or NULL. */
+const fpy_part_entry *fpy_part_find(const fpy_part_table *t, uint8_t type,
+                                    int subtype);
+/* The first entry whose label equals `label`, or NULL. */
+const fpy_part_entry *fpy_part_find_label(const fpy_part_table *t,
+                                          const char *label);
+
+#endif
