@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all bootstrap build build-asan test demo fuzz size clean
+.PHONY: all bootstrap build build-asan test demo fuzz size bench clean
 
 all: build
 
@@ -36,6 +36,10 @@ fuzz: bootstrap
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFPY_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS)
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz
+
+# Benchmarks (bench/): measured figures with their method, see docs/.
+bench: build
+	@for b in $(BUILD)/bench_*; do echo "== $$b"; "$$b" || exit 1; done
 
 # Size of the device-side core at -Os (text/data/bss per object).
 size: bootstrap

@@ -23,6 +23,12 @@ extern const fpy_cli_cmd fpy_cmd_board;
 extern const fpy_cli_cmd fpy_cmd_layout;
 extern const fpy_cli_cmd fpy_cmd_partition;
 extern const fpy_cli_cmd fpy_cmd_image;
+extern const fpy_cli_cmd fpy_cmd_nvs;
+extern const fpy_cli_cmd fpy_cmd_otadata;
+extern const fpy_cli_cmd fpy_cmd_fota;
+extern const fpy_cli_cmd fpy_cmd_boot;
+extern const fpy_cli_cmd fpy_cmd_flash;
+extern const fpy_cli_cmd fpy_cmd_bytecode;
 
 /* One option of a subcommand.  `value` non-NULL: takes an argument
  * ("-o FILE", "--out FILE", "--out=FILE"); otherwise `flag` is set to 1. */

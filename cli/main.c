@@ -9,6 +9,12 @@ static const fpy_cli_cmd *const fpy_cmds[] = {
     &fpy_cmd_layout,
     &fpy_cmd_partition,
     &fpy_cmd_image,
+    &fpy_cmd_flash,
+    &fpy_cmd_bytecode,
+    &fpy_cmd_otadata,
+    &fpy_cmd_fota,
+    &fpy_cmd_boot,
+    &fpy_cmd_nvs,
 };
 
 #define FPY_NCMDS (sizeof fpy_cmds / sizeof fpy_cmds[0])
