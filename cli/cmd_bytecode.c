@@ -1,14 +1,130 @@
-/* Placeholder until the bytecode command lands (work in progress). */
-#include "cli.h"
-
+/* fipytool bytecode: build and inspect fipy bytecode images (.fbc). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fipy/bcimage.h"
+#include "fipy/flashsim.h"
+#include "hostio.h"
+
+static const char fpy_bytecode_usage[] =
+    "usage: fipytool bytecode build PAYLOAD --abi N [--secver N] -o OUT.fbc\n"
+    "       fipytool bytecode info FILE.fbc [--abi N]\n\n"
+    "Wrap a payload (the program a VM runs) in a fipy bytecode image: header\n"
+    "with magic, format version, the VM ABI version it needs, payload length,\n"
+    "SHA-256 and room for a signature (docs/formats/bytecode-image.md).\n"
+    "'info' checks an image (header CRC, payload SHA-256, and with --abi the\n"
+    "ABI a VM would demand) and prints its header; exit 1 if it fails.\n";
+
+#define FPY_BC_MAX_FILE (1024u * 1024u)
+
+static int fpy_bc_build_cmd(const char *in, const char *abi_s, const char *sv_s,
+                            const char *out)
+{
+    uint32_t abi, sv = 0;
+    char err[256];
+    if (abi_s == NULL || fpy_cli_parse_u32(abi_s, &abi) != 0)
+        return fpy_cli_usage_error(&fpy_cmd_bytecode, "build needs --abi N (a number)");
+    if (sv_s != NULL && fpy_cli_parse_u32(sv_s, &sv) != 0)
+        return fpy_cli_usage_error(&fpy_cmd_bytecode, "--secver needs a number");
+    if (out == NULL)
+        return fpy_cli_usage_error(&fpy_cmd_bytecode, "build needs -o OUT.fbc");
+    uint8_t *payload;
+    size_t len;
+    if (fpy_file_read(in, FPY_BC_MAX_FILE, &payload, &len, err, sizeof err) != FPY_OK) {
+        fprintf(stderr, "fipytool bytecode: %s\n", err);
+        return FPY_EXIT_FAIL;
+    }
+    size_t total = FPY_BC_HEADER_LEN + len;
+    uint8_t *img = malloc(total);
+    int rc = img ? fpy_bc_build(abi, sv, payload, (uint32_t)len, img, (uint32_t)total)
+                 : FPY_ERR_NOSPC;
+    if (rc == FPY_OK)
+        rc = fpy_file_write(out, img, total, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "%s", fpy_strerror(rc));
+    free(payload);
+    free(img);
+    if (rc != FPY_OK) {
+        fprintf(stderr, "fipytool bytecode: %s\n", err);
+        return FPY_EXIT_FAIL;
+    }
+    printf("%s: %zu bytes (header %u + payload %zu), VM ABI %u\n", out, total,
+           FPY_BC_HEADER_LEN, len, abi);
+    return FPY_EXIT_OK;
+}
+
+static int fpy_bc_info_cmd(const char *path, const char *abi_s)
+{
+    uint32_t abi = 0;
+    char err[256], hex[65];
+    if (abi_s != NULL && fpy_cli_parse_u32(abi_s, &abi) != 0)
+        return fpy_cli_usage_error(&fpy_cmd_bytecode, "--abi needs a number");
+    uint8_t *buf;
+    size_t len;
+    if (fpy_file_read(path, FPY_BC_MAX_FILE + FPY_BC_HEADER_LEN, &buf, &len, err,
+                      sizeof err) != FPY_OK) {
+        fprintf(stderr, "fipytool bytecode: %s\n", err);
+        return FPY_EXIT_FAIL;
+    }
+    /* Check the file through the same code the boot uses on a slot. */
+    fpy_flash_geometry g = {(uint32_t)((len + 4095u) & ~(size_t)4095u), 4096u, 256u, 4u};
+    if (g.size == 0)
+        g.size = 4096u;
+    uint8_t *mem = malloc(g.size);
+    fpy_flashsim sim;
+    fpy_flash f;
+    memset(mem, 0xFF, g.size);
+    memcpy(mem, buf, len);
+    fpy_flashsim_init(&sim, &g, mem, NULL, NULL);
+    fpy_flashsim_bind(&sim, &f);
+    uint8_t scratch[4096];
+    fpy_bc_header h;
+    fpy_diag d = {0};
+    int rc = len < FPY_BC_HEADER_LEN
+                 ? fpy_diag_val(&d, FPY_ERR_TRUNCATED, "shorter than a header", "header_len",
+                                0, FPY_BC_HEADER_LEN, len)
+                 : fpy_bc_verify_flash(&f, 0, (uint32_t)len, abi_s ? &abi : NULL, scratch,
+                                       sizeof scratch, &h, &d);
+    free(mem);
+    free(buf);
+    if (rc != FPY_OK) {
+        fpy_report(path, &d, rc);
+        return FPY_EXIT_FAIL;
+    }
+    fpy_hex(h.sha256, sizeof h.sha256, hex);
+    printf("fipy bytecode image, format %u\n  VM ABI:           %u\n  payload:          %u "
+           "bytes\n  security version: %u\n  flags:            0x%x (%s)\n  SHA-256:          "
+           "%s (valid)\n  header CRC:       0x%08x (valid)\n",
+           h.format_version, h.vm_abi, h.payload_len, h.security_version, h.flags,
+           (h.flags & FPY_BC_FLAG_SIGNED) ? "signed" : "unsigned", hex, h.header_crc);
+    return FPY_EXIT_OK;
+}
 
 static int fpy_bytecode_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "fipytool bytecode: not built yet\n");
-    return FPY_EXIT_FAIL;
+    const char *abi = NULL, *sv = NULL, *out = NULL;
+    const fpy_opt opts[] = {{"--abi", 0, &abi, NULL},
+                            {"--secver", 0, &sv, NULL},
+                            {"--out", 'o', &out, NULL}};
+    char *pos[2];
+    size_t npos;
+    int rc = fpy_cli_parse(&fpy_cmd_bytecode, argc, argv, opts, 3, pos, 2, &npos);
+    if (rc == FPY_CLI_HELP) {
+        fpy_cli_help(&fpy_cmd_bytecode);
+        return FPY_EXIT_OK;
+    }
+    if (rc != 0)
+        return rc;
+    if (npos != 2)
+        return fpy_cli_usage_error(&fpy_cmd_bytecode, "expected an action and a file");
+    if (strcmp(pos[0], "build") == 0)
+        return fpy_bc_build_cmd(pos[1], abi, sv, out);
+    if (strcmp(pos[0], "info") == 0)
+        return fpy_bc_info_cmd(pos[1], abi);
+    return fpy_cli_usage_error(&fpy_cmd_bytecode, "unknown action '%s'", pos[0]);
 }
 
-const fpy_cli_cmd fpy_cmd_bytecode = {"bytecode", "(in progress)", "usage: fipytool bytecode\n", fpy_bytecode_run};
+const fpy_cli_cmd fpy_cmd_bytecode = {"bytecode", "build and check bytecode images (.fbc)",
+                                      fpy_bytecode_usage, fpy_bytecode_run};

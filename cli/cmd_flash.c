@@ -1,14 +1,147 @@
-/* Placeholder until the flash command lands (work in progress). */
-#include "cli.h"
-
+/* fipytool flash: make a FiPy flash image file to work on without a board. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fipy/bcimage.h"
+#include "fipy/image.h"
+#include "fipy/part.h"
+#include "hostio.h"
+
+static const char fpy_flash_usage[] =
+    "usage: fipytool flash create FLASH.bin [--layout nonble|ble] [--vm VM.bin]\n"
+    "                             [--bc APP.fbc] [--force]\n\n"
+    "Write a new 8 MiB FiPy flash image: erased (0xFF), with the layout's\n"
+    "partition table at 0x8000 and, if given, a VM image in VM slot 0 and a\n"
+    "bytecode image in bytecode slot 0 (what 'virtualize' and the first\n"
+    "upload put on a board). Both images are checked first. An existing file\n"
+    "is kept unless --force is given.\n";
+
+static int fpy_put(uint8_t *mem, const fpy_area *a, const char *path, const char *what,
+                   size_t limit, uint8_t **buf, size_t *len)
+{
+    char err[256];
+    if (fpy_file_read(path, limit, buf, len, err, sizeof err) != FPY_OK) {
+        fprintf(stderr, "fipytool flash: %s\n", err);
+        return FPY_EXIT_FAIL;
+    }
+    if (*len > a->size) {
+        fprintf(stderr, "fipytool flash: %s: %zu bytes do not fit %s (%u bytes)\n", path, *len,
+                what, a->size);
+        return FPY_EXIT_FAIL;
+    }
+    memcpy(mem + a->offset, *buf, *len);
+    return FPY_EXIT_OK;
+}
+
+static int fpy_check_vm(const uint8_t *img, size_t len, const char *path)
+{
+    static fpy_image_info info;
+    fpy_diag d = {0};
+    fpy_image_src src = fpy_image_src_mem(img, len);
+    int rc = fpy_image_verify(&src, NULL, 0, FPY_IMAGE_CHECK_APP, &info, &d);
+    if (rc != FPY_OK)
+        fpy_report(path, &d, rc);
+    return rc;
+}
+
+static int fpy_check_bc(const uint8_t *img, size_t len, const char *path)
+{
+    fpy_bc_header h;
+    fpy_diag d = {0};
+    int rc = len < FPY_BC_HEADER_LEN
+                 ? fpy_diag_set(&d, FPY_ERR_TRUNCATED, "shorter than a header", NULL, 0)
+                 : fpy_bc_header_decode(img, (uint32_t)(len - FPY_BC_HEADER_LEN), &h, &d);
+    if (rc == FPY_OK && h.payload_len != len - FPY_BC_HEADER_LEN)
+        rc = fpy_diag_val(&d, FPY_ERR_CORRUPT, "file length does not match the header",
+                          "payload_len", 0x0C, len - FPY_BC_HEADER_LEN, h.payload_len);
+    if (rc != FPY_OK)
+        fpy_report(path, &d, rc);
+    return rc;
+}
+
+static int fpy_fill(uint8_t *mem, const fpy_layout *l, const char *vm, const char *bc)
+{
+    uint8_t table[FPY_PART_TABLE_LEN];
+    fpy_part_table t;
+    fpy_diag d = {0};
+    if (fpy_part_from_layout(l, NULL, &t, &d) != FPY_OK ||
+        fpy_part_encode(&t, table, sizeof table, &d) != FPY_OK) {
+        fprintf(stderr, "fipytool flash: cannot encode the %s partition table\n", l->name);
+        return FPY_EXIT_FAIL;
+    }
+    memcpy(mem + FPY_PART_TABLE_OFFSET, table, sizeof table);
+    uint8_t *buf = NULL;
+    size_t len;
+    int rc = FPY_EXIT_OK;
+    if (vm != NULL) {
+        rc = fpy_put(mem, fpy_layout_area(l, FPY_AREA_VM_SLOT, 0), vm, "VM slot 0",
+                     16u << 20, &buf, &len);
+        if (rc == FPY_EXIT_OK && fpy_check_vm(buf, len, vm) != FPY_OK)
+            rc = FPY_EXIT_FAIL;
+        free(buf);
+    }
+    if (rc == FPY_EXIT_OK && bc != NULL) {
+        rc = fpy_put(mem, fpy_layout_area(l, FPY_AREA_BC_SLOT, 0), bc, "bytecode slot 0",
+                     16u << 20, &buf, &len);
+        if (rc == FPY_EXIT_OK && fpy_check_bc(buf, len, bc) != FPY_OK)
+            rc = FPY_EXIT_FAIL;
+        free(buf);
+    }
+    return rc;
+}
+
+static int fpy_create(const char *path, const char *layout, const char *vm, const char *bc,
+                      int force)
+{
+    const fpy_layout *l = fpy_layout_find(layout ? layout : "nonble");
+    char err[256];
+    if (l == NULL)
+        return fpy_cli_usage_error(&fpy_cmd_flash, "no layout '%s' (nonble or ble)", layout);
+    if (!force && access(path, F_OK) == 0) {
+        fprintf(stderr, "fipytool flash: %s exists; keeping it (use --force to replace)\n",
+                path);
+        return FPY_EXIT_FAIL;
+    }
+    uint8_t *mem = malloc(l->flash_size);
+    if (mem == NULL)
+        return FPY_EXIT_FAIL;
+    memset(mem, 0xFF, l->flash_size);
+    int rc = fpy_fill(mem, l, vm, bc);
+    if (rc == FPY_EXIT_OK && fpy_file_write(path, mem, l->flash_size, err, sizeof err) != FPY_OK) {
+        fprintf(stderr, "fipytool flash: %s\n", err);
+        rc = FPY_EXIT_FAIL;
+    }
+    free(mem);
+    if (rc == FPY_EXIT_OK)
+        printf("%s: 8 MiB FiPy flash, %s layout%s%s\n", path, l->name,
+               vm ? ", VM in slot 0" : "", bc ? ", bytecode in slot 0" : "");
+    return rc;
+}
 
 static int fpy_flash_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "fipytool flash: not built yet\n");
-    return FPY_EXIT_FAIL;
+    const char *layout = NULL, *vm = NULL, *bc = NULL;
+    int force = 0;
+    const fpy_opt opts[] = {{"--layout", 0, &layout, NULL},
+                            {"--vm", 0, &vm, NULL},
+                            {"--bc", 0, &bc, NULL},
+                            {"--force", 0, NULL, &force}};
+    char *pos[2];
+    size_t npos;
+    int rc = fpy_cli_parse(&fpy_cmd_flash, argc, argv, opts, 4, pos, 2, &npos);
+    if (rc == FPY_CLI_HELP) {
+        fpy_cli_help(&fpy_cmd_flash);
+        return FPY_EXIT_OK;
+    }
+    if (rc != 0)
+        return rc;
+    if (npos != 2 || strcmp(pos[0], "create") != 0)
+        return fpy_cli_usage_error(&fpy_cmd_flash, "expected 'create FLASH.bin'");
+    return fpy_create(pos[1], layout, vm, bc, force);
 }
 
-const fpy_cli_cmd fpy_cmd_flash = {"flash", "(in progress)", "usage: fipytool flash\n", fpy_flash_run};
+const fpy_cli_cmd fpy_cmd_flash = {"flash", "create a FiPy flash image file",
+                                   fpy_flash_usage, fpy_flash_run};

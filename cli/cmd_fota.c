@@ -1,14 +1,216 @@
-/* Placeholder until the fota command lands (work in progress). */
-#include "cli.h"
-
+/* fipytool fota: the FOTA record and updates, on a flash image file. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fipy/fota.h"
+#include "flashimg.h"
+
+static const char fpy_fota_usage[] =
+    "usage: fipytool fota status FLASH.bin [--json]\n"
+    "       fipytool fota apply FLASH.bin [--vm NEW.bin] [--bc NEW.fbc] [--chunk N]\n"
+    "       fipytool fota accept FLASH.bin\n\n"
+    "  status   the FOTA record: running and last working VM/bytecode slots,\n"
+    "           mode (STABLE, TEST_NEW, TEST_BOOTED), boot-loop counter\n"
+    "  apply    write the new image(s) into the slots that are not running,\n"
+    "           in chunks of N bytes (default 1024), as an update over the air\n"
+    "           would; verify them; then attempt(): the next boot runs them in\n"
+    "           test mode ('fipytool boot FLASH.bin')\n"
+    "  accept   what the new firmware calls once it works: makes the trial pair\n"
+    "           permanent; without it, the next reset rolls back\n"
+    "The layout is read from the image's partition table (--layout to force).\n";
+
+static void fpy_rec_print(const fpy_rec *r, int found, int json)
+{
+    if (json) {
+        printf("{\"record\": %s, \"seq\": %u, \"mode\": \"%s\", \"vm_cur\": %u, "
+               "\"bc_cur\": %u, \"vm_last\": %u, \"bc_last\": %u, \"boot_count\": %u, "
+               "\"rolled_back\": %s, \"has_prev\": %s}\n",
+               found ? "true" : "false", r->seq, fpy_rec_mode_name(r->mode), r->vm_cur,
+               r->bc_cur, r->vm_last, r->bc_last, r->boot_count,
+               (r->flags & FPY_REC_F_ROLLED_BACK) ? "true" : "false",
+               r->has_prev ? "true" : "false");
+        return;
+    }
+    if (!found)
+        printf("no FOTA record yet (a new device: VM slot 0, bytecode slot 0)\n");
+    else
+        printf("FOTA record #%u\n", r->seq);
+    printf("  mode:          %s%s\n", fpy_rec_mode_name(r->mode),
+           r->mode == FPY_REC_STABLE ? "" : " (test mode: accept() or the next reset rolls back)");
+    printf("  current:       VM slot %u, bytecode slot %u\n", r->vm_cur, r->bc_cur);
+    printf("  last working:  VM slot %u, bytecode slot %u\n", r->vm_last, r->bc_last);
+    if (r->has_prev)
+        printf("  previous:      VM slot %u, bytecode slot %u\n", r->vm_prev, r->bc_prev);
+    printf("  boot-loop count: %u\n", r->boot_count);
+    if (r->flags & FPY_REC_F_ROLLED_BACK)
+        printf("  the last trial failed and was rolled back\n");
+    if (r->flags & FPY_REC_F_LOOP_REVERT)
+        printf("  the boot-loop guard reverted to the previous pair\n");
+}
+
+static int fpy_status(fpy_flashimg *fi, int json)
+{
+    fpy_rec r;
+    int copy;
+    fpy_rec_store st = FPY_REC_STORE_FIPY();
+    int rc = fpy_rec_load(&fi->flash, &st, &r, &copy);
+    if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND) {
+        fprintf(stderr, "fipytool fota: cannot read the record: %s\n", fpy_strerror(rc));
+        return FPY_EXIT_FAIL;
+    }
+    fpy_rec_print(&r, rc == FPY_OK, json);
+    return FPY_EXIT_OK;
+}
+
+static int fpy_load(const char *path, uint8_t **buf, size_t *len)
+{
+    char err[256];
+    if (fpy_file_read(path, 8u << 20, buf, len, err, sizeof err) != FPY_OK) {
+        fprintf(stderr, "fipytool fota: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stream the update in chunks, as a FOTA client would receive it. */
+static int fpy_stream(fpy_fota *u, const uint8_t *vm, size_t vm_len, const uint8_t *bc,
+                      size_t bc_len, uint32_t chunk, fpy_diag *d)
+{
+    uint32_t off = 0;
+    const uint8_t *parts[2] = {vm, bc};
+    size_t lens[2] = {vm_len, bc_len};
+    for (int p = 0; p < 2; p++) {
+        for (size_t i = 0; parts[p] != NULL && i < lens[p]; i += chunk) {
+            uint32_t k = (uint32_t)(lens[p] - i < chunk ? lens[p] - i : chunk);
+            FPY_TRY(fpy_fota_write(u, off, parts[p] + i, k, d));
+            off += k;
+        }
+    }
+    return FPY_OK;
+}
+
+static int fpy_apply_run(fpy_flashimg *fi, fpy_fota_req *q, const uint8_t *vm, size_t vm_len,
+                         const uint8_t *bc, size_t bc_len, uint32_t chunk)
+{
+    static fpy_fota u;
+    static fpy_boot_work w;
+    fpy_rec_store st = FPY_REC_STORE_FIPY();
+    fpy_diag d = {0};
+    const char *step = "begin";
+    int rc = fpy_fota_next_slots(&fi->flash, &st, &q->vm_slot, &q->bc_slot);
+    if (rc == FPY_OK)
+        rc = fpy_fota_begin(&u, &fi->flash, fi->layout, &st, q, &d);
+    if (rc == FPY_OK && (step = "write", 1))
+        rc = fpy_stream(&u, vm, vm_len, bc, bc_len, chunk, &d);
+    if (rc == FPY_OK && (step = "finish (verify)", 1))
+        rc = fpy_fota_finish(&u, &w, &d);
+    if (rc == FPY_OK && (step = "attempt", 1))
+        rc = fpy_fota_commit(&u);
+    if (rc != FPY_OK) {
+        char ctx[64];
+        snprintf(ctx, sizeof ctx, "fota %s", step);
+        fpy_report(ctx, &d, rc);
+        return FPY_EXIT_FAIL;
+    }
+    const fpy_flashsim_stats *s = &fi->sim.stats;
+    if (vm)
+        printf("VM       -> slot %u (0x%06x), %zu bytes, SHA-256 ok, image verified\n",
+               q->vm_slot, u.part[0].base, vm_len);
+    if (bc)
+        printf("bytecode -> slot %u (0x%06x), %zu bytes, SHA-256 ok, ABI ok\n", q->bc_slot,
+               u.part[vm ? 1 : 0].base, bc_len);
+    printf("  %llu sector erases, %llu page programs, %llu bytes read back to verify\n",
+           (unsigned long long)s->erases, (unsigned long long)s->pages_programmed,
+           (unsigned long long)s->bytes_read);
+    printf("  simulated ESP32 flash time: %.2f s\n", (double)s->time_ns / 1e9);
+    printf("attempt() done: the next boot runs the new pair in test mode\n");
+    return FPY_EXIT_OK;
+}
+
+static int fpy_apply(fpy_flashimg *fi, const char *vm_path, const char *bc_path,
+                     const char *chunk_s)
+{
+    uint32_t chunk = 1024;
+    if (chunk_s && (fpy_cli_parse_u32(chunk_s, &chunk) != 0 || chunk == 0))
+        return fpy_cli_usage_error(&fpy_cmd_fota, "--chunk needs a positive number");
+    if (!vm_path && !bc_path)
+        return fpy_cli_usage_error(&fpy_cmd_fota, "apply needs --vm and/or --bc");
+    uint8_t *vm = NULL, *bc = NULL;
+    size_t vm_len = 0, bc_len = 0;
+    fpy_fota_req q;
+    memset(&q, 0, sizeof q);
+    int rc = FPY_EXIT_FAIL;
+    if ((vm_path && fpy_load(vm_path, &vm, &vm_len)) || (bc_path && fpy_load(bc_path, &bc, &bc_len)))
+        goto out;
+    q.targets = (uint8_t)((vm ? FPY_FOTA_VM : 0u) | (bc ? FPY_FOTA_BC : 0u));
+    q.vm_size = (uint32_t)vm_len;
+    q.bc_size = (uint32_t)bc_len;
+    if (vm)
+        fpy_sha256_buf(vm, vm_len, q.vm_sha256);
+    if (bc)
+        fpy_sha256_buf(bc, bc_len, q.bc_sha256);
+    rc = fpy_apply_run(fi, &q, vm, vm_len, bc, bc_len, chunk);
+out:
+    free(vm);
+    free(bc);
+    return rc;
+}
+
+static int fpy_accept(fpy_flashimg *fi)
+{
+    fpy_rec_store st = FPY_REC_STORE_FIPY();
+    const fpy_area *ota = fpy_layout_area(fi->layout, FPY_AREA_OTADATA, 0);
+    int rc = fpy_fota_accept(&fi->flash, &st, ota->offset);
+    if (rc == FPY_ERR_STATE) {
+        fprintf(stderr, "fipytool fota: nothing to accept: the attempted pair has not booted "
+                        "yet (run 'fipytool boot' first)\n");
+        return FPY_EXIT_FAIL;
+    }
+    if (rc != FPY_OK) {
+        fprintf(stderr, "fipytool fota: accept failed: %s\n", fpy_strerror(rc));
+        return FPY_EXIT_FAIL;
+    }
+    printf("accepted\n");
+    return fpy_status(fi, 0);
+}
 
 static int fpy_fota_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "fipytool fota: not built yet\n");
-    return FPY_EXIT_FAIL;
+    const char *vm = NULL, *bc = NULL, *chunk = NULL, *layout = NULL;
+    int json = 0;
+    const fpy_opt opts[] = {{"--vm", 0, &vm, NULL},       {"--bc", 0, &bc, NULL},
+                            {"--chunk", 0, &chunk, NULL}, {"--layout", 0, &layout, NULL},
+                            {"--json", 0, NULL, &json}};
+    char *pos[2];
+    size_t npos;
+    int rc = fpy_cli_parse(&fpy_cmd_fota, argc, argv, opts, 5, pos, 2, &npos);
+    if (rc == FPY_CLI_HELP) {
+        fpy_cli_help(&fpy_cmd_fota);
+        return FPY_EXIT_OK;
+    }
+    if (rc != 0)
+        return rc;
+    const char *act = npos == 2 ? pos[0] : "";
+    if (strcmp(act, "status") && strcmp(act, "apply") && strcmp(act, "accept"))
+        return fpy_cli_usage_error(&fpy_cmd_fota, "expected status, apply or accept, and a "
+                                                  "flash image");
+    fpy_flashimg fi;
+    char err[256];
+    if (fpy_flashimg_open(&fi, pos[1], layout, err, sizeof err) != FPY_OK) {
+        fprintf(stderr, "fipytool fota: %s\n", err);
+        return FPY_EXIT_FAIL;
+    }
+    if (strcmp(act, "status") == 0)
+        rc = fpy_status(&fi, json);
+    else if (strcmp(act, "apply") == 0)
+        rc = fpy_apply(&fi, vm, bc, chunk);
+    else
+        rc = fpy_accept(&fi);
+    fpy_flashimg_close(&fi);
+    return rc;
 }
 
-const fpy_cli_cmd fpy_cmd_fota = {"fota", "(in progress)", "usage: fipytool fota\n", fpy_fota_run};
+const fpy_cli_cmd fpy_cmd_fota = {"fota", "FOTA record, apply an update, accept it",
+                                  fpy_fota_usage, fpy_fota_run};

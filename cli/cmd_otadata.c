@@ -1,14 +1,185 @@
-/* Placeholder until the otadata command lands (work in progress). */
-#include "cli.h"
-
+/* fipytool otadata: ESP-IDF's otadata in a flash image (or an 8 KiB dump). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fipy/otadata.h"
+#include "flashimg.h"
+
+static const char fpy_otadata_usage[] =
+    "usage: fipytool otadata dump FILE [--json]\n"
+    "       fipytool otadata set FILE --slot N [--rollback]\n"
+    "       fipytool otadata set FILE --state NEW|PENDING_VERIFY|VALID|INVALID|ABORTED\n\n"
+    "FILE is an 8 MiB FiPy flash image (otadata at 0xD000) or an 8 KiB otadata\n"
+    "partition dump (as otatool.py read_otadata writes).\n"
+    "  dump              both entries, and which one ESP-IDF's bootloader and\n"
+    "                    otatool.py select\n"
+    "  set --slot N      what esp_ota_set_boot_partition(ota_N) writes; with\n"
+    "                    --rollback the new entry is NEW (app rollback on)\n"
+    "  set --state S     rewrite the active entry's state (as ESP-IDF marks an\n"
+    "                    app VALID, INVALID or ABORTED)\n";
+
+typedef struct fpy_od_file {
+    fpy_flashfile ff;
+    fpy_flashsim sim;
+    fpy_flash flash;
+    uint32_t base;
+} fpy_od_file;
+
+static int fpy_od_open(fpy_od_file *o, const char *path)
+{
+    char err[256];
+    uint8_t *buf;
+    size_t len;
+    /* Size decides: a whole flash image or one otadata partition. */
+    if (fpy_file_read(path, FPY_FLASH_SIZE_8M, &buf, &len, err, sizeof err) != FPY_OK) {
+        fprintf(stderr, "fipytool otadata: %s\n", err);
+        return FPY_EXIT_FAIL;
+    }
+    free(buf);
+    if (len != FPY_FLASH_SIZE_8M && len != FPY_OTADATA_SIZE) {
+        fprintf(stderr, "fipytool otadata: %s has %zu bytes; expected an 8 MiB flash image "
+                        "or an 8 KiB otadata partition\n", path, len);
+        return FPY_EXIT_FAIL;
+    }
+    fpy_flash_geometry g = {(uint32_t)len, 4096u, 256u, 4u};
+    if (fpy_flashfile_open(&o->ff, path, len, 0, err, sizeof err) != FPY_OK ||
+        fpy_flashsim_init(&o->sim, &g, o->ff.mem, NULL, NULL) != FPY_OK) {
+        fprintf(stderr, "fipytool otadata: %s\n", err);
+        return FPY_EXIT_FAIL;
+    }
+    o->sim.mode = FPY_FLASHSIM_NOR; /* an image file may hold anything */
+    fpy_flashsim_bind(&o->sim, &o->flash);
+    o->base = len == FPY_OTADATA_SIZE ? 0u : 0xD000u;
+    return FPY_EXIT_OK;
+}
+
+static void fpy_od_entry_text(const fpy_ota_entry *e, unsigned i)
+{
+    const char *st = fpy_otadata_state_name(e->state);
+    printf("entry %u (+0x%04x): seq 0x%08x  state %s", i, i * FPY_OTADATA_SECTOR, e->seq,
+           st ? st : "?");
+    if (!st)
+        printf(" (0x%08x)", e->state);
+    if (e->seq == FPY_OTADATA_SEQ_BLANK)
+        printf("  blank\n");
+    else
+        printf("  crc 0x%08x %s  -> ota_%u\n", e->crc,
+               e->crc == fpy_otadata_crc(e->seq) ? "ok" : "BAD", fpy_otadata_slot(e->seq, 2));
+}
+
+static void fpy_od_json(const fpy_otadata *od, int a, int at)
+{
+    printf("{\"entries\": [");
+    for (unsigned i = 0; i < 2; i++) {
+        const fpy_ota_entry *e = &od->e[i];
+        const char *st = fpy_otadata_state_name(e->state);
+        printf("%s{\"seq\": %u, \"state\": %u, \"state_name\": \"%s\", \"crc\": %u, "
+               "\"crc_ok\": %s, \"valid\": %s, \"slot\": %u}", i ? ", " : "", e->seq,
+               e->state, st ? st : "?", e->crc,
+               e->crc == fpy_otadata_crc(e->seq) ? "true" : "false",
+               fpy_otadata_is_valid(e) ? "true" : "false", fpy_otadata_slot(e->seq, 2));
+    }
+    printf("], \"bootloader_entry\": %d, \"otatool_entry\": %d", a, at);
+    if (a >= 0)
+        printf(", \"boot_slot\": %u", fpy_otadata_slot(od->e[a].seq, 2));
+    printf("}\n");
+}
+
+static int fpy_od_dump(fpy_od_file *o, int json)
+{
+    fpy_otadata od;
+    if (fpy_otadata_read(&o->flash, o->base, &od) != FPY_OK)
+        return FPY_EXIT_FAIL;
+    int a = fpy_otadata_active(&od), at = fpy_otadata_active_otatool(&od);
+    if (json) {
+        fpy_od_json(&od, a, at);
+        return FPY_EXIT_OK;
+    }
+    for (unsigned i = 0; i < 2; i++)
+        fpy_od_entry_text(&od.e[i], i);
+    if (a < 0)
+        printf("ESP-IDF bootloader: no valid entry: boots factory, or ota_0\n");
+    else
+        printf("ESP-IDF bootloader: entry %d -> ota_%u\n", a, fpy_otadata_slot(od.e[a].seq, 2));
+    if (at != a)
+        printf("otatool.py (ignores the state): entry %d\n", at);
+    return FPY_EXIT_OK;
+}
+
+static int fpy_od_parse_state(const char *s, uint32_t *out)
+{
+    static const uint32_t states[] = {FPY_OTA_NEW, FPY_OTA_PENDING_VERIFY, FPY_OTA_VALID,
+                                      FPY_OTA_INVALID, FPY_OTA_ABORTED, FPY_OTA_UNDEFINED};
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        if (strcmp(s, fpy_otadata_state_name(states[i])) == 0) {
+            *out = states[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int fpy_od_set(fpy_od_file *o, const char *slot_s, const char *state_s, int rollback)
+{
+    int rc;
+    if ((slot_s == NULL) == (state_s == NULL))
+        return fpy_cli_usage_error(&fpy_cmd_otadata, "set needs --slot N or --state S");
+    if (slot_s != NULL) {
+        uint32_t slot;
+        if (fpy_cli_parse_u32(slot_s, &slot) != 0 || slot > 1)
+            return fpy_cli_usage_error(&fpy_cmd_otadata, "--slot is 0 or 1 on the FiPy");
+        rc = fpy_otadata_set_boot(&o->flash, o->base, slot, 2, rollback);
+    } else {
+        uint32_t st;
+        fpy_otadata od;
+        if (fpy_od_parse_state(state_s, &st) != 0)
+            return fpy_cli_usage_error(&fpy_cmd_otadata, "unknown state '%s'", state_s);
+        rc = fpy_otadata_read(&o->flash, o->base, &od);
+        int a = rc == FPY_OK ? fpy_otadata_active_otatool(&od) : -1;
+        if (rc == FPY_OK && a < 0) {
+            fprintf(stderr, "fipytool otadata: no valid entry to set a state on\n");
+            return FPY_EXIT_FAIL;
+        }
+        if (rc == FPY_OK)
+            rc = fpy_otadata_set_state(&o->flash, o->base, (unsigned)a, st);
+    }
+    if (rc != FPY_OK) {
+        fprintf(stderr, "fipytool otadata: write failed: %s\n", fpy_strerror(rc));
+        return FPY_EXIT_FAIL;
+    }
+    return fpy_od_dump(o, 0);
+}
 
 static int fpy_otadata_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "fipytool otadata: not built yet\n");
-    return FPY_EXIT_FAIL;
+    const char *slot = NULL, *state = NULL;
+    int json = 0, rollback = 0;
+    const fpy_opt opts[] = {{"--slot", 0, &slot, NULL},
+                            {"--state", 0, &state, NULL},
+                            {"--rollback", 0, NULL, &rollback},
+                            {"--json", 0, NULL, &json}};
+    char *pos[2];
+    size_t npos;
+    int rc = fpy_cli_parse(&fpy_cmd_otadata, argc, argv, opts, 4, pos, 2, &npos);
+    if (rc == FPY_CLI_HELP) {
+        fpy_cli_help(&fpy_cmd_otadata);
+        return FPY_EXIT_OK;
+    }
+    if (rc != 0)
+        return rc;
+    int dump = npos == 2 && strcmp(pos[0], "dump") == 0;
+    int set = npos == 2 && strcmp(pos[0], "set") == 0;
+    if (!dump && !set)
+        return fpy_cli_usage_error(&fpy_cmd_otadata, "expected 'dump FILE' or 'set FILE'");
+    fpy_od_file o;
+    if (fpy_od_open(&o, pos[1]) != FPY_EXIT_OK)
+        return FPY_EXIT_FAIL;
+    rc = dump ? fpy_od_dump(&o, json) : fpy_od_set(&o, slot, state, rollback);
+    fpy_flashfile_close(&o.ff);
+    return rc;
 }
 
-const fpy_cli_cmd fpy_cmd_otadata = {"otadata", "(in progress)", "usage: fipytool otadata\n", fpy_otadata_run};
+const fpy_cli_cmd fpy_cmd_otadata = {"otadata", "read and write ESP-IDF's otadata",
+                                     fpy_otadata_usage, fpy_otadata_run};

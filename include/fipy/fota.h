@@ -1,0 +1,98 @@
+/*
+ * Firmware over the air, with Zerynth's semantics and a failsafe.
+ *
+ * Record operations (Zerynth's fota.attempt/accept):
+ *   attempt(bc, vm) sets a test configuration; the next boot runs it in
+ *   test mode; accept() called by that firmware makes it permanent;
+ *   without accept() the next reset of any kind returns to the last
+ *   working pair (fipy/boot.h).  Both are one record write each.
+ *
+ * The update engine writes new images into the slots that are not
+ * running: begin -> write (in order, any chunk size) -> finish (verify)
+ * -> attempt; abort at any point.  It erases sector by sector as the data
+ * arrives (no long stall), refuses the running slots, writes past the
+ * declared size, out-of-order chunks, finish before all bytes, and a
+ * wrong hash.  Until attempt() commits the record nothing the boot reads
+ * has changed, so a power cut during an update loses only the update.
+ */
+#ifndef FIPY_FOTA_H
+#define FIPY_FOTA_H
+
+#include <stdint.h>
+
+#include "fipy/boot.h"
+#include "fipy/fotarec.h"
+#include "fipy/hash.h"
+#include "fipy/layout.h"
+
+/* attempt(bc_slot, vm_slot): FPY_ERR_STATE unless the record is STABLE
+ * (an unconfirmed trial must be accepted or rolled back first),
+ * FPY_ERR_INVAL for a slot > 1 or a pair equal to the running one. */
+int fpy_fota_attempt(const fpy_flash *f, const fpy_rec_store *st, unsigned bc_slot,
+                     unsigned vm_slot);
+/* accept(): the running trial pair becomes the working pair, the old one
+ * is kept as "previous" for the boot-loop guard; ESP-IDF's otadata entry
+ * of the VM is marked VALID.  OK (no write) when already stable;
+ * FPY_ERR_STATE before the trial has booted. */
+int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st, uint32_t otadata_base);
+/* The firmware reached a stable run: clear the boot-loop counter. */
+int fpy_fota_mark_stable(const fpy_flash *f, const fpy_rec_store *st);
+
+#define FPY_FOTA_VM 0x1u
+#define FPY_FOTA_BC 0x2u
+
+typedef struct fpy_fota_req {
+    uint8_t targets;  /* FPY_FOTA_VM | FPY_FOTA_BC */
+    uint8_t vm_slot;  /* target slots; must not be the running ones */
+    uint8_t bc_slot;
+    uint32_t vm_size; /* the stream is the VM image, then the bytecode image */
+    uint32_t bc_size;
+    uint8_t vm_sha256[FPY_SHA256_LEN]; /* of the bytes sent */
+    uint8_t bc_sha256[FPY_SHA256_LEN];
+} fpy_fota_req;
+
+#define FPY_FOTA_IDLE 0u
+#define FPY_FOTA_WRITING 1u
+#define FPY_FOTA_FINISHED 2u
+#define FPY_FOTA_ATTEMPTED 3u
+
+typedef struct fpy_fota_part {
+    uint32_t base, slot_size, size, done, erased_to;
+    uint8_t want[FPY_SHA256_LEN];
+    fpy_sha256 sha;
+} fpy_fota_part;
+
+typedef struct fpy_fota {
+    const fpy_flash *f;
+    const fpy_layout *layout;
+    fpy_rec_store store;
+    fpy_fota_req req;
+    uint8_t state;
+    uint8_t nparts;
+    fpy_fota_part part[2];   /* in stream order */
+    uint32_t total, offset;  /* stream length and bytes accepted */
+    uint8_t page[FPY_FLASH_PAGE];
+    uint32_t page_len;
+    uint32_t page_addr;
+    uint8_t cur_part;
+} fpy_fota;
+
+/* The slots an update should target: the ones not running now. */
+int fpy_fota_next_slots(const fpy_flash *f, const fpy_rec_store *st, uint8_t *vm_slot,
+                        uint8_t *bc_slot);
+
+int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
+                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_diag *d);
+/* Accept stream bytes [offset, offset+len): offset must equal the bytes
+ * accepted so far (FPY_ERR_INVAL otherwise). */
+int fpy_fota_write(fpy_fota *u, uint32_t offset, const void *data, uint32_t len, fpy_diag *d);
+/* Flush, then verify each part: the SHA-256 of the bytes sent, and the
+ * image in flash (VM: fipy/image.h checks; bytecode: fipy/bcimage.h, for
+ * the ABI of the VM it will run with). */
+int fpy_fota_finish(fpy_fota *u, fpy_boot_work *w, fpy_diag *d);
+/* attempt() with the updated slots (the running ones for a part not
+ * updated). */
+int fpy_fota_commit(fpy_fota *u);
+void fpy_fota_abort(fpy_fota *u);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * The FOTA record: which VM slot and bytecode slot run, which pair last
+ * worked, and whether a new pair is on trial.  Zerynth's record
+ * (fota.get_record) had the same fields; fipy makes it power-safe and the
+ * single commit point of an update: a VM and a bytecode updated together
+ * switch when one record write lands, never half.
+ *
+ * Two copies, one per VM store sector (vmstore_0 at 0x390000, vmstore_1 at
+ * 0x391000), each with a sequence number and a CRC-32.  The newest valid
+ * copy is the record.  A write goes to the sector of the older (or
+ * invalid) copy: erase, then program.  A cut at any point leaves the
+ * newest valid copy untouched, so the record reads as before or after.
+ * Byte layout: docs/formats/fota-record.md.
+ */
+#ifndef FIPY_FOTAREC_H
+#define FIPY_FOTAREC_H
+
+#include <stdint.h>
+
+#include "fipy/flash.h"
+#include "fipy/hash.h"
+
+#define FPY_REC_MAGIC 0x43455246u /* bytes "FREC" */
+#define FPY_REC_LEN 256u
+
+/* Record modes. */
+#define FPY_REC_STABLE 0u      /* cur == last: running the working pair */
+#define FPY_REC_TEST_NEW 1u    /* attempt() set cur; not booted yet */
+#define FPY_REC_TEST_BOOTED 2u /* booted once in test mode; awaiting accept() */
+
+/* Flags. */
+#define FPY_REC_F_ROLLED_BACK 0x01u /* the last trial failed and was undone */
+#define FPY_REC_F_LOOP_REVERT 0x02u /* the boot-loop guard reverted a pair */
+
+typedef struct fpy_rec {
+    uint32_t seq;
+    uint8_t vm_cur, vm_last, bc_cur, bc_last;
+    uint8_t mode;
+    uint8_t boot_count; /* abnormal resets in a row without a stable run */
+    uint8_t flags;
+    uint8_t reason;     /* the boot rule that last wrote it (FPY_BOOT_R_*) */
+    uint8_t has_prev;   /* vm_prev/bc_prev: the pair before the last accept() */
+    uint8_t vm_prev, bc_prev;
+    uint8_t vm_digest[2][FPY_SHA256_LEN]; /* per VM slot: image SHA-256; 0 = unknown */
+    uint8_t bc_digest[2][FPY_SHA256_LEN]; /* per bytecode slot: payload SHA-256 */
+} fpy_rec;
+
+typedef struct fpy_rec_store {
+    uint32_t addr[2]; /* sector of copy 0 and copy 1 */
+} fpy_rec_store;
+
+/* The FiPy's stores: 0x390000 and 0x391000 (both layouts). */
+#define FPY_REC_STORE_FIPY() ((fpy_rec_store){{0x390000u, 0x391000u}})
+
+/* Codec. decode: FPY_ERR_NOTFOUND for an erased copy, FPY_ERR_CORRUPT for
+ * a bad magic, CRC or field (slot > 1, unknown mode). */
+void fpy_rec_encode(const fpy_rec *r, uint8_t raw[FPY_REC_LEN]);
+int fpy_rec_decode(const uint8_t raw[FPY_REC_LEN], fpy_rec *r);
+
+/* The record of a factory-fresh device: slots 0/0 stable, seq 0. */
+void fpy_rec_default(fpy_rec *r);
+
+/*
+ * Read both copies and return the newest valid one in *r, and which copy
+ * it was in *copy (0/1).  No valid copy: FPY_ERR_NOTFOUND, *r is the
+ * default record and *copy = 1 (so the first write goes to copy 0).
+ */
+int fpy_rec_load(const fpy_flash *f, const fpy_rec_store *st, fpy_rec *r, int *copy);
+
+/*
+ * Commit `r` as the new record: seq = newest + 1, written to the other
+ * copy's sector (erase, then program).  On success r->seq is updated.
+ */
+int fpy_rec_commit(const fpy_flash *f, const fpy_rec_store *st, fpy_rec *r);
+
+/* Mode name ("STABLE", "TEST_NEW", "TEST_BOOTED"). */
+const char *fpy_rec_mode_name(uint8_t mode);
+
+#endif

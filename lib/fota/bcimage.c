@@ -1,0 +1,130 @@
+/* fipy bytecode images: see include/fipy/bcimage.h. */
+#include "fipy/bcimage.h"
+
+#include <string.h>
+
+#include "fipy/bytes.h"
+
+static uint32_t fpy_bc_crc(const uint8_t raw[FPY_BC_HEADER_LEN])
+{
+    uint32_t c = fpy_crc32_le(0xFFFFFFFFu, raw, FPY_BC_OFF_HDR_CRC);
+    return fpy_crc32_le(c, raw + FPY_BC_OFF_SHA256, FPY_SHA256_LEN);
+}
+
+void fpy_bc_header_encode(const fpy_bc_header *h, uint8_t raw[FPY_BC_HEADER_LEN])
+{
+    fpy_put_le32(raw + FPY_BC_OFF_MAGIC, h->magic);
+    fpy_put_le16(raw + FPY_BC_OFF_VERSION, h->format_version);
+    fpy_put_le16(raw + FPY_BC_OFF_HDRLEN, h->header_len);
+    fpy_put_le32(raw + FPY_BC_OFF_ABI, h->vm_abi);
+    fpy_put_le32(raw + FPY_BC_OFF_PAYLOAD_LEN, h->payload_len);
+    fpy_put_le32(raw + FPY_BC_OFF_FLAGS, h->flags);
+    fpy_put_le32(raw + FPY_BC_OFF_SECVER, h->security_version);
+    fpy_put_le32(raw + FPY_BC_OFF_RESERVED, 0);
+    memcpy(raw + FPY_BC_OFF_SHA256, h->sha256, FPY_SHA256_LEN);
+    memcpy(raw + FPY_BC_OFF_SIG, h->signature, FPY_BC_SIG_LEN);
+    fpy_put_le32(raw + FPY_BC_OFF_HDR_CRC, fpy_bc_crc(raw));
+}
+
+static int fpy_bc_all_ff(const uint8_t *p, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (p[i] != 0xFF)
+            return 0;
+    return 1;
+}
+
+static void fpy_bc_fields(const uint8_t raw[FPY_BC_HEADER_LEN], fpy_bc_header *h)
+{
+    h->magic = fpy_get_le32(raw + FPY_BC_OFF_MAGIC);
+    h->format_version = fpy_get_le16(raw + FPY_BC_OFF_VERSION);
+    h->header_len = fpy_get_le16(raw + FPY_BC_OFF_HDRLEN);
+    h->vm_abi = fpy_get_le32(raw + FPY_BC_OFF_ABI);
+    h->payload_len = fpy_get_le32(raw + FPY_BC_OFF_PAYLOAD_LEN);
+    h->flags = fpy_get_le32(raw + FPY_BC_OFF_FLAGS);
+    h->security_version = fpy_get_le32(raw + FPY_BC_OFF_SECVER);
+    h->header_crc = fpy_get_le32(raw + FPY_BC_OFF_HDR_CRC);
+    memcpy(h->sha256, raw + FPY_BC_OFF_SHA256, FPY_SHA256_LEN);
+    memcpy(h->signature, raw + FPY_BC_OFF_SIG, FPY_BC_SIG_LEN);
+}
+
+int fpy_bc_header_decode(const uint8_t raw[FPY_BC_HEADER_LEN], uint32_t max_payload,
+                         fpy_bc_header *h, fpy_diag *d)
+{
+    if (fpy_bc_all_ff(raw, FPY_BC_HEADER_LEN))
+        return fpy_diag_set(d, FPY_ERR_NOTFOUND, "slot is empty (erased)", "magic", 0);
+    fpy_bc_fields(raw, h);
+    if (h->magic != FPY_BC_MAGIC)
+        return fpy_diag_val(d, FPY_ERR_CORRUPT, "not a fipy bytecode image", "magic",
+                            FPY_BC_OFF_MAGIC, FPY_BC_MAGIC, h->magic);
+    if (h->header_crc != fpy_bc_crc(raw))
+        return fpy_diag_val(d, FPY_ERR_CORRUPT, "header CRC mismatch", "header_crc",
+                            FPY_BC_OFF_HDR_CRC, fpy_bc_crc(raw), h->header_crc);
+    if (h->format_version != FPY_BC_FORMAT_VERSION)
+        return fpy_diag_val(d, FPY_ERR_UNSUPPORTED, "unknown format version",
+                            "format_version", FPY_BC_OFF_VERSION, FPY_BC_FORMAT_VERSION,
+                            h->format_version);
+    if (h->header_len != FPY_BC_HEADER_LEN)
+        return fpy_diag_val(d, FPY_ERR_UNSUPPORTED, "unexpected header length",
+                            "header_len", FPY_BC_OFF_HDRLEN, FPY_BC_HEADER_LEN, h->header_len);
+    if (fpy_get_le32(raw + FPY_BC_OFF_RESERVED) != 0)
+        return fpy_diag_val(d, FPY_ERR_CORRUPT, "reserved word not zero", "reserved",
+                            FPY_BC_OFF_RESERVED, 0, fpy_get_le32(raw + FPY_BC_OFF_RESERVED));
+    if (h->payload_len > max_payload)
+        return fpy_diag_val(d, FPY_ERR_RANGE, "payload larger than the slot allows",
+                            "payload_len", FPY_BC_OFF_PAYLOAD_LEN, max_payload,
+                            h->payload_len);
+    return FPY_OK;
+}
+
+int fpy_bc_build(uint32_t vm_abi, uint32_t security_version, const uint8_t *payload,
+                 uint32_t payload_len, uint8_t *out, uint32_t out_len)
+{
+    if (out_len < FPY_BC_HEADER_LEN || payload_len > out_len - FPY_BC_HEADER_LEN)
+        return FPY_ERR_NOSPC;
+    fpy_bc_header h;
+    memset(&h, 0, sizeof h);
+    h.magic = FPY_BC_MAGIC;
+    h.format_version = FPY_BC_FORMAT_VERSION;
+    h.header_len = FPY_BC_HEADER_LEN;
+    h.vm_abi = vm_abi;
+    h.payload_len = payload_len;
+    h.security_version = security_version;
+    fpy_sha256_buf(payload, payload_len, h.sha256);
+    memset(h.signature, 0xFF, sizeof h.signature);
+    fpy_bc_header_encode(&h, out);
+    memmove(out + FPY_BC_HEADER_LEN, payload, payload_len);
+    return FPY_OK;
+}
+
+int fpy_bc_verify_flash(const fpy_flash *f, uint32_t base, uint32_t slot_size,
+                        const uint32_t *vm_abi, uint8_t *scratch, uint32_t scratch_len,
+                        fpy_bc_header *h, fpy_diag *d)
+{
+    uint8_t raw[FPY_BC_HEADER_LEN];
+    uint8_t sum[FPY_SHA256_LEN];
+    if (slot_size < FPY_BC_HEADER_LEN || scratch_len == 0)
+        return FPY_ERR_INVAL;
+    FPY_TRY(fpy_flash_read(f, base, raw, sizeof raw));
+    FPY_TRY(fpy_bc_header_decode(raw, slot_size - FPY_BC_HEADER_LEN, h, d));
+    if (vm_abi != NULL && h->vm_abi != *vm_abi)
+        return fpy_diag_val(d, FPY_ERR_STATE, "built for another VM ABI", "vm_abi",
+                            FPY_BC_OFF_ABI, *vm_abi, h->vm_abi);
+    fpy_sha256 s;
+    fpy_sha256_start(&s);
+    for (uint32_t off = 0; off < h->payload_len;) {
+        uint32_t n = h->payload_len - off < scratch_len ? h->payload_len - off : scratch_len;
+        int rc = fpy_flash_read(f, base + FPY_BC_HEADER_LEN + off, scratch, n);
+        if (rc != FPY_OK) {
+            fpy_sha256_finish(&s, sum);
+            return rc;
+        }
+        fpy_sha256_update(&s, scratch, n);
+        off += n;
+    }
+    fpy_sha256_finish(&s, sum);
+    if (fpy_digest_cmp(sum, h->sha256, FPY_SHA256_LEN) != 0)
+        return fpy_diag_set(d, FPY_ERR_CHECKSUM, "payload SHA-256 does not match the header",
+                            "sha256", FPY_BC_OFF_SHA256);
+    return FPY_OK;
+}

@@ -1,0 +1,219 @@
+/* The update engine: see include/fipy/fota.h. */
+#include "fipy/fota.h"
+
+#include <string.h>
+
+#include "fipy/bcimage.h"
+
+static int fpy_fota_part_init(fpy_fota *u, fpy_fota_part *p, fpy_area_kind kind,
+                              unsigned slot, uint32_t size, const uint8_t *sha,
+                              fpy_diag *d)
+{
+    const fpy_area *a = fpy_layout_area(u->layout, kind, slot);
+    if (a == NULL)
+        return fpy_diag_set(d, FPY_ERR_INVAL, "no such slot", "slot", slot);
+    if (size == 0 || size > a->size)
+        return fpy_diag_val(d, FPY_ERR_NOSPC, "image does not fit the slot", "size", 0,
+                            a->size, size);
+    memset(p, 0, sizeof *p);
+    p->base = a->offset;
+    p->slot_size = a->size;
+    p->size = size;
+    p->erased_to = a->offset;
+    memcpy(p->want, sha, FPY_SHA256_LEN);
+    fpy_sha256_start(&p->sha);
+    return FPY_OK;
+}
+
+static int fpy_fota_check_targets(const fpy_rec *r, const fpy_fota_req *q, fpy_diag *d)
+{
+    if (q->targets == 0 || (q->targets & ~(FPY_FOTA_VM | FPY_FOTA_BC)) != 0)
+        return fpy_diag_set(d, FPY_ERR_INVAL, "no update target", "targets", 0);
+    if (r->mode != FPY_REC_STABLE)
+        return fpy_diag_set(d, FPY_ERR_STATE,
+                            "a trial is running: accept() or roll back before updating",
+                            "mode", r->mode);
+    if ((q->targets & FPY_FOTA_VM) && (q->vm_slot > 1 || q->vm_slot == r->vm_cur))
+        return fpy_diag_val(d, FPY_ERR_STATE, "target is the running VM slot", "vm_slot", 0,
+                            1u - r->vm_cur, q->vm_slot);
+    if ((q->targets & FPY_FOTA_BC) && (q->bc_slot > 1 || q->bc_slot == r->bc_cur))
+        return fpy_diag_val(d, FPY_ERR_STATE, "target is the running bytecode slot",
+                            "bc_slot", 0, 1u - r->bc_cur, q->bc_slot);
+    return FPY_OK;
+}
+
+int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
+                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_diag *d)
+{
+    fpy_rec r;
+    int copy;
+    memset(u, 0, sizeof *u);
+    int rc = fpy_rec_load(f, st, &r, &copy);
+    if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
+        return rc;
+    FPY_TRY(fpy_fota_check_targets(&r, req, d));
+    u->f = f;
+    u->layout = l;
+    u->store = *st;
+    u->req = *req;
+    if (req->targets & FPY_FOTA_VM)
+        FPY_TRY(fpy_fota_part_init(u, &u->part[u->nparts++], FPY_AREA_VM_SLOT, req->vm_slot,
+                                   req->vm_size, req->vm_sha256, d));
+    if (req->targets & FPY_FOTA_BC)
+        FPY_TRY(fpy_fota_part_init(u, &u->part[u->nparts++], FPY_AREA_BC_SLOT, req->bc_slot,
+                                   req->bc_size, req->bc_sha256, d));
+    for (unsigned i = 0; i < u->nparts; i++)
+        u->total += u->part[i].size;
+    u->page_addr = u->part[0].base;
+    u->state = FPY_FOTA_WRITING;
+    return FPY_OK;
+}
+
+/* Program the page buffer (padded with 0xFF to the write alignment),
+ * erasing each sector just before the first write into it. */
+static int fpy_fota_flush(fpy_fota *u)
+{
+    fpy_fota_part *p = &u->part[u->cur_part];
+    if (u->page_len == 0)
+        return FPY_OK;
+    uint32_t align = u->f->geo.write_align;
+    uint32_t len = (u->page_len + align - 1u) & ~(align - 1u);
+    memset(u->page + u->page_len, 0xFF, len - u->page_len);
+    uint32_t end = u->page_addr + len;
+    while (p->erased_to < end) {
+        FPY_TRY(fpy_flash_erase(u->f, p->erased_to, FPY_FLASH_SECTOR));
+        p->erased_to += FPY_FLASH_SECTOR;
+    }
+    FPY_TRY(fpy_flash_program(u->f, u->page_addr, u->page, len));
+    u->page_addr += u->page_len;
+    u->page_len = 0;
+    return FPY_OK;
+}
+
+/* Feed bytes of the current part into the page buffer. */
+static int fpy_fota_feed(fpy_fota *u, const uint8_t *src, uint32_t n)
+{
+    fpy_fota_part *p = &u->part[u->cur_part];
+    fpy_sha256_update(&p->sha, src, n);
+    p->done += n;
+    while (n > 0) {
+        uint32_t room = FPY_FLASH_PAGE - (u->page_addr + u->page_len) % FPY_FLASH_PAGE;
+        uint32_t k = n < room ? n : room;
+        memcpy(u->page + u->page_len, src, k);
+        u->page_len += k;
+        src += k;
+        n -= k;
+        if (k == room)
+            FPY_TRY(fpy_fota_flush(u));
+    }
+    return FPY_OK;
+}
+
+int fpy_fota_write(fpy_fota *u, uint32_t offset, const void *data, uint32_t len, fpy_diag *d)
+{
+    const uint8_t *src = data;
+    if (u->state != FPY_FOTA_WRITING)
+        return fpy_diag_set(d, FPY_ERR_STATE, "no update in progress", NULL, offset);
+    if (offset != u->offset)
+        return fpy_diag_val(d, FPY_ERR_INVAL, "chunk out of order", "offset", offset,
+                            u->offset, offset);
+    if (len > u->total - u->offset)
+        return fpy_diag_val(d, FPY_ERR_RANGE, "chunk runs past the declared size", "len",
+                            offset, u->total - u->offset, len);
+    while (len > 0) {
+        fpy_fota_part *p = &u->part[u->cur_part];
+        uint32_t k = p->size - p->done < len ? p->size - p->done : len;
+        FPY_TRY(fpy_fota_feed(u, src, k));
+        src += k;
+        len -= k;
+        u->offset += k;
+        if (p->done == p->size && u->cur_part + 1u < u->nparts) {
+            FPY_TRY(fpy_fota_flush(u));
+            u->cur_part++;
+            u->page_addr = u->part[u->cur_part].base;
+        }
+    }
+    return FPY_OK;
+}
+
+static int fpy_fota_running_vm_abi(fpy_fota *u, fpy_boot_work *w, uint32_t *abi)
+{
+    fpy_rec r;
+    int copy;
+    int rc = fpy_rec_load(u->f, &u->store, &r, &copy);
+    if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
+        return rc;
+    const fpy_area *a = fpy_layout_area(u->layout, FPY_AREA_VM_SLOT, r.vm_cur);
+    fpy_image_src src = fpy_image_src_flash(u->f, a->offset, a->size);
+    FPY_TRY(fpy_image_verify(&src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP,
+                             &w->info, NULL));
+    *abi = fpy_boot_vm_abi(&w->info);
+    return FPY_OK;
+}
+
+static int fpy_fota_verify_parts(fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
+{
+    uint32_t abi = 0;
+    unsigned i = 0;
+    if (u->req.targets & FPY_FOTA_VM) {
+        fpy_fota_part *p = &u->part[i++];
+        fpy_image_src src = fpy_image_src_flash(u->f, p->base, p->slot_size);
+        FPY_TRY(fpy_image_verify(&src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP,
+                                 &w->info, d));
+        abi = fpy_boot_vm_abi(&w->info);
+    } else {
+        FPY_TRY(fpy_fota_running_vm_abi(u, w, &abi));
+    }
+    if (u->req.targets & FPY_FOTA_BC) {
+        fpy_fota_part *p = &u->part[i];
+        fpy_bc_header h;
+        FPY_TRY(fpy_bc_verify_flash(u->f, p->base, p->slot_size, &abi, w->scratch,
+                                    sizeof w->scratch, &h, d));
+    }
+    return FPY_OK;
+}
+
+int fpy_fota_finish(fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
+{
+    uint8_t sum[FPY_SHA256_LEN];
+    if (u->state != FPY_FOTA_WRITING)
+        return fpy_diag_set(d, FPY_ERR_STATE, "no update in progress", NULL, 0);
+    if (u->offset != u->total)
+        return fpy_diag_val(d, FPY_ERR_STATE, "finish before all bytes arrived", "offset",
+                            u->offset, u->total, u->offset);
+    FPY_TRY(fpy_fota_flush(u));
+    for (unsigned i = 0; i < u->nparts; i++) {
+        fpy_sha256_finish(&u->part[i].sha, sum);
+        if (fpy_digest_cmp(sum, u->part[i].want, FPY_SHA256_LEN) != 0) {
+            u->state = FPY_FOTA_IDLE;
+            return fpy_diag_set(d, FPY_ERR_CHECKSUM,
+                                "SHA-256 of the received image does not match", "sha256", i);
+        }
+    }
+    int rc = fpy_fota_verify_parts(u, w, d);
+    u->state = rc == FPY_OK ? FPY_FOTA_FINISHED : FPY_FOTA_IDLE;
+    return rc;
+}
+
+int fpy_fota_commit(fpy_fota *u)
+{
+    if (u->state != FPY_FOTA_FINISHED)
+        return FPY_ERR_STATE;
+    uint8_t vm, bc;
+    fpy_rec r;
+    int copy;
+    int rc = fpy_rec_load(u->f, &u->store, &r, &copy);
+    if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
+        return rc;
+    vm = (u->req.targets & FPY_FOTA_VM) ? u->req.vm_slot : r.vm_cur;
+    bc = (u->req.targets & FPY_FOTA_BC) ? u->req.bc_slot : r.bc_cur;
+    FPY_TRY(fpy_fota_attempt(u->f, &u->store, bc, vm));
+    u->state = FPY_FOTA_ATTEMPTED;
+    return FPY_OK;
+}
+
+void fpy_fota_abort(fpy_fota *u)
+{
+    /* What was written stays in the target slots; nothing refers to it. */
+    u->state = FPY_FOTA_IDLE;
+}

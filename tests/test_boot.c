@@ -1,0 +1,453 @@
+/* The boot decision: one test per table row, properties over every input,
+ * and whole boots on a simulated FiPy flash. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fipy/bcimage.h"
+#include "fipy/boot.h"
+#include "fipy/fota.h"
+#include "fipy/otadata.h"
+#include "fixtures.h"
+#include "testutil.h"
+
+/* ---- the table ----------------------------------------------------------- */
+
+static int rule_for(uint8_t mode, uint8_t cur, uint8_t last, uint8_t prev, uint8_t trig)
+{
+    fpy_boot_facts x = {mode, cur, last, prev, trig};
+    return fpy_boot_decide(&x)->rule;
+}
+
+static void test_row_trial_reset(void **state)
+{
+    (void)state;
+    assert_int_equal(rule_for(FPY_REC_TEST_BOOTED, FPY_PAIR_OK, FPY_PAIR_OK, FPY_PAIR_VMBAD,
+                              FPY_BT_YES), FPY_BOOT_R_TRIAL_RESET);
+    /* even if the trial pair has gone bad since */
+    assert_int_equal(rule_for(FPY_REC_TEST_BOOTED, FPY_PAIR_VMBAD, FPY_PAIR_NOBC,
+                              FPY_PAIR_VMBAD, FPY_BT_YES), FPY_BOOT_R_TRIAL_RESET);
+}
+
+static void test_row_trial_continue(void **state)
+{
+    (void)state;
+    assert_int_equal(rule_for(FPY_REC_TEST_BOOTED, FPY_PAIR_OK, FPY_PAIR_OK, FPY_PAIR_VMBAD,
+                              FPY_BT_NO), FPY_BOOT_R_TRIAL_CONTINUE);
+}
+
+static void test_row_trial_start(void **state)
+{
+    (void)state;
+    assert_int_equal(rule_for(FPY_REC_TEST_NEW, FPY_PAIR_OK, FPY_PAIR_OK, FPY_PAIR_VMBAD,
+                              FPY_BT_NO), FPY_BOOT_R_TRIAL_START);
+    assert_int_equal(rule_for(FPY_REC_TEST_NEW, FPY_PAIR_OK, FPY_PAIR_VMBAD, FPY_PAIR_VMBAD,
+                              FPY_BT_NO), FPY_BOOT_R_TRIAL_START);
+}
+
+static void test_row_trial_invalid(void **state)
+{
+    (void)state;
+    static const uint8_t bad[] = {FPY_PAIR_NOBC, FPY_PAIR_BCBAD, FPY_PAIR_VMBAD};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(rule_for(FPY_REC_TEST_NEW, bad[i], FPY_PAIR_OK, FPY_PAIR_VMBAD,
+                                  FPY_BT_NO), FPY_BOOT_R_TRIAL_INVALID);
+        assert_int_equal(rule_for(FPY_REC_TEST_BOOTED, bad[i], FPY_PAIR_OK, FPY_PAIR_VMBAD,
+                                  FPY_BT_NO), FPY_BOOT_R_TRIAL_INVALID);
+    }
+}
+
+static void test_row_unconfirmed(void **state)
+{
+    (void)state;
+    assert_int_equal(rule_for(FPY_REC_TEST_BOOTED, FPY_PAIR_OK, FPY_PAIR_VMBAD, FPY_PAIR_OK,
+                              FPY_BT_YES), FPY_BOOT_R_UNCONFIRMED);
+    assert_int_equal(rule_for(FPY_REC_TEST_NEW, FPY_PAIR_BCBAD, FPY_PAIR_VMBAD,
+                              FPY_PAIR_VMBAD, FPY_BT_NO), FPY_BOOT_R_UNCONFIRMED);
+}
+
+static void test_row_loop_revert(void **state)
+{
+    (void)state;
+    assert_int_equal(rule_for(FPY_REC_STABLE, FPY_PAIR_OK, FPY_PAIR_OK, FPY_PAIR_OK,
+                              FPY_BT_YES), FPY_BOOT_R_LOOP_REVERT);
+    /* no previous pair: keep booting what there is */
+    assert_int_equal(rule_for(FPY_REC_STABLE, FPY_PAIR_OK, FPY_PAIR_OK, FPY_PAIR_VMBAD,
+                              FPY_BT_YES), FPY_BOOT_R_STABLE);
+}
+
+static void test_row_bc_revert(void **state)
+{
+    (void)state;
+    assert_int_equal(rule_for(FPY_REC_STABLE, FPY_PAIR_BCBAD, FPY_PAIR_BCBAD, FPY_PAIR_OK,
+                              FPY_BT_NO), FPY_BOOT_R_BC_REVERT);
+}
+
+static void test_row_vm_revert(void **state)
+{
+    (void)state;
+    assert_int_equal(rule_for(FPY_REC_STABLE, FPY_PAIR_VMBAD, FPY_PAIR_VMBAD, FPY_PAIR_NOBC,
+                              FPY_BT_NO), FPY_BOOT_R_VM_REVERT);
+}
+
+static void test_row_stable(void **state)
+{
+    (void)state;
+    assert_int_equal(rule_for(FPY_REC_STABLE, FPY_PAIR_OK, FPY_PAIR_OK, FPY_PAIR_VMBAD,
+                              FPY_BT_NO), FPY_BOOT_R_STABLE);
+    assert_int_equal(rule_for(FPY_REC_STABLE, FPY_PAIR_NOBC, FPY_PAIR_NOBC, FPY_PAIR_VMBAD,
+                              FPY_BT_NO), FPY_BOOT_R_STABLE);
+    /* bytecode bad, nothing to revert to: the VM starts without it */
+    assert_int_equal(rule_for(FPY_REC_STABLE, FPY_PAIR_BCBAD, FPY_PAIR_BCBAD, FPY_PAIR_VMBAD,
+                              FPY_BT_NO), FPY_BOOT_R_STABLE);
+}
+
+static void test_row_none(void **state)
+{
+    (void)state;
+    assert_int_equal(rule_for(FPY_REC_STABLE, FPY_PAIR_VMBAD, FPY_PAIR_VMBAD, FPY_PAIR_VMBAD,
+                              FPY_BT_NO), FPY_BOOT_R_NONE);
+    assert_int_equal(rule_for(FPY_REC_TEST_BOOTED, FPY_PAIR_VMBAD, FPY_PAIR_VMBAD,
+                              FPY_PAIR_OK, FPY_BT_YES), FPY_BOOT_R_NONE);
+}
+
+/* Over every input: the chosen pair's VM always verifies, a trial only
+ * starts on a fully verified pair, and every row is reachable. */
+static void test_table_properties(void **state)
+{
+    (void)state;
+    static const uint8_t st[] = {FPY_PAIR_OK, FPY_PAIR_NOBC, FPY_PAIR_BCBAD, FPY_PAIR_VMBAD};
+    unsigned nrows;
+    const fpy_boot_row *rows = fpy_boot_table(&nrows);
+    unsigned hits[16] = {0};
+    for (uint8_t m = 0; m <= FPY_REC_TEST_BOOTED; m++)
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 4; l++)
+                for (int p = 0; p < 4; p++)
+                    for (uint8_t t = FPY_BT_NO; t <= FPY_BT_YES; t++) {
+                        fpy_boot_facts x = {m, st[c], st[l], st[p], t};
+                        const fpy_boot_row *r = fpy_boot_decide(&x);
+                        hits[r - rows]++;
+                        uint8_t booted = r->action == FPY_BOOT_ROLLBACK ? x.last
+                                         : r->action == FPY_BOOT_REVERT ? x.prev : x.cur;
+                        if (r->action != FPY_BOOT_NONE)
+                            assert_true(booted & FPY_PAIR_VM_OK);
+                        else
+                            assert_false((x.cur & FPY_PAIR_VM_OK) && (x.last & FPY_PAIR_VM_OK));
+                        if (r->action == FPY_BOOT_TRIAL || r->action == FPY_BOOT_TRIAL_AGAIN)
+                            assert_int_equal(x.cur, FPY_PAIR_OK);
+                        /* a spent trial with a working last pair always rolls back */
+                        if (m == FPY_REC_TEST_BOOTED && t == FPY_BT_YES &&
+                            (x.last & FPY_PAIR_VM_OK))
+                            assert_int_equal(r->action, FPY_BOOT_ROLLBACK);
+                    }
+    for (unsigned i = 0; i < nrows; i++) {
+        assert_int_equal(rows[i].rule, i + 1);
+        if (hits[i] == 0)
+            fail_msg("row %u is unreachable", rows[i].rule);
+    }
+}
+
+/* ---- whole boots on a simulated FiPy ------------------------------------ */
+
+typedef struct board {
+    fpy_test_flash *tf;
+    fpy_simsys ss;
+    fpy_sys sys;
+    fpy_boot_cfg cfg;
+    fpy_boot_work w;
+    fpy_boot_result res;
+    const fpy_layout *l;
+    uint8_t img[160 * 1024];
+} board;
+
+static uint32_t area(board *b, fpy_area_kind k, unsigned i)
+{
+    return fpy_layout_area(b->l, k, i)->offset;
+}
+
+static void put_vm(board *b, unsigned slot, const char *ver, uint32_t seed)
+{
+    size_t n = fpy_fix_vm(ver, seed, 40000, b->img, sizeof b->img);
+    fpy_fix_install(&b->tf->flash, area(b, FPY_AREA_VM_SLOT, slot), b->img, n);
+}
+
+static void put_bc(board *b, unsigned slot, uint32_t abi, uint32_t seed)
+{
+    size_t n = fpy_fix_bc(abi, seed, 3000, b->img, sizeof b->img);
+    fpy_fix_install(&b->tf->flash, area(b, FPY_AREA_BC_SLOT, slot), b->img, n);
+}
+
+/* Flip one byte of a slot (bit rot or a bad write). */
+static void damage(board *b, uint32_t addr)
+{
+    b->tf->mem[addr] ^= 0x5A;
+}
+
+static board *board_new(void)
+{
+    board *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    b->tf = fpy_test_flash_new(NULL);
+    b->l = fpy_layout_get(FPY_LAYOUT_NONBLE);
+    fpy_simsys_init(&b->ss, &b->sys);
+    b->cfg.layout = b->l;
+    b->cfg.store = FPY_REC_STORE_FIPY();
+    put_vm(b, 0, "2.0.0", 1);
+    put_bc(b, 0, 2, 1);
+    return b;
+}
+
+static void board_free(board *b)
+{
+    fpy_test_flash_free(b->tf);
+    free(b);
+}
+
+static int boot(board *b, int reason)
+{
+    fpy_simsys_reset(&b->ss, reason);
+    return fpy_boot_run(&b->tf->flash, &b->sys, &b->cfg, &b->w, &b->res);
+}
+
+/* What ESP-IDF's own bootloader would pick from the otadata fipy left
+ * (read-only: on a copy of the flash). */
+static unsigned esp_idf_pick(board *b)
+{
+    fpy_test_flash *copy = fpy_test_flash_new(NULL);
+    memcpy(copy->mem, b->tf->mem, FPY_FLASH_SIZE_8M);
+    unsigned slot;
+    int blank;
+    assert_int_equal(fpy_otadata_boot_select(&copy->flash, 0xD000, 2, &slot, &blank), FPY_OK);
+    assert_false(blank);
+    fpy_test_flash_free(copy);
+    return slot;
+}
+
+static void test_fresh_board_boots_slot0(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(b->res.row->rule, FPY_BOOT_R_STABLE);
+    assert_false(b->res.rec_found);
+    assert_int_equal(b->res.vm_slot, 0);
+    assert_int_equal(b->res.vm_addr, 0x10000);
+    assert_int_equal(b->res.bc_addr, 0x210000);
+    assert_true(b->res.run_bytecode);
+    assert_false(b->res.test_mode);
+    assert_int_equal(b->res.vm_abi, 2);
+    assert_true(b->ss.wdt_armed);
+    assert_int_equal(b->ss.wdt_timeout_ms, 30000);
+    assert_int_equal(esp_idf_pick(b), 0);
+    /* a second ordinary boot writes nothing */
+    uint64_t before = b->tf->sim.stats.erases;
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_true(b->res.rec_found);
+    assert_int_equal(b->tf->sim.stats.erases, before);
+    board_free(b);
+}
+
+static void test_trial_then_reset_rolls_back(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    put_vm(b, 1, "2.1.0", 2);
+    put_bc(b, 1, 2, 2);
+    assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 1, 1), FPY_OK);
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(b->res.row->rule, FPY_BOOT_R_TRIAL_START);
+    assert_true(b->res.test_mode);
+    assert_int_equal(b->res.vm_slot, 1);
+    assert_int_equal(b->res.bc_slot, 1);
+    /* ESP-IDF's view while the trial runs: ota_1 active, PENDING_VERIFY;
+     * its bootloader would roll back at the next reset, as fipy does. */
+    fpy_otadata od;
+    assert_int_equal(fpy_otadata_read(&b->tf->flash, 0xD000, &od), FPY_OK);
+    int a = fpy_otadata_active(&od);
+    assert_true(a >= 0);
+    assert_int_equal(fpy_otadata_slot(od.e[a].seq, 2), 1);
+    assert_int_equal(od.e[a].state, FPY_OTA_PENDING_VERIFY);
+    assert_int_equal(esp_idf_pick(b), 0);
+    /* power cycle without accept() */
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(b->res.row->rule, FPY_BOOT_R_TRIAL_RESET);
+    assert_false(b->res.test_mode);
+    assert_int_equal(b->res.vm_slot, 0);
+    assert_int_equal(b->res.bc_slot, 0);
+    assert_true(b->res.rec.flags & FPY_REC_F_ROLLED_BACK);
+    assert_int_equal(esp_idf_pick(b), 0);
+    board_free(b);
+}
+
+static void test_trial_accept_sticks(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    put_vm(b, 1, "2.1.0", 2);
+    put_bc(b, 1, 2, 2);
+    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store, 0xD000), FPY_OK); /* noop */
+    assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 1, 1), FPY_OK);
+    assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 1, 1), FPY_ERR_STATE);
+    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store, 0xD000), FPY_ERR_STATE);
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store, 0xD000), FPY_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+        assert_int_equal(b->res.row->rule, FPY_BOOT_R_STABLE);
+        assert_int_equal(b->res.vm_slot, 1);
+        assert_int_equal(b->res.bc_slot, 1);
+        assert_false(b->res.test_mode);
+        assert_int_equal(esp_idf_pick(b), 1);
+    }
+    assert_true(b->res.rec.has_prev);
+    assert_int_equal(b->res.rec.vm_prev, 0);
+    board_free(b);
+}
+
+static void test_watchdog_during_trial_rolls_back(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    put_vm(b, 1, "2.1.0", 2);
+    assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 0, 1), FPY_OK);
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(b->res.row->rule, FPY_BOOT_R_TRIAL_START);
+    /* the new VM hangs: never feeds the bootloader's 30 s watchdog */
+    assert_false(fpy_simsys_advance(&b->ss, 29999));
+    assert_true(fpy_simsys_advance(&b->ss, 1));
+    assert_int_equal(boot(b, FPY_RESET_WATCHDOG), FPY_OK);
+    assert_true(fpy_sfw_watchdog_triggered(&b->sys));
+    assert_int_equal(b->res.reset_reason, FPY_RESET_WATCHDOG);
+    assert_int_equal(b->res.row->rule, FPY_BOOT_R_TRIAL_RESET);
+    assert_int_equal(b->res.vm_slot, 0);
+    board_free(b);
+}
+
+static void test_attempted_pair_that_does_not_verify(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    put_vm(b, 1, "2.1.0", 2);
+    damage(b, area(b, FPY_AREA_VM_SLOT, 1) + 0x4000);
+    assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 0, 1), FPY_OK);
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(b->res.row->rule, FPY_BOOT_R_TRIAL_INVALID);
+    assert_int_equal(b->res.vm_slot, 0);
+    assert_string_equal(b->res.diag_what, "VM slot 1");
+    assert_int_equal(b->res.diag_rc, FPY_ERR_CHECKSUM);
+    board_free(b);
+}
+
+static void test_bytecode_for_another_abi_is_refused(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    put_bc(b, 1, 3, 9); /* built for ABI 3; the VM is ABI 2 */
+    assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 1, 0), FPY_OK);
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(b->res.row->rule, FPY_BOOT_R_TRIAL_INVALID);
+    assert_int_equal(b->res.bc_slot, 0);
+    assert_true(b->res.run_bytecode);
+    board_free(b);
+}
+
+static void test_nothing_bootable_is_reported(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    damage(b, area(b, FPY_AREA_VM_SLOT, 0) + 0x100);
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_ERR_NOTFOUND);
+    assert_int_equal(b->res.row->rule, FPY_BOOT_R_NONE);
+    assert_non_null(strstr(b->res.row->why, "ROM serial loader"));
+    assert_false(b->ss.wdt_armed);
+    board_free(b);
+}
+
+static void test_empty_bytecode_slot_boots_vm_alone(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    assert_int_equal(fpy_flash_erase(&b->tf->flash, area(b, FPY_AREA_BC_SLOT, 0), 0x1000),
+                     FPY_OK);
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(b->res.facts.cur, FPY_PAIR_NOBC);
+    assert_false(b->res.run_bytecode);
+    board_free(b);
+}
+
+static void accepted_update(board *b)
+{
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    put_vm(b, 1, "2.1.0", 2);
+    put_bc(b, 1, 2, 2);
+    assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 1, 1), FPY_OK);
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store, 0xD000), FPY_OK);
+}
+
+static void test_boot_loop_guard_reverts(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    accepted_update(b);
+    assert_int_equal(boot(b, FPY_RESET_PANIC), FPY_OK);
+    assert_int_equal(b->res.rec.boot_count, 1);
+    /* a stable run in between resets the count */
+    assert_int_equal(fpy_fota_mark_stable(&b->tf->flash, &b->cfg.store), FPY_OK);
+    assert_int_equal(boot(b, FPY_RESET_WATCHDOG), FPY_OK);
+    assert_int_equal(boot(b, FPY_RESET_WATCHDOG), FPY_OK);
+    assert_int_equal(b->res.vm_slot, 1);
+    assert_int_equal(b->res.rec.boot_count, 2);
+    assert_int_equal(boot(b, FPY_RESET_WATCHDOG), FPY_OK);
+    assert_int_equal(b->res.row->rule, FPY_BOOT_R_LOOP_REVERT);
+    assert_int_equal(b->res.vm_slot, 0);
+    assert_int_equal(b->res.bc_slot, 0);
+    assert_int_equal(esp_idf_pick(b), 0);
+    board_free(b);
+}
+
+static void test_corrupt_bytecode_reverts_to_previous(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    accepted_update(b);
+    damage(b, area(b, FPY_AREA_BC_SLOT, 1) + 0x200);
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(b->res.row->rule, FPY_BOOT_R_BC_REVERT);
+    assert_int_equal(b->res.bc_slot, 0);
+    assert_int_equal(b->res.vm_slot, 0);
+    board_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_row_trial_reset),
+        cmocka_unit_test(test_row_trial_continue),
+        cmocka_unit_test(test_row_trial_start),
+        cmocka_unit_test(test_row_trial_invalid),
+        cmocka_unit_test(test_row_unconfirmed),
+        cmocka_unit_test(test_row_loop_revert),
+        cmocka_unit_test(test_row_bc_revert),
+        cmocka_unit_test(test_row_vm_revert),
+        cmocka_unit_test(test_row_stable),
+        cmocka_unit_test(test_row_none),
+        cmocka_unit_test(test_table_properties),
+        cmocka_unit_test(test_fresh_board_boots_slot0),
+        cmocka_unit_test(test_trial_then_reset_rolls_back),
+        cmocka_unit_test(test_trial_accept_sticks),
+        cmocka_unit_test(test_watchdog_during_trial_rolls_back),
+        cmocka_unit_test(test_attempted_pair_that_does_not_verify),
+        cmocka_unit_test(test_bytecode_for_another_abi_is_refused),
+        cmocka_unit_test(test_nothing_bootable_is_reported),
+        cmocka_unit_test(test_empty_bytecode_slot_boots_vm_alone),
+        cmocka_unit_test(test_boot_loop_guard_reverts),
+        cmocka_unit_test(test_corrupt_bytecode_reverts_to_previous),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,437 @@
+/*
+ * Boot and FOTA under power loss.  Every scenario is run once cleanly to
+ * count its flash mutations; then, for each mutation n, power is cut just
+ * before it, and operation n is torn (torn program or interrupted erase,
+ * two random variants).  After each, the flash is rebooted through the
+ * real boot code (fpy_boot_run) and the invariants are checked:
+ *  - a verified VM (and its bytecode, if any) always boots;
+ *  - the pair is all old or all new, never mixed;
+ *  - after accept() returned, it never reverts; without accept(), a reset
+ *    returns to the last working pair.
+ * Set FPY_PL_STRIDE=k to test every kth cut point (default 1: all).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fipy/boot.h"
+#include "fipy/fota.h"
+#include "fipy/otadata.h"
+#include "fixtures.h"
+#include "powerloss.h"
+#include "testutil.h"
+
+#define OTADATA 0xD000u
+
+typedef struct pair {
+    uint8_t vm, bc;
+} pair;
+
+typedef struct sc {
+    const fpy_layout *l;
+    fpy_boot_cfg cfg;
+    fpy_boot_work w;
+    fpy_boot_result res;
+    fpy_simsys ss;
+    fpy_sys sys;
+    uint8_t *vm_img, *bc_img;
+    size_t vm_len, bc_len;
+    uint8_t targets;
+    pair old, new_;
+    int reason;          /* reset reason for boots run() does */
+    int expect;          /* what a completed run must leave (see checks) */
+} sc;
+
+enum { EXPECT_TRIAL_OR_NEW, EXPECT_NEW_STABLE, EXPECT_OLD };
+
+static sc *sc_new(void)
+{
+    sc *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    c->l = fpy_layout_get(FPY_LAYOUT_NONBLE);
+    c->cfg.layout = c->l;
+    c->cfg.store = FPY_REC_STORE_FIPY();
+    fpy_simsys_init(&c->ss, &c->sys);
+    c->vm_img = malloc(160 * 1024);
+    c->bc_img = malloc(16 * 1024);
+    assert_non_null(c->vm_img);
+    assert_non_null(c->bc_img);
+    c->vm_len = fpy_fix_vm("2.1.0", 7, 40000, c->vm_img, 160 * 1024);
+    c->bc_len = fpy_fix_bc(2, 7, 9000, c->bc_img, 16 * 1024);
+    c->old = (pair){0, 0};
+    c->reason = FPY_RESET_RESET;
+    return c;
+}
+
+static void sc_free(sc *c)
+{
+    free(c->vm_img);
+    free(c->bc_img);
+    free(c);
+}
+
+static int do_boot(sc *c, const fpy_flash *f, int reason)
+{
+    fpy_simsys_reset(&c->ss, reason);
+    return fpy_boot_run(f, &c->sys, &c->cfg, &c->w, &c->res);
+}
+
+static uint32_t slot_addr(sc *c, fpy_area_kind k, unsigned i)
+{
+    return fpy_layout_area(c->l, k, i)->offset;
+}
+
+/* A device running the old pair (VM 2.0.0 + bytecode in slots 0). */
+static int base_setup(sc *c, const fpy_flash *f)
+{
+    uint8_t *img = malloc(160 * 1024);
+    if (img == NULL)
+        return FPY_ERR_NOSPC;
+    size_t n = fpy_fix_vm("2.0.0", 1, 40000, img, 160 * 1024);
+    fpy_fix_install(f, slot_addr(c, FPY_AREA_VM_SLOT, 0), img, n);
+    n = fpy_fix_bc(2, 1, 5000, img, 160 * 1024);
+    fpy_fix_install(f, slot_addr(c, FPY_AREA_BC_SLOT, 0), img, n);
+    free(img);
+    return do_boot(c, f, FPY_RESET_RESET);
+}
+
+/* The update itself, through the engine, in 1000-byte chunks. */
+static int stream_update(sc *c, const fpy_flash *f)
+{
+    fpy_fota u;
+    fpy_fota_req q;
+    memset(&q, 0, sizeof q);
+    q.targets = c->targets;
+    q.vm_slot = 1;
+    q.bc_slot = 1;
+    q.vm_size = (uint32_t)c->vm_len;
+    q.bc_size = (uint32_t)c->bc_len;
+    fpy_sha256_buf(c->vm_img, c->vm_len, q.vm_sha256);
+    fpy_sha256_buf(c->bc_img, c->bc_len, q.bc_sha256);
+    FPY_TRY(fpy_fota_begin(&u, f, c->l, &c->cfg.store, &q, NULL));
+    uint32_t off = 0;
+    for (int part = 0; part < 2; part++) {
+        uint8_t bit = part == 0 ? FPY_FOTA_VM : FPY_FOTA_BC;
+        if (!(c->targets & bit))
+            continue;
+        const uint8_t *img = part == 0 ? c->vm_img : c->bc_img;
+        size_t len = part == 0 ? c->vm_len : c->bc_len;
+        for (size_t i = 0; i < len; i += 1000) {
+            uint32_t k = (uint32_t)(len - i < 1000 ? len - i : 1000);
+            FPY_TRY(fpy_fota_write(&u, off, img + i, k, NULL));
+            off += k;
+        }
+    }
+    FPY_TRY(fpy_fota_finish(&u, &c->w, NULL));
+    return fpy_fota_commit(&u);
+}
+
+static int bad(char *why, size_t n, const char *msg, const sc *c)
+{
+    snprintf(why, n, "%s (booted vm %u bc %u, rule %d)", msg, c->res.vm_slot, c->res.bc_slot,
+             c->res.row ? c->res.row->rule : -1);
+    return 1;
+}
+
+/* Reboot through the real boot code; the pair must be old or new, whole. */
+static int boot_and_classify(sc *c, const fpy_flash *f, char *why, size_t n, int *is_new)
+{
+    int rc = do_boot(c, f, FPY_RESET_RESET);
+    if (rc != FPY_OK) {
+        snprintf(why, n, "boot failed: %s (rule %d)", fpy_strerror(rc),
+                 c->res.row ? c->res.row->rule : -1);
+        return 1;
+    }
+    pair p = {c->res.vm_slot, c->res.bc_slot};
+    int old = p.vm == c->old.vm && p.bc == c->old.bc;
+    int nw = p.vm == c->new_.vm && p.bc == c->new_.bc;
+    if (!old && !nw)
+        return bad(why, n, "mixed pair", c);
+    if (c->res.facts.cur != FPY_PAIR_OK && !c->res.test_mode)
+        return bad(why, n, "booted pair does not fully verify", c);
+    *is_new = nw && !old;
+    return 0;
+}
+
+/* ---- scenarios: update (VM, bytecode, both) ------------------------------ */
+
+static int up_setup(void *ctx, const fpy_flash *f)
+{
+    return base_setup(ctx, f);
+}
+
+static int up_run(void *ctx, const fpy_flash *f)
+{
+    return stream_update(ctx, f);
+}
+
+/* A completed update boots the new pair on trial; a reset during the
+ * trial (the next boot) goes back to the old one. */
+static int up_check(void *ctx, const fpy_flash *f, int completed, char *why, size_t n)
+{
+    sc *c = ctx;
+    int is_new;
+    if (boot_and_classify(c, f, why, n, &is_new))
+        return 1;
+    if (completed && !(is_new && c->res.test_mode))
+        return bad(why, n, "completed update did not start a trial", c);
+    if (is_new) {
+        if (boot_and_classify(c, f, why, n, &is_new))
+            return 1;
+        if (is_new)
+            return bad(why, n, "trial survived a reset without accept()", c);
+    }
+    return 0;
+}
+
+/* ---- scenario: accept ---------------------------------------------------- */
+
+static int acc_setup(void *ctx, const fpy_flash *f)
+{
+    sc *c = ctx;
+    FPY_TRY(base_setup(c, f));
+    FPY_TRY(stream_update(c, f));
+    return do_boot(c, f, FPY_RESET_RESET); /* the trial boot */
+}
+
+static int acc_run(void *ctx, const fpy_flash *f)
+{
+    (void)ctx;
+    return fpy_fota_accept(f, &((sc *)ctx)->cfg.store, OTADATA);
+}
+
+static int acc_check(void *ctx, const fpy_flash *f, int completed, char *why, size_t n)
+{
+    sc *c = ctx;
+    int is_new;
+    if (boot_and_classify(c, f, why, n, &is_new))
+        return 1;
+    if (completed && !is_new)
+        return bad(why, n, "accept() returned ok but the old pair is back", c);
+    if (is_new && c->res.test_mode)
+        return bad(why, n, "accepted pair still in test mode", c);
+    /* whatever it settled on, it stays */
+    int again;
+    if (boot_and_classify(c, f, why, n, &again))
+        return 1;
+    if (again != is_new)
+        return bad(why, n, "pair changed on the following boot", c);
+    return 0;
+}
+
+/* ---- scenario: the boots of a trial (start, and the rollback) ------------ */
+
+static int trial_setup(void *ctx, const fpy_flash *f)
+{
+    sc *c = ctx;
+    FPY_TRY(base_setup(c, f));
+    return stream_update(c, f);
+}
+
+/* run = the first boot after attempt() */
+static int trial_run(void *ctx, const fpy_flash *f)
+{
+    sc *c = ctx;
+    return do_boot(c, f, FPY_RESET_RESET);
+}
+
+static int trial_check(void *ctx, const fpy_flash *f, int completed, char *why, size_t n)
+{
+    sc *c = ctx;
+    int is_new;
+    if (boot_and_classify(c, f, why, n, &is_new))
+        return 1;
+    /* The trial boot ran (completed): this reboot is a reset without
+     * accept() and must roll back. Otherwise the trial may start now. */
+    if (completed && is_new)
+        return bad(why, n, "trial survived a reset without accept()", c);
+    return 0;
+}
+
+static int rb_setup(void *ctx, const fpy_flash *f)
+{
+    sc *c = ctx;
+    FPY_TRY(trial_setup(c, f));
+    return do_boot(c, f, FPY_RESET_RESET);
+}
+
+/* run = the boot after the trial was reset (crash, watchdog, power) */
+static int rb_run(void *ctx, const fpy_flash *f)
+{
+    sc *c = ctx;
+    return do_boot(c, f, c->reason);
+}
+
+static int rb_check(void *ctx, const fpy_flash *f, int completed, char *why, size_t n)
+{
+    sc *c = ctx;
+    int is_new;
+    (void)completed;
+    if (boot_and_classify(c, f, why, n, &is_new))
+        return 1;
+    if (is_new)
+        return bad(why, n, "rolled-back pair came back", c);
+    return 0;
+}
+
+/* ---- scenario: a record write and an otadata write on their own ---------- */
+
+static int rec_run(void *ctx, const fpy_flash *f)
+{
+    sc *c = ctx;
+    return fpy_fota_attempt(f, &c->cfg.store, 1, 1);
+}
+
+static int rec_setup(void *ctx, const fpy_flash *f)
+{
+    sc *c = ctx;
+    FPY_TRY(base_setup(c, f));
+    c->targets = FPY_FOTA_VM | FPY_FOTA_BC;
+    FPY_TRY(stream_update(c, f));
+    /* undo the attempt: back to a stable record with both slots written */
+    fpy_rec r;
+    int copy;
+    FPY_TRY(fpy_rec_load(f, &c->cfg.store, &r, &copy));
+    r.vm_cur = 0;
+    r.bc_cur = 0;
+    r.mode = FPY_REC_STABLE;
+    return fpy_rec_commit(f, &c->cfg.store, &r);
+}
+
+static int od_run(void *ctx, const fpy_flash *f)
+{
+    (void)ctx;
+    return fpy_boot_sync_otadata(f, OTADATA, 1, FPY_OTA_PENDING_VERIFY);
+}
+
+/* otadata is only a mirror: whatever a cut leaves, the record decides,
+ * and the boot repairs the mirror so ESP-IDF agrees. */
+static int od_check(void *ctx, const fpy_flash *f, int completed, char *why, size_t n)
+{
+    sc *c = ctx;
+    int is_new;
+    (void)completed;
+    if (boot_and_classify(c, f, why, n, &is_new))
+        return 1;
+    if (is_new)
+        return bad(why, n, "otadata alone switched the pair", c);
+    fpy_otadata od;
+    if (fpy_otadata_read(f, OTADATA, &od) != FPY_OK)
+        return bad(why, n, "otadata unreadable", c);
+    int a = fpy_otadata_active(&od);
+    if (a < 0 || fpy_otadata_slot(od.e[a].seq, 2) != c->res.vm_slot)
+        return bad(why, n, "otadata not repaired to the booted VM", c);
+    return 0;
+}
+
+/* ---- runner ---------------------------------------------------------------- */
+
+static uint32_t total_points, total_failures;
+
+static void run(const char *name, uint8_t targets, pair new_, int reason,
+                int (*setup)(void *, const fpy_flash *), int (*runf)(void *, const fpy_flash *),
+                int (*check)(void *, const fpy_flash *, int, char *, size_t))
+{
+    sc *c = sc_new();
+    c->targets = targets;
+    c->new_ = new_;
+    c->reason = reason;
+    fpy_pl_scenario s = {name, c, setup, runf, check};
+    fpy_pl_options opt = {.torn_seeds = 2, .verbose = 1};
+    const char *stride = getenv("FPY_PL_STRIDE");
+    opt.stride = stride ? (uint32_t)atoi(stride) : 1;
+    fpy_pl_result r;
+    assert_int_equal(fpy_pl_run(&s, &opt, &r), 0);
+    total_points += r.cut_points;
+    total_failures += r.failures;
+    if (r.failures)
+        fail_msg("%s: %u failures; first: %s", name, r.failures, r.first_failure);
+    assert_true(r.mutations > 0);
+    sc_free(c);
+}
+
+static const pair VM_NEW = {1, 0}, BC_NEW = {0, 1}, BOTH_NEW = {1, 1};
+
+static void test_vm_update(void **s)
+{
+    (void)s;
+    run("VM update", FPY_FOTA_VM, VM_NEW, 0, up_setup, up_run, up_check);
+}
+
+static void test_bytecode_update(void **s)
+{
+    (void)s;
+    run("bytecode update", FPY_FOTA_BC, BC_NEW, 0, up_setup, up_run, up_check);
+}
+
+static void test_both_update(void **s)
+{
+    (void)s;
+    run("VM + bytecode update", FPY_FOTA_VM | FPY_FOTA_BC, BOTH_NEW, 0, up_setup, up_run,
+        up_check);
+}
+
+static void test_accept(void **s)
+{
+    (void)s;
+    run("accept", FPY_FOTA_VM | FPY_FOTA_BC, BOTH_NEW, 0, acc_setup, acc_run, acc_check);
+}
+
+static void test_trial_boot(void **s)
+{
+    (void)s;
+    run("trial boot", FPY_FOTA_VM | FPY_FOTA_BC, BOTH_NEW, 0, trial_setup, trial_run,
+        trial_check);
+}
+
+static void test_rollback_after_reset(void **s)
+{
+    (void)s;
+    run("rollback after failed trial", FPY_FOTA_VM | FPY_FOTA_BC, BOTH_NEW, FPY_RESET_RESET,
+        rb_setup, rb_run, rb_check);
+}
+
+static void test_rollback_after_watchdog(void **s)
+{
+    (void)s;
+    run("watchdog during trial", FPY_FOTA_VM, VM_NEW, FPY_RESET_WATCHDOG, rb_setup, rb_run,
+        rb_check);
+}
+
+static void test_record_write(void **s)
+{
+    (void)s;
+    run("record write (attempt)", FPY_FOTA_VM | FPY_FOTA_BC, BOTH_NEW, 0, rec_setup, rec_run,
+        up_check);
+}
+
+static void test_otadata_write(void **s)
+{
+    (void)s;
+    run("otadata write", FPY_FOTA_VM | FPY_FOTA_BC, BOTH_NEW, 0, rec_setup, od_run, od_check);
+}
+
+static void test_summary(void **s)
+{
+    (void)s;
+    printf("powerloss total: %u cut points, %u failures\n", total_points, total_failures);
+    assert_true(total_points > 1000);
+    assert_int_equal(total_failures, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vm_update),
+        cmocka_unit_test(test_bytecode_update),
+        cmocka_unit_test(test_both_update),
+        cmocka_unit_test(test_accept),
+        cmocka_unit_test(test_trial_boot),
+        cmocka_unit_test(test_rollback_after_reset),
+        cmocka_unit_test(test_rollback_after_watchdog),
+        cmocka_unit_test(test_record_write),
+        cmocka_unit_test(test_otadata_write),
+        cmocka_unit_test(test_summary),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
