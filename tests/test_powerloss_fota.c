@@ -102,8 +102,8 @@ static int stream_update(sc *c, const fpy_flash *f)
     fpy_fota_req q;
     memset(&q, 0, sizeof q);
     q.targets = c->targets;
-    q.vm_slot = 1;
-    q.bc_slot = 1;
+    q.vm_slot = c->new_.vm;
+    q.bc_slot = c->new_.bc;
     q.vm_size = (uint32_t)c->vm_len;
     q.bc_size = (uint32_t)c->bc_len;
     fpy_sha256_buf(c->vm_img, c->vm_len, q.vm_sha256);
@@ -182,6 +182,21 @@ static int up_check(void *ctx, const fpy_flash *f, int completed, char *why, siz
             return bad(why, n, "trial survived a reset without accept()", c);
     }
     return 0;
+}
+
+/* A second update, after an accepted first one: it overwrites the slots
+ * of the previous pair, which the record must forget first. */
+static int up2_setup(void *ctx, const fpy_flash *f)
+{
+    sc *c = ctx;
+    c->new_ = (pair){1, 1};
+    FPY_TRY(base_setup(c, f));
+    FPY_TRY(stream_update(c, f));
+    FPY_TRY(do_boot(c, f, FPY_RESET_RESET));
+    FPY_TRY(fpy_fota_accept(f, &c->cfg.store, OTADATA));
+    c->old = (pair){1, 1};
+    c->new_ = (pair){0, 0};
+    return FPY_OK;
 }
 
 /* ---- scenario: accept ---------------------------------------------------- */
@@ -371,6 +386,13 @@ static void test_both_update(void **s)
         up_check);
 }
 
+static void test_second_update(void **s)
+{
+    (void)s;
+    run("second update (over prev)", FPY_FOTA_VM | FPY_FOTA_BC, (pair){0, 0}, 0, up2_setup,
+        up_run, up_check);
+}
+
 static void test_accept(void **s)
 {
     (void)s;
@@ -425,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_vm_update),
         cmocka_unit_test(test_bytecode_update),
         cmocka_unit_test(test_both_update),
+        cmocka_unit_test(test_second_update),
         cmocka_unit_test(test_accept),
         cmocka_unit_test(test_trial_boot),
         cmocka_unit_test(test_rollback_after_reset),

@@ -52,6 +52,14 @@ int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
     if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
         return rc;
     FPY_TRY(fpy_fota_check_targets(&r, req, d));
+    /* The previous pair is the boot-loop guard's fallback; once its slots
+     * are being rewritten it is no longer the firmware that once worked.
+     * Forget it before the first erase. */
+    if (r.has_prev && (((req->targets & FPY_FOTA_VM) && req->vm_slot == r.vm_prev) ||
+                       ((req->targets & FPY_FOTA_BC) && req->bc_slot == r.bc_prev))) {
+        r.has_prev = 0;
+        FPY_TRY(fpy_rec_commit(f, st, &r));
+    }
     u->f = f;
     u->layout = l;
     u->store = *st;
@@ -151,6 +159,23 @@ static int fpy_fota_running_vm_abi(fpy_fota *u, fpy_boot_work *w, uint32_t *abi)
     return FPY_OK;
 }
 
+/* A VM updated alone will run the bytecode already in place: it must be
+ * built for the new VM's ABI (an empty slot is fine). */
+static int fpy_fota_check_running_bc(fpy_fota *u, fpy_boot_work *w, uint32_t abi,
+                                     fpy_diag *d)
+{
+    fpy_rec r;
+    fpy_bc_header h;
+    int copy;
+    int rc = fpy_rec_load(u->f, &u->store, &r, &copy);
+    if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
+        return rc;
+    const fpy_area *a = fpy_layout_area(u->layout, FPY_AREA_BC_SLOT, r.bc_cur);
+    rc = fpy_bc_verify_flash(u->f, a->offset, a->size, &abi, w->scratch, sizeof w->scratch,
+                             &h, d);
+    return rc == FPY_ERR_NOTFOUND ? FPY_OK : rc;
+}
+
 static int fpy_fota_verify_parts(fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
 {
     uint32_t abi = 0;
@@ -164,13 +189,11 @@ static int fpy_fota_verify_parts(fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
     } else {
         FPY_TRY(fpy_fota_running_vm_abi(u, w, &abi));
     }
-    if (u->req.targets & FPY_FOTA_BC) {
-        fpy_fota_part *p = &u->part[i];
-        fpy_bc_header h;
-        FPY_TRY(fpy_bc_verify_flash(u->f, p->base, p->slot_size, &abi, w->scratch,
-                                    sizeof w->scratch, &h, d));
-    }
-    return FPY_OK;
+    if (!(u->req.targets & FPY_FOTA_BC))
+        return fpy_fota_check_running_bc(u, w, abi, d);
+    fpy_bc_header h;
+    return fpy_bc_verify_flash(u->f, u->part[i].base, u->part[i].slot_size, &abi, w->scratch,
+                               sizeof w->scratch, &h, d);
 }
 
 int fpy_fota_finish(fpy_fota *u, fpy_boot_work *w, fpy_diag *d)

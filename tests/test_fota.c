@@ -1,0 +1,283 @@
+/* The update engine's refusals, the record codec, bytecode images, sfw. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fipy/bcimage.h"
+#include "fipy/fota.h"
+#include "fixtures.h"
+#include "testutil.h"
+
+typedef struct rig {
+    fpy_test_flash *tf;
+    const fpy_layout *l;
+    fpy_rec_store st;
+    fpy_boot_work w;
+    fpy_fota u;
+    fpy_fota_req q;
+    uint8_t vm[160 * 1024], bc[8192];
+    size_t vm_len, bc_len;
+} rig;
+
+static rig *rig_new(void)
+{
+    rig *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    r->tf = fpy_test_flash_new(NULL);
+    r->l = fpy_layout_get(FPY_LAYOUT_NONBLE);
+    r->st = FPY_REC_STORE_FIPY();
+    size_t n = fpy_fix_vm("4.0.0", 1, 30000, r->vm, sizeof r->vm);
+    fpy_fix_install(&r->tf->flash, 0x10000, r->vm, n);
+    n = fpy_fix_bc(4, 1, 1000, r->bc, sizeof r->bc);
+    fpy_fix_install(&r->tf->flash, 0x210000, r->bc, n);
+    r->vm_len = fpy_fix_vm("4.1.0", 2, 30000, r->vm, sizeof r->vm);
+    r->bc_len = fpy_fix_bc(4, 2, 3000, r->bc, sizeof r->bc);
+    r->q.targets = FPY_FOTA_VM | FPY_FOTA_BC;
+    r->q.vm_slot = 1;
+    r->q.bc_slot = 1;
+    r->q.vm_size = (uint32_t)r->vm_len;
+    r->q.bc_size = (uint32_t)r->bc_len;
+    fpy_sha256_buf(r->vm, r->vm_len, r->q.vm_sha256);
+    fpy_sha256_buf(r->bc, r->bc_len, r->q.bc_sha256);
+    return r;
+}
+
+static void rig_free(rig *r)
+{
+    fpy_test_flash_free(r->tf);
+    free(r);
+}
+
+static int send_all(rig *r, uint32_t chunk)
+{
+    uint32_t off = 0;
+    for (size_t i = 0; i < r->vm_len; i += chunk) {
+        uint32_t k = (uint32_t)(r->vm_len - i < chunk ? r->vm_len - i : chunk);
+        FPY_TRY(fpy_fota_write(&r->u, off, r->vm + i, k, NULL));
+        off += k;
+    }
+    for (size_t i = 0; i < r->bc_len; i += chunk) {
+        uint32_t k = (uint32_t)(r->bc_len - i < chunk ? r->bc_len - i : chunk);
+        FPY_TRY(fpy_fota_write(&r->u, off, r->bc + i, k, NULL));
+        off += k;
+    }
+    return FPY_OK;
+}
+
+static void test_any_chunk_size_lands_the_same_bytes(void **state)
+{
+    (void)state;
+    static const uint32_t chunks[] = {1, 3, 256, 1000, 4096, 70000};
+    for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+        rig *r = rig_new();
+        assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL), FPY_OK);
+        assert_int_equal(send_all(r, chunks[c]), FPY_OK);
+        assert_int_equal(fpy_fota_finish(&r->u, &r->w, NULL), FPY_OK);
+        assert_memory_equal(r->tf->mem + 0x110000, r->vm, r->vm_len);
+        assert_memory_equal(r->tf->mem + 0x290000, r->bc, r->bc_len);
+        assert_int_equal(fpy_fota_commit(&r->u), FPY_OK);
+        /* it never touched the running pair's slots */
+        assert_int_equal(r->tf->wear[0x10000 / 4096], 1);
+        assert_int_equal(r->tf->wear[0x210000 / 4096], 1);
+        rig_free(r);
+    }
+}
+
+static void test_erases_as_it_goes(void **state)
+{
+    (void)state;
+    rig *r = rig_new();
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL), FPY_OK);
+    uint64_t e0 = r->tf->sim.stats.erases;
+    assert_int_equal(fpy_fota_write(&r->u, 0, r->vm, 4096, NULL), FPY_OK);
+    /* one sector's worth of data: at most that sector erased so far */
+    assert_true(r->tf->sim.stats.erases - e0 <= 1);
+    assert_int_equal(fpy_fota_write(&r->u, 4096, r->vm + 4096, 8192, NULL), FPY_OK);
+    assert_true(r->tf->sim.stats.erases - e0 <= 3);
+    rig_free(r);
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    rig *r = rig_new();
+    fpy_diag d;
+    fpy_fota_req q = r->q;
+    q.vm_slot = 0;
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &d), FPY_ERR_STATE);
+    assert_string_equal(d.field, "vm_slot");
+    q = r->q;
+    q.bc_slot = 0;
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &d), FPY_ERR_STATE);
+    q = r->q;
+    q.vm_size = 0x100001; /* larger than the 1 MiB slot */
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &d), FPY_ERR_NOSPC);
+    q = r->q;
+    q.targets = 0;
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &d), FPY_ERR_INVAL);
+
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &d), FPY_OK);
+    assert_int_equal(fpy_fota_write(&r->u, 0, r->vm, 100, &d), FPY_OK);
+    assert_int_equal(fpy_fota_write(&r->u, 200, r->vm + 200, 100, &d), FPY_ERR_INVAL);
+    assert_string_equal(d.what, "chunk out of order");
+    assert_int_equal(fpy_fota_write(&r->u, 0, r->vm, 100, &d), FPY_ERR_INVAL); /* replay */
+    uint32_t total = r->q.vm_size + r->q.bc_size;
+    assert_int_equal(fpy_fota_write(&r->u, 100, r->vm, total, &d), FPY_ERR_RANGE);
+    assert_int_equal(fpy_fota_finish(&r->u, &r->w, &d), FPY_ERR_STATE);
+    assert_string_equal(d.what, "finish before all bytes arrived");
+    assert_int_equal(fpy_fota_commit(&r->u), FPY_ERR_STATE);
+    fpy_fota_abort(&r->u);
+    assert_int_equal(fpy_fota_write(&r->u, 100, r->vm, 1, &d), FPY_ERR_STATE);
+    rig_free(r);
+}
+
+static void test_wrong_hash_and_bad_image_refused(void **state)
+{
+    (void)state;
+    rig *r = rig_new();
+    fpy_diag d;
+    r->q.bc_sha256[0] ^= 1;
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &d), FPY_OK);
+    assert_int_equal(send_all(r, 512), FPY_OK);
+    assert_int_equal(fpy_fota_finish(&r->u, &r->w, &d), FPY_ERR_CHECKSUM);
+    assert_int_equal(fpy_fota_commit(&r->u), FPY_ERR_STATE);
+    rig_free(r);
+
+    r = rig_new();
+    r->vm[r->vm_len - 40] ^= 0xFF; /* inside the checksummed data */
+    fpy_sha256_buf(r->vm, r->vm_len, r->q.vm_sha256); /* the sender's hash matches */
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &d), FPY_OK);
+    assert_int_equal(send_all(r, 512), FPY_OK);
+    assert_int_not_equal(fpy_fota_finish(&r->u, &r->w, &d), FPY_OK);
+    rig_free(r);
+}
+
+static void test_vm_only_update_checks_bytecode_abi(void **state)
+{
+    (void)state;
+    rig *r = rig_new();
+    fpy_diag d;
+    r->vm_len = fpy_fix_vm("5.0.0", 3, 30000, r->vm, sizeof r->vm);
+    r->q.targets = FPY_FOTA_VM;
+    r->q.vm_size = (uint32_t)r->vm_len;
+    r->bc_len = 0;
+    fpy_sha256_buf(r->vm, r->vm_len, r->q.vm_sha256);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &d), FPY_OK);
+    assert_int_equal(send_all(r, 4096), FPY_OK);
+    assert_int_equal(fpy_fota_finish(&r->u, &r->w, &d), FPY_ERR_STATE);
+    assert_string_equal(d.field, "vm_abi");
+    rig_free(r);
+}
+
+static void test_update_forgets_overwritten_previous_pair(void **state)
+{
+    (void)state;
+    rig *r = rig_new();
+    fpy_rec rec;
+    fpy_rec_default(&rec);
+    rec.vm_cur = rec.vm_last = 1;
+    rec.bc_cur = rec.bc_last = 1;
+    rec.has_prev = 1;
+    assert_int_equal(fpy_rec_commit(&r->tf->flash, &r->st, &rec), FPY_OK);
+    r->q.vm_slot = 0;
+    r->q.bc_slot = 0;
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL), FPY_OK);
+    int copy;
+    assert_int_equal(fpy_rec_load(&r->tf->flash, &r->st, &rec, &copy), FPY_OK);
+    assert_int_equal(rec.has_prev, 0);
+    rig_free(r);
+}
+
+static void test_record_codec(void **state)
+{
+    (void)state;
+    fpy_rec a, b;
+    uint8_t raw[FPY_REC_LEN];
+    fpy_rec_default(&a);
+    memset(&b, 0, sizeof b);
+    a.seq = 7;
+    a.vm_cur = 1;
+    a.bc_last = 1;
+    a.mode = FPY_REC_TEST_BOOTED;
+    a.boot_count = 3;
+    a.has_prev = 1;
+    a.bc_prev = 1;
+    a.vm_digest[1][5] = 0xAB;
+    fpy_rec_encode(&a, raw);
+    assert_int_equal(raw[0], 'F');
+    assert_int_equal(raw[3], 'C');
+    assert_int_equal(fpy_rec_decode(raw, &b), FPY_OK);
+    assert_memory_equal(&a, &b, sizeof a);
+    raw[9] ^= 1;
+    assert_int_equal(fpy_rec_decode(raw, &b), FPY_ERR_CORRUPT); /* CRC */
+    raw[9] ^= 1;
+    a.mode = 3; /* impossible but CRC-valid */
+    fpy_rec_encode(&a, raw);
+    assert_int_equal(fpy_rec_decode(raw, &b), FPY_ERR_CORRUPT);
+    memset(raw, 0xFF, sizeof raw);
+    assert_int_equal(fpy_rec_decode(raw, &b), FPY_ERR_NOTFOUND);
+}
+
+static void test_bytecode_header(void **state)
+{
+    (void)state;
+    uint8_t img[256], payload[100];
+    fpy_bc_header h;
+    fpy_diag d;
+    memset(payload, 0x42, sizeof payload);
+    assert_int_equal(fpy_bc_build(7, 9, payload, sizeof payload, img, sizeof img), FPY_OK);
+    assert_memory_equal(img, "FBC1", 4);
+    assert_int_equal(fpy_bc_header_decode(img, 1000, &h, &d), FPY_OK);
+    assert_int_equal(h.vm_abi, 7);
+    assert_int_equal(h.security_version, 9);
+    assert_int_equal(h.payload_len, 100);
+    assert_int_equal(fpy_bc_header_decode(img, 99, &h, &d), FPY_ERR_RANGE);
+    img[0x0C] ^= 1;
+    assert_int_equal(fpy_bc_header_decode(img, 1000, &h, &d), FPY_ERR_CORRUPT);
+    assert_string_equal(d.field, "header_crc");
+    img[0x0C] ^= 1;
+    img[0] = 'X';
+    assert_int_equal(fpy_bc_header_decode(img, 1000, &h, &d), FPY_ERR_CORRUPT);
+    assert_string_equal(d.field, "magic");
+    memset(img, 0xFF, FPY_BC_HEADER_LEN);
+    assert_int_equal(fpy_bc_header_decode(img, 1000, &h, &d), FPY_ERR_NOTFOUND);
+    assert_int_equal(fpy_bc_build(1, 0, payload, 200, img, sizeof img), FPY_ERR_NOSPC);
+}
+
+static void test_sfw_watchdog_semantics(void **state)
+{
+    (void)state;
+    fpy_simsys ss;
+    fpy_sys sys;
+    fpy_simsys_init(&ss, &sys);
+    assert_int_equal(fpy_sfw_watchdog(&sys, 100, 1000), FPY_ERR_UNSUPPORTED); /* no window */
+    assert_int_equal(fpy_sfw_watchdog(&sys, 0, 0), FPY_ERR_INVAL);
+    assert_int_equal(fpy_sfw_watchdog(&sys, 0, 0x80000001u), FPY_ERR_INVAL);
+    assert_int_equal(fpy_sfw_kick(&sys), FPY_ERR_STATE); /* not started */
+    assert_int_equal(fpy_sfw_watchdog(&sys, 0, 1000), FPY_OK);
+    for (int i = 0; i < 10; i++) {
+        assert_false(fpy_simsys_advance(&ss, 900));
+        assert_int_equal(fpy_sfw_kick(&sys), FPY_OK);
+    }
+    assert_true(fpy_simsys_advance(&ss, 1000));
+    fpy_simsys_reset(&ss, FPY_RESET_WATCHDOG);
+    assert_true(fpy_sfw_watchdog_triggered(&sys));
+    fpy_simsys_reset(&ss, FPY_RESET_RESET);
+    assert_false(fpy_sfw_watchdog_triggered(&sys));
+    assert_string_equal(fpy_sfw_reset_name(FPY_RESET_TIMEOUT), "timeout");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_any_chunk_size_lands_the_same_bytes),
+        cmocka_unit_test(test_erases_as_it_goes),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_wrong_hash_and_bad_image_refused),
+        cmocka_unit_test(test_vm_only_update_checks_bytecode_abi),
+        cmocka_unit_test(test_update_forgets_overwritten_previous_pair),
+        cmocka_unit_test(test_record_codec),
+        cmocka_unit_test(test_bytecode_header),
+        cmocka_unit_test(test_sfw_watchdog_semantics),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
