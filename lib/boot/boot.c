@@ -220,9 +220,11 @@ int fpy_boot_sync_otadata(const fpy_flash *f, uint32_t base, unsigned slot, uint
     fpy_otadata od;
     FPY_TRY(fpy_otadata_read(f, base, &od));
     for (unsigned i = 0; i < 2; i++) {
+        /* A trial of another slot that is not running any more failed, as
+         * ESP-IDF's bootloader would conclude; one of this slot is
+         * updated in place below (VALID on accept). */
         int stale = od.e[i].state == FPY_OTA_PENDING_VERIFY &&
-                    (fpy_otadata_slot(od.e[i].seq, FPY_BOOT_APPS) != slot ||
-                     state != FPY_OTA_PENDING_VERIFY);
+                    fpy_otadata_slot(od.e[i].seq, FPY_BOOT_APPS) != slot;
         if (stale && fpy_otadata_is_valid(&od.e[i])) {
             FPY_TRY(fpy_otadata_set_state(f, base, i, FPY_OTA_ABORTED));
             od.e[i].state = FPY_OTA_ABORTED;
