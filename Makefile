@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all bootstrap build build-asan test demo fuzz size bench clean
+.PHONY: all bootstrap build build-asan test demo fuzz size bench powerloss-long clean
 
 all: build
 
@@ -36,6 +36,10 @@ fuzz: bootstrap
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFPY_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS)
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz
+
+# The power-loss suite with 16 torn variants per cut point (minutes).
+powerloss-long: build
+	@FPY_PL_SEEDS=16 $(BUILD)/test_powerloss_fota
 
 # Benchmarks (bench/): measured figures with their method, see docs/.
 bench: build

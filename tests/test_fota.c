@@ -117,6 +117,10 @@ static void test_refusals(void **state)
 
     assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &d), FPY_OK);
     assert_int_equal(fpy_fota_write(&r->u, 0, r->vm, 100, &d), FPY_OK);
+    uint32_t done, total_decl;
+    assert_int_equal(fpy_fota_progress(&r->u, &done, &total_decl), FPY_FOTA_WRITING);
+    assert_int_equal(done, 100);
+    assert_int_equal(total_decl, r->q.vm_size + r->q.bc_size);
     assert_int_equal(fpy_fota_write(&r->u, 200, r->vm + 200, 100, &d), FPY_ERR_INVAL);
     assert_string_equal(d.what, "chunk out of order");
     assert_int_equal(fpy_fota_write(&r->u, 0, r->vm, 100, &d), FPY_ERR_INVAL); /* replay */

@@ -8,7 +8,9 @@
  *  - the pair is all old or all new, never mixed;
  *  - after accept() returned, it never reverts; without accept(), a reset
  *    returns to the last working pair.
- * Set FPY_PL_STRIDE=k to test every kth cut point (default 1: all).
+ * Set FPY_PL_STRIDE=k to test every kth cut point (default 1: all), and
+ * FPY_PL_SEEDS=n for n torn variants per point (default 2; `make
+ * powerloss-long` uses 16).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,6 +355,9 @@ static void run(const char *name, uint8_t targets, pair new_, int reason,
     c->reason = reason;
     fpy_pl_scenario s = {name, c, setup, runf, check};
     fpy_pl_options opt = {.torn_seeds = 2, .verbose = 1};
+    const char *seeds = getenv("FPY_PL_SEEDS");
+    if (seeds)
+        opt.torn_seeds = (uint32_t)atoi(seeds);
     const char *stride = getenv("FPY_PL_STRIDE");
     opt.stride = stride ? (uint32_t)atoi(stride) : 1;
     fpy_pl_result r;

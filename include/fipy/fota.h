@@ -94,5 +94,8 @@ int fpy_fota_finish(fpy_fota *u, fpy_boot_work *w, fpy_diag *d);
  * updated). */
 int fpy_fota_commit(fpy_fota *u);
 void fpy_fota_abort(fpy_fota *u);
+/* Progress: bytes accepted and bytes declared; returns the state
+ * (FPY_FOTA_IDLE, _WRITING, _FINISHED, _ATTEMPTED). */
+uint8_t fpy_fota_progress(const fpy_fota *u, uint32_t *done, uint32_t *total);
 
 #endif

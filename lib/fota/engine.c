@@ -240,3 +240,10 @@ void fpy_fota_abort(fpy_fota *u)
     /* What was written stays in the target slots; nothing refers to it. */
     u->state = FPY_FOTA_IDLE;
 }
+
+uint8_t fpy_fota_progress(const fpy_fota *u, uint32_t *done, uint32_t *total)
+{
+    *done = u->offset;
+    *total = u->total;
+    return u->state;
+}
