@@ -563,7 +563,7 @@ static void test_app_desc_codec(void **state)
     (void)state;
     uint8_t raw[256];
     fpy_image_app_desc a = {.magic_word = FPY_IMAGE_APP_DESC_MAGIC, .secure_version = 0x01020304};
-    strcpy(a.version, "0123456789abcdef0123456789abcdefXYZ" + 3); /* 32 chars: cut to 31 */
+    strcpy(a.version, &"0123456789abcdef0123456789abcdefXYZ"[3]); /* 32 chars: cut to 31 */
     strcpy(a.project_name, "p");
     memset(a.app_elf_sha256, 0xA5, 32);
     a.mmu_page_size = 16;
