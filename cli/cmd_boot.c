@@ -50,9 +50,17 @@ static void fpy_boot_text(const fpy_boot_result *r)
     printf("boots:         VM slot %u (0x%06x, ABI %u), bytecode slot %u (0x%06x)%s\n",
            r->vm_slot, r->vm_addr, r->vm_abi, r->bc_slot, r->bc_addr,
            r->run_bytecode ? "" : " NOT RUN");
-    printf("mode:          %s\n",
-           r->test_mode ? "TEST: call accept() before the next reset, or it rolls back"
-                        : "stable");
+    const char *mode = "stable";
+    if (r->row->action == FPY_BOOT_UNCONFIRMED)
+        mode = "TEST (unconfirmed, but nothing else can run): accept() makes it permanent";
+    else if (r->test_mode)
+        mode = "TEST: call accept() before the next reset, or it rolls back";
+    printf("mode:          %s\n", mode);
+    if (r->adopted == 1)
+        printf("otadata:       ESP-IDF selected this VM (esp_ota_set_boot_partition): taken as "
+               "attempt()\n");
+    else if (r->adopted == 2)
+        printf("otadata:       ESP-IDF marked this VM valid: taken as accept()\n");
     printf("booted pair:   %s\n", fpy_pair_name(r->status));
     printf("watchdog:      armed, 30 s\n");
 }

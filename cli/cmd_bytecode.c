@@ -73,6 +73,11 @@ static int fpy_bc_info_cmd(const char *path, const char *abi_s)
     if (g.size == 0)
         g.size = 4096u;
     uint8_t *mem = malloc(g.size);
+    if (mem == NULL) {
+        free(buf);
+        fprintf(stderr, "fipytool bytecode: out of memory\n");
+        return FPY_EXIT_FAIL;
+    }
     fpy_flashsim sim;
     fpy_flash f;
     memset(mem, 0xFF, g.size);
@@ -89,6 +94,9 @@ static int fpy_bc_info_cmd(const char *path, const char *abi_s)
                                        sizeof scratch, &h, &d);
     free(mem);
     free(buf);
+    if (rc == FPY_OK && h.payload_len != len - FPY_BC_HEADER_LEN)
+        rc = fpy_diag_val(&d, FPY_ERR_CORRUPT, "file length does not match the header",
+                          "payload_len", 0x0C, len - FPY_BC_HEADER_LEN, h.payload_len);
     if (rc != FPY_OK) {
         fpy_report(path, &d, rc);
         return FPY_EXIT_FAIL;

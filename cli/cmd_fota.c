@@ -37,8 +37,11 @@ static void fpy_rec_print(const fpy_rec *r, int found, int json)
         printf("no FOTA record yet (a new device: VM slot 0, bytecode slot 0)\n");
     else
         printf("FOTA record #%u\n", r->seq);
+    static const char *const what[] = {
+        "", " (attempted: the next boot starts the trial)",
+        " (on trial: accept() makes it permanent; a reset before that rolls back)"};
     printf("  mode:          %s%s\n", fpy_rec_mode_name(r->mode),
-           r->mode == FPY_REC_STABLE ? "" : " (test mode: accept() or the next reset rolls back)");
+           r->mode <= FPY_REC_TEST_BOOTED ? what[r->mode] : "");
     printf("  current:       VM slot %u, bytecode slot %u\n", r->vm_cur, r->bc_cur);
     printf("  last working:  VM slot %u, bytecode slot %u\n", r->vm_last, r->bc_last);
     if (r->has_prev)
@@ -46,8 +49,10 @@ static void fpy_rec_print(const fpy_rec *r, int found, int json)
     printf("  boot-loop count: %u\n", r->boot_count);
     if (r->flags & FPY_REC_F_ROLLED_BACK)
         printf("  the last trial failed and was rolled back\n");
-    if (r->flags & FPY_REC_F_LOOP_REVERT)
-        printf("  the boot-loop guard reverted to the previous pair\n");
+    if (r->flags & FPY_REC_F_REVERTED)
+        printf("  the boot went back to an older pair (rule %u, docs/boot.md)\n", r->reason);
+    if (r->flags & FPY_REC_F_STABLE_RUN)
+        printf("  the working pair has reported a stable run\n");
 }
 
 static int fpy_status(fpy_flashimg *fi, int json)
@@ -161,15 +166,25 @@ out:
 static int fpy_accept(fpy_flashimg *fi)
 {
     fpy_rec_store st = FPY_REC_STORE_FIPY();
-    const fpy_area *ota = fpy_layout_area(fi->layout, FPY_AREA_OTADATA, 0);
-    int rc = fpy_fota_accept(&fi->flash, &st, ota->offset);
+    fpy_rec r;
+    int copy;
+    int rc = fpy_rec_load(&fi->flash, &st, &r, &copy);
+    if (rc == FPY_OK && r.mode == FPY_REC_STABLE) {
+        fprintf(stderr, "fipytool fota: nothing to accept: no trial is running%s\n",
+                (r.flags & FPY_REC_F_ROLLED_BACK) ? " (the last one was rolled back)" : "");
+        return FPY_EXIT_FAIL;
+    }
+    if (rc == FPY_OK)
+        rc = fpy_fota_accept(&fi->flash, &st, st.otadata);
     if (rc == FPY_ERR_STATE) {
         fprintf(stderr, "fipytool fota: nothing to accept: the attempted pair has not booted "
                         "yet (run 'fipytool boot' first)\n");
         return FPY_EXIT_FAIL;
     }
     if (rc != FPY_OK) {
-        fprintf(stderr, "fipytool fota: accept failed: %s\n", fpy_strerror(rc));
+        fprintf(stderr, "fipytool fota: accept failed: %s\n",
+                rc == FPY_ERR_NOTFOUND ? "no FOTA record: nothing was attempted"
+                                       : fpy_strerror(rc));
         return FPY_EXIT_FAIL;
     }
     printf("accepted\n");

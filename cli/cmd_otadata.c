@@ -31,7 +31,7 @@ typedef struct fpy_od_file {
 
 static int fpy_od_open(fpy_od_file *o, const char *path)
 {
-    char err[256];
+    char err[256] = "cannot use the file";
     struct stat st;
     /* Size decides: a whole flash image or one otadata partition. */
     if (stat(path, &st) != 0) {
@@ -138,7 +138,10 @@ static int fpy_od_set(fpy_od_file *o, const char *slot_s, const char *state_s, i
         if (fpy_od_parse_state(state_s, &st) != 0)
             return fpy_cli_usage_error(&fpy_cmd_otadata, "unknown state '%s'", state_s);
         rc = fpy_otadata_read(&o->flash, o->base, &od);
-        int a = rc == FPY_OK ? fpy_otadata_active_otatool(&od) : -1;
+        /* the entry ESP-IDF's bootloader boots; otatool's if it boots none */
+        int a = rc == FPY_OK ? fpy_otadata_active(&od) : -1;
+        if (rc == FPY_OK && a < 0)
+            a = fpy_otadata_active_otatool(&od);
         if (rc == FPY_OK && a < 0) {
             fprintf(stderr, "fipytool otadata: no valid entry to set a state on\n");
             return FPY_EXIT_FAIL;

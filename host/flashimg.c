@@ -46,6 +46,8 @@ int fpy_flashimg_open(fpy_flashimg *fi, const char *path, const char *layout, ch
     fpy_flash_geometry g = FPY_FLASH_GEOMETRY_FIPY();
     FPY_TRY(fpy_flashfile_open(&fi->ff, path, g.size, 0, err, errlen));
     int rc = fpy_flashsim_init(&fi->sim, &g, fi->ff.mem, NULL, NULL);
+    if (rc != FPY_OK)
+        snprintf(err, errlen, "cannot set up the simulated flash");
     if (rc == FPY_OK) {
         fpy_flashsim_bind(&fi->sim, &fi->flash);
         if (layout != NULL) {

@@ -149,9 +149,42 @@ static int boot_and_classify(sc *c, const fpy_flash *f, char *why, size_t n, int
     int nw = p.vm == c->new_.vm && p.bc == c->new_.bc;
     if (!old && !nw)
         return bad(why, n, "mixed pair", c);
-    if (c->res.facts.cur != FPY_PAIR_OK && !c->res.test_mode)
+    if (c->res.status != FPY_PAIR_OK)
         return bad(why, n, "booted pair does not fully verify", c);
     *is_new = nw && !old;
+    return 0;
+}
+
+/* Does slot `slot` of `kind` hold exactly this update's image? */
+static int holds_new(sc *c, const fpy_flash *f, fpy_area_kind kind, unsigned slot)
+{
+    const uint8_t *img = kind == FPY_AREA_VM_SLOT ? c->vm_img : c->bc_img;
+    size_t len = kind == FPY_AREA_VM_SLOT ? c->vm_len : c->bc_len;
+    uint8_t buf[1024];
+    for (size_t off = 0; off < len; off += sizeof buf) {
+        uint32_t k = (uint32_t)(len - off < sizeof buf ? len - off : sizeof buf);
+        if (fpy_flash_read(f, slot_addr(c, kind, slot) + (uint32_t)off, buf, k) != FPY_OK ||
+            memcmp(buf, img + off, k) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Three watchdog resets in a row: whatever the boot-loop guard does, a
+ * fully verified pair runs, and the update that was never accepted does
+ * not (the guard may go back to the genuine previous pair). */
+static int loop_no_unaccepted(sc *c, const fpy_flash *f, char *why, size_t n)
+{
+    for (int i = 0; i < 3; i++) {
+        if (do_boot(c, f, FPY_RESET_WATCHDOG) != FPY_OK || c->res.status != FPY_PAIR_OK)
+            return bad(why, n, "no fully verified pair after watchdog resets", c);
+        int new_vm = (c->targets & FPY_FOTA_VM) && c->res.vm_slot == c->new_.vm &&
+                     holds_new(c, f, FPY_AREA_VM_SLOT, c->new_.vm);
+        int new_bc = (c->targets & FPY_FOTA_BC) && c->res.bc_slot == c->new_.bc &&
+                     holds_new(c, f, FPY_AREA_BC_SLOT, c->new_.bc);
+        if (new_vm || new_bc)
+            return bad(why, n, "the unaccepted update runs after watchdog resets", c);
+    }
     return 0;
 }
 
@@ -183,7 +216,9 @@ static int up_check(void *ctx, const fpy_flash *f, int completed, char *why, siz
         if (is_new)
             return bad(why, n, "trial survived a reset without accept()", c);
     }
-    return 0;
+    /* A pair that was never accepted must never come back, not even
+     * through the boot-loop guard after a string of crashes. */
+    return loop_no_unaccepted(c, f, why, n);
 }
 
 /* A second update, after an accepted first one: it overwrites the slots
@@ -288,6 +323,64 @@ static int rb_check(void *ctx, const fpy_flash *f, int completed, char *why, siz
         return 1;
     if (is_new)
         return bad(why, n, "rolled-back pair came back", c);
+    return 0;
+}
+
+/* ---- scenarios: the boot-loop guard's revert, and mark_stable ------------- */
+
+/* An accepted pair (1,1) that crashed twice; the previous pair is (0,0). */
+static int loop_setup(void *ctx, const fpy_flash *f)
+{
+    sc *c = ctx;
+    c->new_ = (pair){1, 1};
+    FPY_TRY(base_setup(c, f));
+    FPY_TRY(stream_update(c, f));
+    FPY_TRY(do_boot(c, f, FPY_RESET_RESET));
+    FPY_TRY(fpy_fota_accept(f, &c->cfg.store, OTADATA));
+    FPY_TRY(do_boot(c, f, FPY_RESET_WATCHDOG));
+    FPY_TRY(do_boot(c, f, FPY_RESET_WATCHDOG));
+    c->old = (pair){1, 1};
+    c->new_ = (pair){0, 0};
+    return FPY_OK;
+}
+
+/* run = the third crash's boot: the guard reverts to (0,0) */
+static int loop_run(void *ctx, const fpy_flash *f)
+{
+    return do_boot(ctx, f, FPY_RESET_WATCHDOG);
+}
+
+static int loop_check(void *ctx, const fpy_flash *f, int completed, char *why, size_t n)
+{
+    sc *c = ctx;
+    int is_new;
+    if (boot_and_classify(c, f, why, n, &is_new))
+        return 1;
+    if (completed && !is_new)
+        return bad(why, n, "the revert was lost", c);
+    return 0;
+}
+
+static int stable_run(void *ctx, const fpy_flash *f)
+{
+    return fpy_fota_mark_stable(f, &((sc *)ctx)->cfg.store);
+}
+
+/* After mark_stable() returned, no crash loop reverts the pair. */
+static int stable_check(void *ctx, const fpy_flash *f, int completed, char *why, size_t n)
+{
+    sc *c = ctx;
+    int is_new;
+    if (boot_and_classify(c, f, why, n, &is_new))
+        return 1;
+    if (!completed)
+        return 0;
+    if (is_new)
+        return bad(why, n, "reverted although mark_stable() returned", c);
+    for (int i = 0; i < 4; i++) {
+        if (do_boot(c, f, FPY_RESET_WATCHDOG) != FPY_OK || c->res.vm_slot != c->old.vm)
+            return bad(why, n, "a crash loop reverted a pair that ran stably", c);
+    }
     return 0;
 }
 
@@ -438,6 +531,20 @@ static void test_otadata_write(void **s)
     run("otadata write", FPY_FOTA_VM | FPY_FOTA_BC, BOTH_NEW, 0, rec_setup, od_run, od_check);
 }
 
+static void test_loop_revert(void **s)
+{
+    (void)s;
+    run("boot-loop revert", FPY_FOTA_VM | FPY_FOTA_BC, (pair){0, 0}, 0, loop_setup, loop_run,
+        loop_check);
+}
+
+static void test_mark_stable(void **s)
+{
+    (void)s;
+    run("mark_stable", FPY_FOTA_VM | FPY_FOTA_BC, (pair){0, 0}, 0, loop_setup, stable_run,
+        stable_check);
+}
+
 static void test_summary(void **s)
 {
     (void)s;
@@ -459,6 +566,8 @@ int main(void)
         cmocka_unit_test(test_rollback_after_watchdog),
         cmocka_unit_test(test_record_write),
         cmocka_unit_test(test_otadata_write),
+        cmocka_unit_test(test_loop_revert),
+        cmocka_unit_test(test_mark_stable),
         cmocka_unit_test(test_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,8 +51,10 @@ typedef enum fpy_boot_action {
     FPY_BOOT_RUN = 0,      /* boot the current pair */
     FPY_BOOT_TRIAL,        /* first boot of an attempted pair, test mode */
     FPY_BOOT_TRIAL_AGAIN,  /* another trial boot within the budget */
+    FPY_BOOT_UNCONFIRMED,  /* run the trial pair: nothing else can run */
     FPY_BOOT_ROLLBACK,     /* back to the last working pair */
     FPY_BOOT_REVERT,       /* back to the pair before the last accept() */
+    FPY_BOOT_FALLBACK,     /* to any VM slot that verifies (the "alt" pair) */
     FPY_BOOT_NONE          /* nothing bootable: stop, say why */
 } fpy_boot_action;
 
@@ -67,7 +69,10 @@ typedef enum fpy_boot_action {
 #define FPY_BOOT_R_BC_REVERT 7
 #define FPY_BOOT_R_VM_REVERT 8
 #define FPY_BOOT_R_STABLE 9
-#define FPY_BOOT_R_NONE 10
+#define FPY_BOOT_R_LAST_FALLBACK 10
+#define FPY_BOOT_R_PREV_FALLBACK 11
+#define FPY_BOOT_R_ALT_FALLBACK 12
+#define FPY_BOOT_R_NONE 13
 
 typedef struct fpy_boot_facts {
     uint8_t mode;    /* FPY_REC_* */
@@ -75,11 +80,14 @@ typedef struct fpy_boot_facts {
     uint8_t last;    /* of (vm_last, bc_last) */
     uint8_t prev;    /* of (vm_prev, bc_prev); VMBAD when there is none */
     uint8_t trigger; /* FPY_BT_YES or FPY_BT_NO */
+    uint8_t alt;     /* best pair of any VM slot that verifies; VMBAD when
+                        none does (only looked for when cur, last and prev
+                        all fail) */
 } fpy_boot_facts;
 
 typedef struct fpy_boot_row {
     uint8_t rule;
-    uint8_t modes, cur, last, prev, trigger; /* sets to match */
+    uint8_t modes, cur, last, prev, trigger, alt; /* sets to match */
     fpy_boot_action action;
     const char *why;
 } fpy_boot_row;
@@ -107,7 +115,12 @@ typedef struct fpy_boot_result {
     const fpy_boot_row *row;
     fpy_boot_facts facts;
     fpy_rec rec;           /* the record after the boot's writes */
-    uint8_t rec_found;     /* 0: no valid record, started from defaults */
+    uint8_t rec_found;     /* 0: no valid record, started from otadata */
+    uint8_t adopted;       /* 1: ESP-IDF's otadata asked for another VM
+                              (esp_ota_set_boot_partition, otatool): taken
+                              as attempt(); 2: it marked the trial VM valid
+                              (esp_ota_mark_app_valid_...): taken as accept() */
+    uint8_t alt_vm, alt_bc;
     uint8_t vm_slot, bc_slot;
     uint32_t vm_addr, bc_addr;
     uint8_t status;        /* FPY_PAIR_* of the pair that boots */

@@ -35,7 +35,9 @@ int fpy_fota_attempt(const fpy_flash *f, const fpy_rec_store *st, unsigned bc_sl
  * of the VM is marked VALID.  OK (no write) when already stable;
  * FPY_ERR_STATE before the trial has booted. */
 int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st, uint32_t otadata_base);
-/* The firmware reached a stable run: clear the boot-loop counter. */
+/* The firmware reached a stable run: clear the boot-loop counter and
+ * mark the pair as having run stably, after which the boot-loop guard
+ * never reverts it.  Writes only when that changes something. */
 int fpy_fota_mark_stable(const fpy_flash *f, const fpy_rec_store *st);
 
 #define FPY_FOTA_VM 0x1u

@@ -30,7 +30,8 @@
 
 /* Flags. */
 #define FPY_REC_F_ROLLED_BACK 0x01u /* the last trial failed and was undone */
-#define FPY_REC_F_LOOP_REVERT 0x02u /* the boot-loop guard reverted a pair */
+#define FPY_REC_F_REVERTED 0x02u    /* the boot went back to an older pair (reason says why) */
+#define FPY_REC_F_STABLE_RUN 0x04u  /* the working pair has reported a stable run */
 
 typedef struct fpy_rec {
     uint32_t seq;
@@ -41,29 +42,32 @@ typedef struct fpy_rec {
     uint8_t reason;     /* the boot rule that last wrote it (FPY_BOOT_R_*) */
     uint8_t has_prev;   /* vm_prev/bc_prev: the pair before the last accept() */
     uint8_t vm_prev, bc_prev;
-    uint8_t vm_digest[2][FPY_SHA256_LEN]; /* per VM slot: image SHA-256; 0 = unknown */
-    uint8_t bc_digest[2][FPY_SHA256_LEN]; /* per bytecode slot: payload SHA-256 */
 } fpy_rec;
 
 typedef struct fpy_rec_store {
     uint32_t addr[2]; /* sector of copy 0 and copy 1 */
+    uint32_t otadata; /* ESP-IDF's otadata: where a new device's VM slot is read */
 } fpy_rec_store;
 
-/* The FiPy's stores: 0x390000 and 0x391000 (both layouts). */
-#define FPY_REC_STORE_FIPY() ((fpy_rec_store){{0x390000u, 0x391000u}})
+/* The FiPy's stores: 0x390000 and 0x391000, otadata at 0xD000 (both
+ * layouts). */
+#define FPY_REC_STORE_FIPY() ((fpy_rec_store){{0x390000u, 0x391000u}, 0xD000u})
 
 /* Codec. decode: FPY_ERR_NOTFOUND for an erased copy, FPY_ERR_CORRUPT for
  * a bad magic, CRC or field (slot > 1, unknown mode). */
 void fpy_rec_encode(const fpy_rec *r, uint8_t raw[FPY_REC_LEN]);
 int fpy_rec_decode(const uint8_t raw[FPY_REC_LEN], fpy_rec *r);
 
-/* The record of a factory-fresh device: slots 0/0 stable, seq 0. */
+/* An empty record: slots 0/0 stable, seq 0. */
 void fpy_rec_default(fpy_rec *r);
 
 /*
  * Read both copies and return the newest valid one in *r, and which copy
- * it was in *copy (0/1).  No valid copy: FPY_ERR_NOTFOUND, *r is the
- * default record and *copy = 1 (so the first write goes to copy 0).
+ * it was in *copy (0/1).  No valid copy (a new device, or both copies
+ * lost): FPY_ERR_NOTFOUND, *copy = 1 (the first write goes to copy 0) and
+ * *r is the record such a device runs on: STABLE, bytecode slot 0, and
+ * the VM slot ESP-IDF's otadata selects (slot 0 if it selects none), so
+ * that the boot, the update engine and the tools all agree on what runs.
  */
 int fpy_rec_load(const fpy_flash *f, const fpy_rec_store *st, fpy_rec *r, int *copy);
 

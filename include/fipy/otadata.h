@@ -83,11 +83,17 @@ int fpy_otadata_write_entry(const fpy_flash *f, uint32_t base, unsigned idx,
  * smallest (slot+1)%n + i*n (i >= 0) not below the active seq; it goes to
  * the other sector (sector 0, seq slot+1 when no entry is valid), with
  * state NEW when `rollback` is on and UNDEFINED otherwise, keeping the
- * label bytes that sector held.  FPY_ERR_INVAL for slot >= app_count.
+ * label bytes that sector held.  FPY_ERR_INVAL for slot >= app_count;
+ * FPY_ERR_RANGE when the new seq would reach 0xFFFFFFFF (which reads as
+ * blank): ESP-IDF's own code would wrap there.
  */
 int fpy_otadata_plan_set_boot(const fpy_otadata *od, unsigned slot,
                               unsigned app_count, int rollback, unsigned *idx,
                               fpy_ota_entry *out);
+/* The smallest (slot+1)%n + i*n (i >= 0) that is not below `cur`:
+ * ESP-IDF's next sequence number.  FPY_ERR_RANGE if it would reach
+ * 0xFFFFFFFF. */
+int fpy_otadata_next_seq(uint32_t cur, unsigned slot, unsigned app_count, uint32_t *seq);
 int fpy_otadata_set_boot(const fpy_flash *f, uint32_t base, unsigned slot,
                          unsigned app_count, int rollback);
 

@@ -10,12 +10,10 @@
 
 /* What one boot learned about each slot, verified at most once. */
 typedef struct fpy_slots {
-    int8_t vm_state[2];  /* -1 unknown, 0 bad, 1 ok */
+    int8_t vm_state[2]; /* -1 unknown, 0 bad, 1 ok */
     uint32_t vm_abi[2];
-    uint8_t vm_digest[2][FPY_SHA256_LEN];
-    int8_t bc_state[2];  /* -1 unknown, 0 bad, 1 ok, 2 empty */
+    int8_t bc_state[2]; /* -1 unknown, 0 bad, 1 ok, 2 empty */
     uint32_t bc_abi[2];
-    uint8_t bc_digest[2][FPY_SHA256_LEN];
 } fpy_slots;
 
 uint32_t fpy_boot_vm_abi(const fpy_image_info *info)
@@ -41,26 +39,35 @@ static void fpy_note(fpy_boot_result *res, int rc, const fpy_diag *d, const char
     res->diag_what = what;
 }
 
+/* A VM boots only if its image verifies, SHA-256 included: an image
+ * without an appended digest is protected by an 8-bit checksum alone. */
+static int fpy_verify_vm(const fpy_flash *f, const fpy_area *a, fpy_boot_work *w,
+                         fpy_diag *d)
+{
+    fpy_image_src src = fpy_image_src_flash(f, a->offset, a->size);
+    FPY_TRY(fpy_image_verify(&src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP,
+                             &w->info, d));
+    if (!w->info.has_digest)
+        return fpy_diag_val(d, FPY_ERR_UNSUPPORTED, "VM image carries no SHA-256 digest",
+                            "hash_appended", 0x17, 1, 0);
+    return FPY_OK;
+}
+
 static int fpy_check_vm(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_work *w,
                         fpy_slots *s, unsigned slot, fpy_boot_result *res)
 {
     static const char *const names[2] = {"VM slot 0", "VM slot 1"};
     if (s->vm_state[slot] >= 0)
         return FPY_OK;
-    const fpy_area *a = fpy_layout_area(cfg->layout, FPY_AREA_VM_SLOT, slot);
-    fpy_image_src src = fpy_image_src_flash(f, a->offset, a->size);
     fpy_diag d = {0};
-    int rc = fpy_image_verify(&src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP,
-                              &w->info, &d);
+    int rc = fpy_verify_vm(f, fpy_layout_area(cfg->layout, FPY_AREA_VM_SLOT, slot), w, &d);
     if (rc == FPY_ERR_POWERLOSS || rc == FPY_ERR_IO)
         return rc;
     s->vm_state[slot] = rc == FPY_OK;
-    if (rc != FPY_OK) {
+    if (rc != FPY_OK)
         fpy_note(res, rc, &d, names[slot]);
-        return FPY_OK;
-    }
-    s->vm_abi[slot] = fpy_boot_vm_abi(&w->info);
-    memcpy(s->vm_digest[slot], w->info.digest_calc, FPY_SHA256_LEN);
+    else
+        s->vm_abi[slot] = fpy_boot_vm_abi(&w->info);
     return FPY_OK;
 }
 
@@ -82,12 +89,10 @@ static int fpy_check_bc(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_wo
         return FPY_OK;
     }
     s->bc_state[slot] = rc == FPY_OK;
-    if (rc != FPY_OK) {
+    if (rc != FPY_OK)
         fpy_note(res, rc, &d, names[slot]);
-        return FPY_OK;
-    }
-    s->bc_abi[slot] = h.vm_abi;
-    memcpy(s->bc_digest[slot], h.sha256, FPY_SHA256_LEN);
+    else
+        s->bc_abi[slot] = h.vm_abi;
     return FPY_OK;
 }
 
@@ -111,22 +116,83 @@ static int fpy_pair(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_work *
     return FPY_OK;
 }
 
+/* The best pair of any VM slot that verifies: fully verified first, then
+ * without bytecode, then with refused bytecode. */
+static int fpy_alt(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_work *w,
+                   fpy_slots *s, fpy_boot_result *res)
+{
+    static const uint8_t order[3] = {FPY_PAIR_OK, FPY_PAIR_NOBC, FPY_PAIR_BCBAD};
+    res->facts.alt = FPY_PAIR_VMBAD;
+    for (unsigned k = 0; k < 3; k++)
+        for (unsigned vm = 0; vm < 2; vm++)
+            for (unsigned bc = 0; bc < 2; bc++) {
+                uint8_t st;
+                FPY_TRY(fpy_pair(f, cfg, w, s, vm, bc, res, &st));
+                if (st == order[k]) {
+                    res->facts.alt = st;
+                    res->alt_vm = (uint8_t)vm;
+                    res->alt_bc = (uint8_t)bc;
+                    return FPY_OK;
+                }
+            }
+    return FPY_OK;
+}
+
 static int fpy_abnormal(int reason)
 {
     return reason == FPY_RESET_WATCHDOG || reason == FPY_RESET_PANIC;
 }
 
-/* A device with no record yet: run whatever ESP-IDF's otadata selects. */
-static int fpy_initial_record(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_rec *r)
+/*
+ * ESP-IDF's otadata is a mirror that fipy rewrites after every boot, with
+ * PENDING_VERIFY or VALID only.  An active entry fipy did not write is
+ * ESP-IDF speaking (an app, otatool.py), and is taken into the record:
+ * NEW or UNDEFINED for another slot is esp_ota_set_boot_partition, i.e.
+ * attempt(); VALID on the VM of a running VM trial is
+ * esp_ota_mark_app_valid_cancel_rollback, i.e. accept().
+ */
+static int fpy_adopt_otadata(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_rec *r,
+                             fpy_boot_result *res)
 {
     fpy_otadata od;
-    const fpy_area *ota = fpy_layout_area(cfg->layout, FPY_AREA_OTADATA, 0);
-    fpy_rec_default(r);
-    FPY_TRY(fpy_otadata_read(f, ota->offset, &od));
+    FPY_TRY(fpy_otadata_read(f, cfg->store.otadata, &od));
     int a = fpy_otadata_active(&od);
-    if (a >= 0)
-        r->vm_cur = r->vm_last = (uint8_t)fpy_otadata_slot(od.e[a].seq, FPY_BOOT_APPS);
+    if (a < 0)
+        return FPY_OK;
+    unsigned slot = fpy_otadata_slot(od.e[a].seq, FPY_BOOT_APPS);
+    uint32_t st = od.e[a].state;
+    if (r->mode == FPY_REC_STABLE && slot != r->vm_cur &&
+        (st == FPY_OTA_NEW || st == FPY_OTA_UNDEFINED)) {
+        r->vm_cur = (uint8_t)slot;
+        r->mode = FPY_REC_TEST_NEW;
+        r->boot_count = 0;
+        r->flags &= (uint8_t)~(FPY_REC_F_ROLLED_BACK | FPY_REC_F_REVERTED);
+        res->adopted = 1;
+    } else if (r->mode == FPY_REC_TEST_BOOTED && r->vm_cur != r->vm_last &&
+               slot == r->vm_cur && st == FPY_OTA_VALID) {
+        r->has_prev = 1;
+        r->vm_prev = r->vm_last;
+        r->bc_prev = r->bc_last;
+        r->vm_last = r->vm_cur;
+        r->bc_last = r->bc_cur;
+        r->mode = FPY_REC_STABLE;
+        r->boot_count = 0;
+        r->flags &= (uint8_t)~FPY_REC_F_STABLE_RUN;
+        res->adopted = 2;
+    }
     return FPY_OK;
+}
+
+static uint8_t fpy_trigger(const fpy_boot_cfg *cfg, const fpy_rec *r, int reason)
+{
+    uint8_t trials = cfg->trial_boots ? cfg->trial_boots : 1u;
+    uint8_t limit = cfg->loop_limit ? cfg->loop_limit : 3u;
+    if (r->mode == FPY_REC_TEST_BOOTED)
+        return r->boot_count >= trials ? FPY_BT_YES : FPY_BT_NO;
+    /* The boot-loop guard only doubts a pair that never ran stably. */
+    int loop = r->mode == FPY_REC_STABLE && fpy_abnormal(reason) &&
+               !(r->flags & FPY_REC_F_STABLE_RUN) && r->boot_count + 1u >= limit;
+    return loop ? FPY_BT_YES : FPY_BT_NO;
 }
 
 static int fpy_gather(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_work *w,
@@ -139,33 +205,38 @@ static int fpy_gather(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_work
     if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
         return rc;
     res->rec_found = rc == FPY_OK;
-    if (!res->rec_found)
-        FPY_TRY(fpy_initial_record(f, cfg, r));
-    uint8_t trials = cfg->trial_boots ? cfg->trial_boots : 1u;
-    uint8_t limit = cfg->loop_limit ? cfg->loop_limit : 3u;
+    FPY_TRY(fpy_adopt_otadata(f, cfg, r, res));
     x->mode = r->mode;
-    if (r->mode == FPY_REC_TEST_BOOTED)
-        x->trigger = r->boot_count >= trials ? FPY_BT_YES : FPY_BT_NO;
-    else
-        x->trigger = (r->mode == FPY_REC_STABLE && fpy_abnormal(res->reset_reason) &&
-                      r->boot_count + 1u >= limit) ? FPY_BT_YES : FPY_BT_NO;
+    x->trigger = fpy_trigger(cfg, r, res->reset_reason);
     FPY_TRY(fpy_pair(f, cfg, w, s, r->vm_cur, r->bc_cur, res, &x->cur));
     x->last = x->cur;
     if (r->vm_last != r->vm_cur || r->bc_last != r->bc_cur)
         FPY_TRY(fpy_pair(f, cfg, w, s, r->vm_last, r->bc_last, res, &x->last));
     x->prev = FPY_PAIR_VMBAD;
+    x->alt = FPY_PAIR_VMBAD;
     /* The previous pair only matters when the current one is in doubt:
-     * skip verifying it on an ordinary boot. */
+     * an ordinary boot does not verify it. */
     int need_prev = !(r->mode == FPY_REC_STABLE && x->cur == FPY_PAIR_OK &&
                       x->trigger == FPY_BT_NO);
     if (r->has_prev && need_prev)
         FPY_TRY(fpy_pair(f, cfg, w, s, r->vm_prev, r->bc_prev, res, &x->prev));
+    uint8_t named = (uint8_t)(x->cur | x->last | x->prev);
+    if (!(named & FPY_PAIR_VM_OK))
+        FPY_TRY(fpy_alt(f, cfg, w, s, res));
     return FPY_OK;
 }
 
+static void fpy_go_back(fpy_rec *n, uint8_t vm, uint8_t bc, uint8_t flag)
+{
+    n->vm_cur = n->vm_last = vm;
+    n->bc_cur = n->bc_last = bc;
+    n->mode = FPY_REC_STABLE;
+    n->boot_count = 0;
+    n->flags = (uint8_t)((n->flags & ~FPY_REC_F_STABLE_RUN) | flag);
+}
+
 /* The record as the chosen action leaves it. */
-static void fpy_next_record(const fpy_boot_row *row, const fpy_boot_result *res,
-                            const fpy_slots *s, fpy_rec *n)
+static void fpy_next_record(const fpy_boot_row *row, const fpy_boot_result *res, fpy_rec *n)
 {
     *n = res->rec;
     n->reason = row->rule;
@@ -175,7 +246,10 @@ static void fpy_next_record(const fpy_boot_row *row, const fpy_boot_result *res,
         n->boot_count = 1;
         break;
     case FPY_BOOT_TRIAL_AGAIN:
-        n->boot_count++;
+    case FPY_BOOT_UNCONFIRMED:
+        n->mode = FPY_REC_TEST_BOOTED;
+        if (n->boot_count < 255u)
+            n->boot_count++;
         break;
     case FPY_BOOT_ROLLBACK:
         n->vm_cur = n->vm_last;
@@ -185,12 +259,12 @@ static void fpy_next_record(const fpy_boot_row *row, const fpy_boot_result *res,
         n->flags |= FPY_REC_F_ROLLED_BACK;
         break;
     case FPY_BOOT_REVERT:
-        n->vm_cur = n->vm_last = n->vm_prev;
-        n->bc_cur = n->bc_last = n->bc_prev;
+        fpy_go_back(n, n->vm_prev, n->bc_prev, FPY_REC_F_REVERTED);
         n->has_prev = 0;
-        n->mode = FPY_REC_STABLE;
-        n->boot_count = 0;
-        n->flags |= FPY_REC_F_LOOP_REVERT;
+        break;
+    case FPY_BOOT_FALLBACK:
+        fpy_go_back(n, res->alt_vm, res->alt_bc, FPY_REC_F_REVERTED);
+        n->has_prev = 0;
         break;
     case FPY_BOOT_RUN:
         if (fpy_abnormal(res->reset_reason) && n->boot_count < 255u)
@@ -198,12 +272,6 @@ static void fpy_next_record(const fpy_boot_row *row, const fpy_boot_result *res,
         break;
     case FPY_BOOT_NONE:
         break;
-    }
-    for (unsigned i = 0; i < 2; i++) {
-        if (s->vm_state[i] == 1)
-            memcpy(n->vm_digest[i], s->vm_digest[i], FPY_SHA256_LEN);
-        if (s->bc_state[i] == 1)
-            memcpy(n->bc_digest[i], s->bc_digest[i], FPY_SHA256_LEN);
     }
 }
 
@@ -215,31 +283,47 @@ static int fpy_rec_differs(const fpy_rec *a, const fpy_rec *b)
            a->bc_prev != b->bc_prev;
 }
 
+/* Sequence numbers ran out: write a fresh selection from seq slot+1. The
+ * order does not matter for safety: otadata only mirrors the record. */
+static int fpy_otadata_restart(const fpy_flash *f, uint32_t base, const fpy_otadata *od,
+                               unsigned slot, uint32_t state)
+{
+    fpy_ota_entry e = od->e[0];
+    e.seq = slot + 1u;
+    e.state = state;
+    e.crc = fpy_otadata_crc(e.seq);
+    FPY_TRY(fpy_flash_erase(f, base + FPY_OTADATA_SECTOR, FPY_OTADATA_SECTOR));
+    return fpy_otadata_write_entry(f, base, 0, &e);
+}
+
 int fpy_boot_sync_otadata(const fpy_flash *f, uint32_t base, unsigned slot, uint32_t state)
 {
     fpy_otadata od;
     FPY_TRY(fpy_otadata_read(f, base, &od));
     for (unsigned i = 0; i < 2; i++) {
-        /* A trial of another slot that is not running any more failed, as
-         * ESP-IDF's bootloader would conclude; one of this slot is
-         * updated in place below (VALID on accept). */
-        int stale = od.e[i].state == FPY_OTA_PENDING_VERIFY &&
-                    fpy_otadata_slot(od.e[i].seq, FPY_BOOT_APPS) != slot;
-        if (stale && fpy_otadata_is_valid(&od.e[i])) {
+        /* A trial of another slot is over, as ESP-IDF's bootloader would
+         * conclude; one of this slot is updated in place below. */
+        if (od.e[i].state == FPY_OTA_PENDING_VERIFY && fpy_otadata_is_valid(&od.e[i]) &&
+            fpy_otadata_slot(od.e[i].seq, FPY_BOOT_APPS) != slot) {
             FPY_TRY(fpy_otadata_set_state(f, base, i, FPY_OTA_ABORTED));
             od.e[i].state = FPY_OTA_ABORTED;
         }
     }
-    int a = fpy_otadata_active(&od);
-    if (a >= 0 && fpy_otadata_slot(od.e[a].seq, FPY_BOOT_APPS) == slot) {
-        if (od.e[a].state == state)
-            return FPY_OK;
-        return fpy_otadata_set_state(f, base, (unsigned)a, state);
-    }
-    unsigned idx;
+    int a = fpy_otadata_active(&od), t = fpy_otadata_active_otatool(&od);
+    if (a >= 0 && a == t && fpy_otadata_slot(od.e[a].seq, FPY_BOOT_APPS) == slot)
+        return od.e[a].state == state ? FPY_OK : fpy_otadata_set_state(f, base, (unsigned)a, state);
+    /* A new entry above every CRC-valid one, so that ESP-IDF's bootloader
+     * (which skips ABORTED entries) and otatool.py (which does not) both
+     * select `slot`. */
     fpy_ota_entry e;
-    FPY_TRY(fpy_otadata_plan_set_boot(&od, slot, FPY_BOOT_APPS, 1, &idx, &e));
+    unsigned idx = t >= 0 ? (unsigned)(1 - t) : 0u;
+    int rc = fpy_otadata_next_seq(t >= 0 ? od.e[t].seq : 0u, slot, FPY_BOOT_APPS, &e.seq);
+    if (rc == FPY_ERR_RANGE)
+        return fpy_otadata_restart(f, base, &od, slot, state);
+    FPY_TRY(rc);
+    memcpy(e.label, od.e[idx].label, sizeof e.label);
     e.state = state;
+    e.crc = fpy_otadata_crc(e.seq);
     return fpy_otadata_write_entry(f, base, idx, &e);
 }
 
@@ -247,17 +331,17 @@ static void fpy_fill_result(const fpy_boot_cfg *cfg, const fpy_slots *s,
                             fpy_boot_result *res)
 {
     const fpy_rec *r = &res->rec;
-    uint8_t status = res->facts.cur;
-    if (res->row->action == FPY_BOOT_ROLLBACK)
-        status = res->facts.last;
-    else if (res->row->action == FPY_BOOT_REVERT)
-        status = res->facts.prev;
+    switch (res->row->action) {
+    case FPY_BOOT_ROLLBACK: res->status = res->facts.last; break;
+    case FPY_BOOT_REVERT: res->status = res->facts.prev; break;
+    case FPY_BOOT_FALLBACK: res->status = res->facts.alt; break;
+    default: res->status = res->facts.cur; break;
+    }
     res->vm_slot = r->vm_cur;
     res->bc_slot = r->bc_cur;
     res->vm_addr = fpy_layout_area(cfg->layout, FPY_AREA_VM_SLOT, r->vm_cur)->offset;
     res->bc_addr = fpy_layout_area(cfg->layout, FPY_AREA_BC_SLOT, r->bc_cur)->offset;
-    res->status = status;
-    res->run_bytecode = status == FPY_PAIR_OK;
+    res->run_bytecode = res->status == FPY_PAIR_OK;
     res->test_mode = r->mode != FPY_REC_STABLE;
     res->vm_abi = s->vm_abi[r->vm_cur];
 }
@@ -266,26 +350,28 @@ int fpy_boot_run(const fpy_flash *f, const fpy_sys *sys, const fpy_boot_cfg *cfg
                  fpy_boot_work *w, fpy_boot_result *res)
 {
     fpy_slots s;
+    fpy_rec before;
     memset(res, 0, sizeof *res);
     memset(&s, 0xFF, sizeof s);
-    for (unsigned i = 0; i < 2; i++)
-        s.vm_state[i] = s.bc_state[i] = -1;
     res->reset_reason = sys->ops->reset_reason(sys->ctx);
     FPY_TRY(fpy_gather(f, cfg, w, &s, res));
     res->row = fpy_boot_decide(&res->facts);
     if (res->row->action == FPY_BOOT_NONE)
         return FPY_ERR_NOTFOUND;
     fpy_rec next;
-    fpy_next_record(res->row, res, &s, &next);
+    fpy_next_record(res->row, res, &next);
     /* The record is written before the VM runs: a trial that crashes
      * must find TEST_BOOTED at the next boot. */
-    if (!res->rec_found || fpy_rec_differs(&next, &res->rec))
+    before = res->rec;
+    if (!res->rec_found || res->adopted || fpy_rec_differs(&next, &before))
         FPY_TRY(fpy_rec_commit(f, &cfg->store, &next));
     res->rec = next;
     fpy_fill_result(cfg, &s, res);
-    uint32_t state = (res->test_mode && next.vm_cur != next.vm_last) ? FPY_OTA_PENDING_VERIFY
-                                                                     : FPY_OTA_VALID;
-    const fpy_area *ota = fpy_layout_area(cfg->layout, FPY_AREA_OTADATA, 0);
-    FPY_TRY(fpy_boot_sync_otadata(f, ota->offset, res->vm_slot, state));
+    /* ESP-IDF marks a VM on trial PENDING_VERIFY; a bytecode-only trial
+     * keeps the VM VALID, and so does a pair that is the only one left. */
+    int trial = res->row->action == FPY_BOOT_TRIAL || res->row->action == FPY_BOOT_TRIAL_AGAIN;
+    uint32_t state = (trial && next.vm_cur != next.vm_last) ? FPY_OTA_PENDING_VERIFY
+                                                            : FPY_OTA_VALID;
+    FPY_TRY(fpy_boot_sync_otadata(f, cfg->store.otadata, res->vm_slot, state));
     return sys->ops->wdt_start(sys->ctx, cfg->wdt_ms ? cfg->wdt_ms : FPY_SFW_BOOT_WDT_MS);
 }

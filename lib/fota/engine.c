@@ -12,7 +12,9 @@ static int fpy_fota_part_init(fpy_fota *u, fpy_fota_part *p, fpy_area_kind kind,
     const fpy_area *a = fpy_layout_area(u->layout, kind, slot);
     if (a == NULL)
         return fpy_diag_set(d, FPY_ERR_INVAL, "no such slot", "slot", slot);
-    if (size == 0 || size > a->size)
+    if (size == 0)
+        return fpy_diag_set(d, FPY_ERR_INVAL, "the image is empty", "size", 0);
+    if (size > a->size)
         return fpy_diag_val(d, FPY_ERR_NOSPC, "image does not fit the slot", "size", 0,
                             a->size, size);
     memset(p, 0, sizeof *p);
@@ -32,7 +34,7 @@ static int fpy_fota_check_targets(const fpy_rec *r, const fpy_fota_req *q, fpy_d
     if (r->mode != FPY_REC_STABLE)
         return fpy_diag_set(d, FPY_ERR_STATE,
                             "a trial is running: accept() or roll back before updating",
-                            "mode", r->mode);
+                            "mode", 0x0C);
     if ((q->targets & FPY_FOTA_VM) && (q->vm_slot > 1 || q->vm_slot == r->vm_cur))
         return fpy_diag_val(d, FPY_ERR_STATE, "target is the running VM slot", "vm_slot", 0,
                             1u - r->vm_cur, q->vm_slot);
@@ -52,14 +54,6 @@ int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
     if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
         return rc;
     FPY_TRY(fpy_fota_check_targets(&r, req, d));
-    /* The previous pair is the boot-loop guard's fallback; once its slots
-     * are being rewritten it is no longer the firmware that once worked.
-     * Forget it before the first erase. */
-    if (r.has_prev && (((req->targets & FPY_FOTA_VM) && req->vm_slot == r.vm_prev) ||
-                       ((req->targets & FPY_FOTA_BC) && req->bc_slot == r.bc_prev))) {
-        r.has_prev = 0;
-        FPY_TRY(fpy_rec_commit(f, st, &r));
-    }
     u->f = f;
     u->layout = l;
     u->store = *st;
@@ -70,6 +64,15 @@ int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
     if (req->targets & FPY_FOTA_BC)
         FPY_TRY(fpy_fota_part_init(u, &u->part[u->nparts++], FPY_AREA_BC_SLOT, req->bc_slot,
                                    req->bc_size, req->bc_sha256, d));
+    /* The previous pair is the fallback of the boot-loop guard; once its
+     * slots are being rewritten it is no longer firmware that once worked.
+     * Forget it before the first erase (and only once the request is
+     * known to be acceptable). */
+    if (r.has_prev && (((req->targets & FPY_FOTA_VM) && req->vm_slot == r.vm_prev) ||
+                       ((req->targets & FPY_FOTA_BC) && req->bc_slot == r.bc_prev))) {
+        r.has_prev = 0;
+        FPY_TRY(fpy_rec_commit(f, st, &r));
+    }
     for (unsigned i = 0; i < u->nparts; i++)
         u->total += u->part[i].size;
     u->page_addr = u->part[0].base;
@@ -185,6 +188,9 @@ static int fpy_fota_verify_parts(fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
         fpy_image_src src = fpy_image_src_flash(u->f, p->base, p->slot_size);
         FPY_TRY(fpy_image_verify(&src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP,
                                  &w->info, d));
+        if (!w->info.has_digest) /* the boot would refuse it */
+            return fpy_diag_val(d, FPY_ERR_UNSUPPORTED, "VM image carries no SHA-256 digest",
+                                "hash_appended", 0x17, 1, 0);
         abi = fpy_boot_vm_abi(&w->info);
     } else {
         FPY_TRY(fpy_fota_running_vm_abi(u, w, &abi));

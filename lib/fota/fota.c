@@ -41,6 +41,7 @@ int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st, uint32_t otadat
     r.bc_last = r.bc_cur;
     r.mode = FPY_REC_STABLE;
     r.boot_count = 0;
+    r.flags &= (uint8_t)~FPY_REC_F_STABLE_RUN; /* the new pair has not run stably yet */
     /* The record is the commit point; otadata only mirrors it, and the
      * next boot repairs the mirror if power fails in between. */
     FPY_TRY(fpy_rec_commit(f, st, &r));
@@ -52,9 +53,11 @@ int fpy_fota_mark_stable(const fpy_flash *f, const fpy_rec_store *st)
     fpy_rec r;
     int copy;
     FPY_TRY(fpy_rec_load(f, st, &r, &copy));
-    if (r.mode != FPY_REC_STABLE || r.boot_count == 0)
-        return FPY_OK;
+    if (r.mode != FPY_REC_STABLE ||
+        (r.boot_count == 0 && (r.flags & FPY_REC_F_STABLE_RUN)))
+        return FPY_OK; /* nothing to write: no wear on every call */
     r.boot_count = 0;
+    r.flags |= FPY_REC_F_STABLE_RUN;
     return fpy_rec_commit(f, st, &r);
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fipy/bytes.h"
+#include "fipy/otadata.h"
 
 #define FPY_REC_OFF_MAGIC 0x00u
 #define FPY_REC_OFF_SEQ 0x04u
@@ -12,15 +13,10 @@
 #define FPY_REC_OFF_BOOTS 0x0Du
 #define FPY_REC_OFF_FLAGS 0x0Eu
 #define FPY_REC_OFF_REASON 0x0Fu
-#define FPY_REC_OFF_VM_DIGEST 0x10u /* 2 x 32 */
-#define FPY_REC_OFF_BC_DIGEST 0x50u /* 2 x 32 */
-#define FPY_REC_OFF_PREV 0x90u /* has_prev, vm_prev, bc_prev */
-#define FPY_REC_OFF_RESERVED 0x93u
+#define FPY_REC_OFF_PREV 0x10u /* has_prev, vm_prev, bc_prev */
+#define FPY_REC_OFF_RESERVED 0x13u /* zero: room for later fields */
 #define FPY_REC_OFF_CRC 0xFCu
-_Static_assert(FPY_REC_OFF_VM_DIGEST + 2u * FPY_SHA256_LEN == FPY_REC_OFF_BC_DIGEST,
-               "VM digests then bytecode digests");
-_Static_assert(FPY_REC_OFF_BC_DIGEST + 2u * FPY_SHA256_LEN == FPY_REC_OFF_PREV,
-               "previous pair after the digests");
+_Static_assert(FPY_REC_OFF_REASON + 1u == FPY_REC_OFF_PREV, "previous pair after reason");
 _Static_assert(FPY_REC_OFF_CRC + 4u == FPY_REC_LEN, "CRC ends the record");
 
 void fpy_rec_default(fpy_rec *r)
@@ -42,8 +38,6 @@ void fpy_rec_encode(const fpy_rec *r, uint8_t raw[FPY_REC_LEN])
     raw[FPY_REC_OFF_BOOTS] = r->boot_count;
     raw[FPY_REC_OFF_FLAGS] = r->flags;
     raw[FPY_REC_OFF_REASON] = r->reason;
-    memcpy(raw + FPY_REC_OFF_VM_DIGEST, r->vm_digest, sizeof r->vm_digest);
-    memcpy(raw + FPY_REC_OFF_BC_DIGEST, r->bc_digest, sizeof r->bc_digest);
     raw[FPY_REC_OFF_PREV + 0] = r->has_prev;
     raw[FPY_REC_OFF_PREV + 1] = r->vm_prev;
     raw[FPY_REC_OFF_PREV + 2] = r->bc_prev;
@@ -68,8 +62,6 @@ int fpy_rec_decode(const uint8_t raw[FPY_REC_LEN], fpy_rec *r)
     r->boot_count = raw[FPY_REC_OFF_BOOTS];
     r->flags = raw[FPY_REC_OFF_FLAGS];
     r->reason = raw[FPY_REC_OFF_REASON];
-    memcpy(r->vm_digest, raw + FPY_REC_OFF_VM_DIGEST, sizeof r->vm_digest);
-    memcpy(r->bc_digest, raw + FPY_REC_OFF_BC_DIGEST, sizeof r->bc_digest);
     r->has_prev = raw[FPY_REC_OFF_PREV + 0];
     r->vm_prev = raw[FPY_REC_OFF_PREV + 1];
     r->bc_prev = raw[FPY_REC_OFF_PREV + 2];
@@ -79,6 +71,19 @@ int fpy_rec_decode(const uint8_t raw[FPY_REC_LEN], fpy_rec *r)
         r->mode > FPY_REC_TEST_BOOTED || r->seq == 0xFFFFFFFFu || r->has_prev > 1 ||
         r->vm_prev > 1 || r->bc_prev > 1)
         return FPY_ERR_CORRUPT;
+    return FPY_OK;
+}
+
+/* What a device without a record runs: whatever ESP-IDF's otadata
+ * selects (a board flashed by esptool or updated by an ESP-IDF app). */
+static int fpy_rec_initial(const fpy_flash *f, const fpy_rec_store *st, fpy_rec *r)
+{
+    fpy_otadata od;
+    fpy_rec_default(r);
+    FPY_TRY(fpy_otadata_read(f, st->otadata, &od));
+    int a = fpy_otadata_active(&od);
+    if (a >= 0)
+        r->vm_cur = r->vm_last = (uint8_t)fpy_otadata_slot(od.e[a].seq, 2);
     return FPY_OK;
 }
 
@@ -92,8 +97,8 @@ int fpy_rec_load(const fpy_flash *f, const fpy_rec_store *st, fpy_rec *r, int *c
         ok[i] = fpy_rec_decode(raw, &c[i]) == FPY_OK;
     }
     if (!ok[0] && !ok[1]) {
-        fpy_rec_default(r);
         *copy = 1;
+        FPY_TRY(fpy_rec_initial(f, st, r));
         return FPY_ERR_NOTFOUND;
     }
     int i = (ok[0] && ok[1]) ? (c[1].seq > c[0].seq) : ok[1];

@@ -108,6 +108,22 @@ int fpy_otadata_write_entry(const fpy_flash *f, uint32_t base, unsigned idx,
     return fpy_flash_program(f, addr, raw, sizeof raw);
 }
 
+/* The smallest (slot+1)%n + i*n (i >= 0) not below `cur`, computed in
+ * closed form: a foreign entry may carry any seq, and counting up to it
+ * one step at a time could take 2^31 rounds. */
+int fpy_otadata_next_seq(uint32_t cur, unsigned slot, unsigned n, uint32_t *seq)
+{
+    if (n == 0)
+        return FPY_ERR_INVAL;
+    uint64_t base = (slot + 1u) % n;
+    uint64_t i = cur > base ? ((uint64_t)cur - base + n - 1u) / n : 0u;
+    uint64_t v = base + i * n;
+    if (v >= FPY_OTADATA_SEQ_BLANK)
+        return FPY_ERR_RANGE; /* would read as blank: start over instead */
+    *seq = (uint32_t)v;
+    return FPY_OK;
+}
+
 int fpy_otadata_plan_set_boot(const fpy_otadata *od, unsigned slot,
                               unsigned app_count, int rollback, unsigned *idx,
                               fpy_ota_entry *out)
@@ -115,15 +131,10 @@ int fpy_otadata_plan_set_boot(const fpy_otadata *od, unsigned slot,
     if (app_count == 0 || slot >= app_count)
         return FPY_ERR_INVAL;
     int a = fpy_otadata_active(od);
-    uint32_t seq;
-    if (a < 0) {
-        *idx = 0;
-        seq = slot + 1u;
-    } else {
-        uint32_t cur = od->e[a].seq, base = (slot + 1u) % app_count, i = 0;
-        while (cur > base + i * app_count)
-            i++;
-        seq = base + i * app_count;
+    uint32_t seq = slot + 1u;
+    *idx = 0;
+    if (a >= 0) {
+        FPY_TRY(fpy_otadata_next_seq(od->e[a].seq, slot, app_count, &seq));
         *idx = (unsigned)(1 - a);
     }
     *out = od->e[*idx]; /* label bytes are whatever that sector held */

@@ -10,6 +10,12 @@
 size_t fpy_fix_vm(const char *version, uint32_t seed, uint32_t text_len, uint8_t *out,
                   size_t cap)
 {
+    return fpy_fix_vm_ex(version, seed, text_len, 0, out, cap);
+}
+
+size_t fpy_fix_vm_ex(const char *version, uint32_t seed, uint32_t text_len, int no_digest,
+                     uint8_t *out, size_t cap)
+{
     static fpy_image_builder b;
     uint8_t desc[FPY_IMAGE_APP_DESC_LEN];
     fpy_image_app_desc a;
@@ -34,6 +40,7 @@ size_t fpy_fix_vm(const char *version, uint32_t seed, uint32_t text_len, uint8_t
     fpy_image_opts o = FPY_IMAGE_OPTS_DEFAULT();
     o.flash_mode = FPY_IMAGE_FLASH_MODE_DIO;
     o.flash_size = FPY_IMAGE_FLASH_SIZE_8MB;
+    o.no_digest = no_digest ? 1u : 0u;
     size_t len = 0;
     int rc = fpy_image_build(&b, secs, 3, 0x40080400u, &o, NULL, out, cap, &len, NULL);
     free(text);

@@ -13,6 +13,9 @@
  * image length; fails the test if it does not fit `cap`. */
 size_t fpy_fix_vm(const char *version, uint32_t seed, uint32_t text_len, uint8_t *out,
                   size_t cap);
+/* The same, with no SHA-256 appended when no_digest is set. */
+size_t fpy_fix_vm_ex(const char *version, uint32_t seed, uint32_t text_len, int no_digest,
+                     uint8_t *out, size_t cap);
 /* A bytecode image for `abi` with `len` payload bytes from `seed`. */
 size_t fpy_fix_bc(uint32_t abi, uint32_t seed, uint32_t len, uint8_t *out, size_t cap);
 /* Erase the sectors under [addr, addr+len) and program the bytes
