@@ -1,14 +1,388 @@
-/* Placeholder until the nvs command lands (work in progress). */
-#include "cli.h"
-
+/* fipytool nvs: ESP-IDF NVS partitions (generate, dump, get, set, erase). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-static int fpy_nvs_run(int argc, char **argv)
+#include "cli.h"
+#include "fipy/nvs_gen.h"
+#include "hostio.h"
+#include "nvs_host.h"
+
+#define FPY_NVS_CSV_LIMIT (64u << 20)
+
+static const char fpy_nvs_usage[] =
+    "usage: fipytool nvs COMMAND [ARGS]\n\n"
+    "ESP-IDF NVS partitions (format version 2, as nvs_flash reads and writes\n"
+    "them).  FILE is a partition image, or a whole 8 MiB FiPy flash image, in\n"
+    "which case the NVS partition at 0x9000 (16 KiB) is used.\n\n"
+    "Commands:\n"
+    "  gen CSV SIZE -o FILE             a partition from an nvs_partition_gen CSV\n"
+    "  dump FILE [--json]               pages, namespaces, values and problems\n"
+    "  get FILE NAMESPACE KEY           print one value\n"
+    "  set FILE NAMESPACE KEY TYPE VALUE  write one value (in place)\n"
+    "  erase FILE NAMESPACE KEY|--all   erase a key or a namespace's keys\n\n"
+    "'fipytool nvs COMMAND --help' describes one command.\n"
+    "Exit status: 0 ok, 1 failure, 2 usage error.\n";
+
+static const char fpy_gen_usage[] =
+    "usage: fipytool nvs gen CSV SIZE -o FILE [--version 1|2]\n\n"
+    "Make an NVS partition image from the CSV that ESP-IDF's nvs_partition_gen.py\n"
+    "(esp-idf-nvs-partition-gen 0.2.0) reads: a header line key,type,encoding,value,\n"
+    "then rows of type namespace, data or file; encodings u8, i8, u16, i16, u32,\n"
+    "i32, u64, i64, string, hex2bin, base64, binary, blob_fill(N;0xHH) and\n"
+    "blob_sz_fill(N;0xHH).  The output is byte for byte what the Python tool\n"
+    "writes for the same input, its quirks included (docs/formats/nvs.md).\n"
+    "Paths of file rows are relative to the working directory, as in Python.\n\n"
+    "  SIZE            partition size: a multiple of 0x1000 (0x1000 and 0x2000 make\n"
+    "                  a read-only partition: no reserved page, file not padded)\n"
+    "  -o, --output F  output file (required; '-' for standard output)\n"
+    "  --version N     2 (default): multi-page blobs; 1: single-page blobs\n";
+
+static const char fpy_dump_usage[] =
+    "usage: fipytool nvs dump FILE [--json] [--strict] [--offset OFF] [--size SIZE]\n\n"
+    "Show an NVS partition: each page's state, sequence number, version and\n"
+    "CRC; the namespaces and every value as a device would read them; and the\n"
+    "problems found (entries written but never marked, bad CRCs, inconsistent\n"
+    "headers, incomplete items, corrupt pages), each with its page, entry,\n"
+    "field and offset.  A corrupt entry is reported and skipped.\n\n"
+    "  --json         machine-readable output\n"
+    "  --strict       exit 1 when there is any problem\n"
+    "  --offset OFF   partition offset in FILE (default: 0x9000 in an 8 MiB\n"
+    "                 flash image, else 0)\n"
+    "  --size SIZE    partition size (default: 0x4000 in a flash image, else\n"
+    "                 the rest of the file)\n";
+
+static const char fpy_get_usage[] =
+    "usage: fipytool nvs get FILE NAMESPACE KEY [-o OUT] [--offset OFF] [--size SIZE]\n\n"
+    "Print one value: integers in decimal, strings as text, blobs as hex.\n"
+    "With -o, write the value's bytes to OUT instead (a string without its NUL).\n";
+
+static const char fpy_set_usage[] =
+    "usage: fipytool nvs set FILE NAMESPACE KEY TYPE VALUE [--file] [--offset OFF]\n"
+    "                        [--size SIZE]\n\n"
+    "Write one value into the partition in FILE, as a device would (new item,\n"
+    "then the old one erased; garbage collection when a page fills), and\n"
+    "save FILE atomically.  The namespace is created if needed.\n"
+    "TYPE is a CSV encoding: u8, i8, u16, i16, u32, i32, u64, i64, string,\n"
+    "hex2bin, base64, binary, blob_fill(N;0xHH).\n\n"
+    "  --file   VALUE is a file whose bytes are converted with TYPE\n";
+
+static const char fpy_erase_usage[] =
+    "usage: fipytool nvs erase FILE NAMESPACE (KEY | --all) [--offset OFF] [--size SIZE]\n\n"
+    "Erase one key (a blob with its chunks), or with --all every key of the\n"
+    "namespace, and save FILE atomically.\n";
+
+static const fpy_cli_cmd fpy_gen_cmd = {"nvs gen", "", fpy_gen_usage, NULL};
+static const fpy_cli_cmd fpy_dump_cmd = {"nvs dump", "", fpy_dump_usage, NULL};
+static const fpy_cli_cmd fpy_get_cmd = {"nvs get", "", fpy_get_usage, NULL};
+static const fpy_cli_cmd fpy_set_cmd = {"nvs set", "", fpy_set_usage, NULL};
+static const fpy_cli_cmd fpy_erase_cmd = {"nvs erase", "", fpy_erase_usage, NULL};
+
+typedef struct fpy_nopts {
+    const char *out, *version, *offset, *size;
+    int json, strict, all, file;
+} fpy_nopts;
+
+static int fpy_nvs_fail(const char *fmt, const char *a, const char *b)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "fipytool nvs: not built yet\n");
+    fprintf(stderr, "fipytool: ");
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
     return FPY_EXIT_FAIL;
 }
 
-const fpy_cli_cmd fpy_cmd_nvs = {"nvs", "(in progress)", "usage: fipytool nvs\n", fpy_nvs_run};
+/* ---- gen ------------------------------------------------------------------------ */
+
+static int fpy_gen_run(int argc, char **argv)
+{
+    fpy_nopts o = {0};
+    const fpy_opt opts[] = {{"--output", 'o', &o.out, NULL}, {"--version", 0, &o.version, NULL}};
+    char *pos[2];
+    size_t npos = 0, len = 0;
+    uint32_t size = 0, img_len = 0;
+    int rc = fpy_cli_parse(&fpy_gen_cmd, argc, argv, opts, 2, pos, 2, &npos);
+    if (rc != 0)
+        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_gen_cmd), FPY_EXIT_OK) : rc;
+    if (npos != 2)
+        return fpy_cli_usage_error(&fpy_gen_cmd, "want CSV and SIZE");
+    if (fpy_cli_parse_u32(pos[1], &size) != 0 || size == 0 || size % 0x1000u != 0)
+        return fpy_cli_usage_error(&fpy_gen_cmd, "SIZE must be a non-zero multiple of 0x1000, "
+                                                 "not '%s'", pos[1]);
+    if (o.out == NULL)
+        return fpy_cli_usage_error(&fpy_gen_cmd, "-o FILE is required ('-' for stdout)");
+    if (o.version != NULL && strcmp(o.version, "1") != 0 && strcmp(o.version, "2") != 0)
+        return fpy_cli_usage_error(&fpy_gen_cmd, "--version wants 1 or 2");
+    uint8_t version = o.version != NULL && o.version[0] == '1' ? FPY_NVS_VERSION_1
+                                                                : FPY_NVS_VERSION_2;
+    uint8_t *text = NULL, *img = NULL;
+    char err[512];
+    if (fpy_file_read(pos[0], FPY_NVS_CSV_LIMIT, &text, &len, err, sizeof err) != FPY_OK)
+        return fpy_nvs_fail("%s%s", err, "");
+    rc = fpy_nvs_host_gen(pos[0], (const char *)text, len, size, version, &img, &img_len, err,
+                          sizeof err);
+    free(text);
+    if (rc != FPY_OK)
+        return fpy_nvs_fail("%s%s", err, "");
+    rc = fpy_file_write(o.out, img, img_len, err, sizeof err);
+    free(img);
+    return rc == FPY_OK ? FPY_EXIT_OK : fpy_nvs_fail("%s%s", err, "");
+}
+
+/* ---- dump ------------------------------------------------------------------------- */
+
+static int fpy_dump_run(int argc, char **argv)
+{
+    fpy_nopts o = {0};
+    const fpy_opt opts[] = {
+        {"--json", 0, NULL, &o.json},       {"--strict", 0, NULL, &o.strict},
+        {"--offset", 0, &o.offset, NULL},   {"--size", 0, &o.size, NULL},
+    };
+    char *pos[1];
+    size_t npos = 0;
+    int rc = fpy_cli_parse(&fpy_dump_cmd, argc, argv, opts, 4, pos, 1, &npos);
+    if (rc != 0)
+        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_dump_cmd), FPY_EXIT_OK) : rc;
+    if (npos != 1)
+        return fpy_cli_usage_error(&fpy_dump_cmd, "which image file?");
+    fpy_nvs_file f;
+    char err[512];
+    if (fpy_nvs_file_load(&f, pos[0], o.offset, o.size, err, sizeof err) != FPY_OK) {
+        fpy_nvs_file_free(&f);
+        return fpy_nvs_fail("%s%s", err, "");
+    }
+    int problems = fpy_nvs_dump(stdout, &f, o.json);
+    fpy_nvs_file_free(&f);
+    return o.strict && problems > 0 ? FPY_EXIT_FAIL : FPY_EXIT_OK;
+}
+
+/* ---- get / set / erase -------------------------------------------------------------- */
+
+/* Load FILE and open its store; 0 ok, else the exit status (reported). */
+static int fpy_open_store(fpy_nvs_file *f, const char *path, const fpy_nopts *o, int read_only)
+{
+    char err[512], where[96];
+    if (fpy_nvs_file_load(f, path, o->offset, o->size, err, sizeof err) != FPY_OK)
+        return fpy_nvs_fail("%s%s", err, "");
+    int rc = fpy_nvs_file_open(f, read_only);
+    if (rc != FPY_OK) {
+        fprintf(stderr, "fipytool: %s%s: the NVS partition does not mount: %s%s\n", path,
+                fpy_nvs_file_where(f, where, sizeof where), fpy_strerror(rc),
+                rc == FPY_ERR_NOSPC ? " (no free page: every page is in use)" : "");
+        return FPY_EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int fpy_store_error(const fpy_nvs_file *f, const char *ns, const char *key, int rc)
+{
+    const char *hint = rc == FPY_ERR_NOTFOUND ? ": no such key or namespace"
+                       : rc == FPY_ERR_INVAL  ? ": bad name (1..15 characters) or value"
+                       : rc == FPY_ERR_NOSPC  ? ": the partition is full"
+                                              : "";
+    fprintf(stderr, "fipytool: %s: %s/%s: %s%s\n", f->path, ns, key, fpy_strerror(rc), hint);
+    return FPY_EXIT_FAIL;
+}
+
+static int fpy_get_raw(const fpy_nvs_handle *h, const fpy_nvs_info *info, const char *out)
+{
+    char err[512];
+    size_t len = info->size;
+    uint8_t *buf = malloc(len + 1u);
+    int rc = buf == NULL ? FPY_ERR_NOSPC
+             : info->type == FPY_NVS_TYPE_STR ? fpy_nvs_get_str(h, info->key, (char *)buf, &len)
+             : info->type == FPY_NVS_TYPE_BLOB ? fpy_nvs_get_blob(h, info->key, buf, &len)
+                                               : FPY_ERR_INVAL;
+    if (rc == FPY_ERR_INVAL && buf != NULL) { /* integers: their little-endian bytes */
+        uint64_t raw = 0;
+        rc = fpy_nvs_get_int(h, info->key, (fpy_nvs_type)info->type, &raw);
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (uint8_t)(raw >> (8u * i));
+    }
+    if (rc == FPY_OK && info->type == FPY_NVS_TYPE_STR && len > 0 && buf[len - 1] == 0)
+        len--;
+    if (rc == FPY_OK && fpy_file_write(out, buf, len, err, sizeof err) != FPY_OK) {
+        fprintf(stderr, "fipytool: %s\n", err);
+        rc = FPY_ERR_IO;
+    }
+    free(buf);
+    return rc;
+}
+
+static int fpy_get_value(fpy_nvs_file *f, char **pos, const char *out)
+{
+    fpy_nvs_handle h;
+    fpy_nvs_info info = {0};
+    fpy_nvs_type type;
+    size_t size = 0;
+    int rc = fpy_nvs_open(&f->nvs, pos[1], FPY_NVS_READONLY, &h);
+    if (rc == FPY_OK)
+        rc = fpy_nvs_get_size(&h, pos[2], &type, &size);
+    if (rc != FPY_OK)
+        return fpy_store_error(f, pos[1], pos[2], rc);
+    snprintf(info.key, sizeof info.key, "%s", pos[2]);
+    snprintf(info.ns_name, sizeof info.ns_name, "%s", pos[1]);
+    info.type = (uint8_t)type;
+    info.size = (uint32_t)size;
+    rc = out != NULL ? fpy_get_raw(&h, &info, out) : fpy_nvs_print_value(stdout, &h, &info, 0);
+    if (rc != FPY_OK)
+        return fpy_store_error(f, pos[1], pos[2], rc);
+    if (out == NULL)
+        putchar('\n');
+    return FPY_EXIT_OK;
+}
+
+static int fpy_get_run(int argc, char **argv)
+{
+    fpy_nopts o = {0};
+    const fpy_opt opts[] = {{"--output", 'o', &o.out, NULL},
+                            {"--offset", 0, &o.offset, NULL},
+                            {"--size", 0, &o.size, NULL}};
+    char *pos[3];
+    size_t npos = 0;
+    int rc = fpy_cli_parse(&fpy_get_cmd, argc, argv, opts, 3, pos, 3, &npos);
+    if (rc != 0)
+        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_get_cmd), FPY_EXIT_OK) : rc;
+    if (npos != 3)
+        return fpy_cli_usage_error(&fpy_get_cmd, "want FILE NAMESPACE KEY");
+    fpy_nvs_file f;
+    if ((rc = fpy_open_store(&f, pos[0], &o, 1)) == 0)
+        rc = fpy_get_value(&f, pos, o.out);
+    fpy_nvs_file_free(&f);
+    return rc;
+}
+
+/* The store keeps C strings: the text up to its NUL (one is added). */
+static int fpy_set_string(const fpy_nvs_handle *h, const char *key, const fpy_nvs_gen_val *v)
+{
+    size_t n = v->len > 0 && v->data[v->len - 1] == 0 ? v->len - 1 : v->len;
+    if (memchr(v->data, 0, n) != NULL)
+        return FPY_ERR_INVAL;
+    char *s = malloc(n + 1u);
+    if (s == NULL)
+        return FPY_ERR_NOSPC;
+    memcpy(s, v->data, n);
+    s[n] = '\0';
+    int rc = fpy_nvs_set_str(h, key, s);
+    free(s);
+    return rc;
+}
+
+/* TYPE and VALUE (or a file's bytes) through the CSV conversion. */
+static int fpy_set_value(fpy_nvs_file *f, char **pos, int from_file)
+{
+    fpy_nvs_handle h;
+    fpy_nvs_gen_val v;
+    fpy_diag d = {0};
+    char err[512], msg[384];
+    uint8_t *data = (uint8_t *)pos[4], *file = NULL;
+    size_t len = strlen(pos[4]);
+    if (from_file && fpy_file_read(pos[4], 16u << 20, &file, &len, err, sizeof err) != FPY_OK)
+        return fpy_nvs_fail("%s%s", err, "");
+    if (from_file)
+        data = file;
+    uint8_t *scratch = malloc(len + f->size + 8u);
+    int rc = scratch == NULL ? FPY_ERR_NOSPC
+                             : fpy_nvs_gen_value(pos[3], strlen(pos[3]), data, len, from_file,
+                                                 scratch, len + f->size + 8u, &v, &d);
+    if (rc != FPY_OK) {
+        fpy_diag_format(&d, rc, msg, sizeof msg);
+        fprintf(stderr, "fipytool: nvs set: %s %s: %s\n", pos[3], pos[4], msg);
+        rc = FPY_EXIT_USAGE;
+    } else if ((rc = fpy_nvs_open(&f->nvs, pos[1], FPY_NVS_READWRITE, &h)) != FPY_OK ||
+               (rc = fpy_nvs_type_is_int(v.type)
+                         ? fpy_nvs_set_int(&h, pos[2], (fpy_nvs_type)v.type, v.raw)
+                     : v.type == FPY_NVS_TYPE_STR ? fpy_set_string(&h, pos[2], &v)
+                                                  : fpy_nvs_set_blob(&h, pos[2], v.data, v.len)) !=
+                   FPY_OK) {
+        rc = fpy_store_error(f, pos[1], pos[2], rc);
+    } else if (fpy_nvs_file_save(f, err, sizeof err) != FPY_OK) {
+        rc = fpy_nvs_fail("%s%s", err, "");
+    }
+    free(scratch);
+    free(file);
+    return rc;
+}
+
+static int fpy_set_run(int argc, char **argv)
+{
+    fpy_nopts o = {0};
+    const fpy_opt opts[] = {{"--file", 0, NULL, &o.file},
+                            {"--offset", 0, &o.offset, NULL},
+                            {"--size", 0, &o.size, NULL}};
+    char *pos[5];
+    size_t npos = 0;
+    int rc = fpy_cli_parse(&fpy_set_cmd, argc, argv, opts, 3, pos, 5, &npos);
+    if (rc != 0)
+        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_set_cmd), FPY_EXIT_OK) : rc;
+    if (npos != 5)
+        return fpy_cli_usage_error(&fpy_set_cmd, "want FILE NAMESPACE KEY TYPE VALUE");
+    fpy_nvs_file f;
+    if ((rc = fpy_open_store(&f, pos[0], &o, 0)) == 0)
+        rc = fpy_set_value(&f, pos, o.file);
+    fpy_nvs_file_free(&f);
+    return rc;
+}
+
+static int fpy_erase_in(fpy_nvs_file *f, char **pos, size_t npos, int all)
+{
+    fpy_nvs_handle h;
+    char err[512];
+    /* read-only first, so that a missing namespace is not created */
+    int rc = fpy_nvs_open(&f->nvs, pos[1], FPY_NVS_READONLY, &h);
+    if (rc == FPY_OK)
+        rc = fpy_nvs_open(&f->nvs, pos[1], FPY_NVS_READWRITE, &h);
+    if (rc == FPY_OK)
+        rc = all ? fpy_nvs_erase_all(&h) : fpy_nvs_erase_key(&h, pos[2]);
+    if (rc != FPY_OK)
+        return fpy_store_error(f, pos[1], npos > 2 ? pos[2] : "*", rc);
+    if (fpy_nvs_file_save(f, err, sizeof err) != FPY_OK)
+        return fpy_nvs_fail("%s%s", err, "");
+    return FPY_EXIT_OK;
+}
+
+static int fpy_erase_run(int argc, char **argv)
+{
+    fpy_nopts o = {0};
+    const fpy_opt opts[] = {{"--all", 0, NULL, &o.all},
+                            {"--offset", 0, &o.offset, NULL},
+                            {"--size", 0, &o.size, NULL}};
+    char *pos[3];
+    size_t npos = 0;
+    int rc = fpy_cli_parse(&fpy_erase_cmd, argc, argv, opts, 3, pos, 3, &npos);
+    if (rc != 0)
+        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_erase_cmd), FPY_EXIT_OK) : rc;
+    if (npos != (o.all ? 2u : 3u))
+        return fpy_cli_usage_error(&fpy_erase_cmd, "want FILE NAMESPACE KEY, or FILE "
+                                                   "NAMESPACE --all");
+    fpy_nvs_file f;
+    if ((rc = fpy_open_store(&f, pos[0], &o, 0)) == 0)
+        rc = fpy_erase_in(&f, pos, npos, o.all);
+    fpy_nvs_file_free(&f);
+    return rc;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------- */
+
+static int fpy_nvs_run(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } verbs[] = {
+        {"gen", fpy_gen_run},   {"dump", fpy_dump_run},   {"get", fpy_get_run},
+        {"set", fpy_set_run},   {"erase", fpy_erase_run},
+    };
+    if (argc < 2)
+        return fpy_cli_usage_error(&fpy_cmd_nvs, "which command? gen, dump, get, set or erase");
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fpy_cli_help(&fpy_cmd_nvs);
+        return FPY_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(argv[1], verbs[i].name) == 0)
+            return verbs[i].run(argc - 1, argv + 1);
+    return fpy_cli_usage_error(&fpy_cmd_nvs, "no command '%s'", argv[1]);
+}
+
+const fpy_cli_cmd fpy_cmd_nvs = {"nvs", "ESP-IDF NVS partitions: gen, dump, get, set, erase",
+                                 fpy_nvs_usage, fpy_nvs_run};

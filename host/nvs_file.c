@@ -1,0 +1,182 @@
+/* NVS partitions in files, and the CSV generator with its file rows. */
+#include "nvs_host.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fipy/nvs_gen.h"
+#include "hostio.h"
+
+#define FPY_NVS_CSV_LIMIT (64u << 20)
+#define FPY_NVS_VALUE_FILE_LIMIT (64u << 20)
+
+static int fpy_nvs_parse_opt(const char *s, uint32_t *v)
+{
+    char *end = NULL;
+    unsigned long long x = strtoull(s, &end, 0);
+    if (s[0] == '\0' || s[0] == '-' || *end != '\0' || x > 0xFFFFFFFFull)
+        return -1;
+    *v = (uint32_t)x;
+    return 0;
+}
+
+static int fpy_nvs_locate(fpy_nvs_file *f, const char *off, const char *size, char *err,
+                          size_t errlen)
+{
+    f->whole_flash = f->len == FPY_FLASH_SIZE_8M && off == NULL;
+    f->off = f->whole_flash ? FPY_NVS_FIPY_OFFSET : 0;
+    f->size = f->whole_flash ? FPY_NVS_FIPY_SIZE : (uint32_t)(f->len & ~0xFFFu);
+    if ((off != NULL && fpy_nvs_parse_opt(off, &f->off) != 0) ||
+        (size != NULL && fpy_nvs_parse_opt(size, &f->size) != 0)) {
+        snprintf(err, errlen, "--offset and --size want numbers like 0x9000");
+        return FPY_ERR_INVAL;
+    }
+    if (off != NULL && size == NULL && f->off <= f->len)
+        f->size = (uint32_t)((f->len - f->off) & ~(size_t)0xFFF);
+    if (f->off % FPY_NVS_PAGE_SIZE != 0 || f->size % FPY_NVS_PAGE_SIZE != 0 || f->size == 0 ||
+        f->off > f->len || f->size > f->len - f->off) {
+        snprintf(err, errlen, "%s: %zu bytes hold no NVS partition at offset 0x%x of 0x%x "
+                              "bytes (both must be multiples of 0x1000 inside the file)",
+                 f->path, f->len, (unsigned)f->off, (unsigned)f->size);
+        return FPY_ERR_RANGE;
+    }
+    return FPY_OK;
+}
+
+int fpy_nvs_file_load(fpy_nvs_file *f, const char *path, const char *off, const char *size,
+                      char *err, size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    int rc = fpy_file_read(path, 64u << 20, &f->buf, &f->len, err, errlen);
+    if (rc != FPY_OK)
+        return rc;
+    return fpy_nvs_locate(f, off, size, err, errlen);
+}
+
+int fpy_nvs_file_open(fpy_nvs_file *f, int read_only)
+{
+    fpy_flash_geometry g = {f->size, FPY_NVS_PAGE_SIZE, 256u, 4u};
+    uint32_t n = f->size / FPY_NVS_PAGE_SIZE;
+    free(f->mem);
+    free(f->pages);
+    f->mem = malloc(f->size);
+    f->pages = calloc(n, sizeof *f->pages);
+    if (f->mem == NULL || f->pages == NULL)
+        return FPY_ERR_NOSPC;
+    memcpy(f->mem, f->buf + f->off, f->size);
+    FPY_TRY(fpy_flashsim_init(&f->sim, &g, f->mem, NULL, NULL));
+    fpy_flashsim_bind(&f->sim, &f->flash);
+    fpy_nvs_cfg cfg = {&f->flash, 0, f->size, f->pages, n, (uint8_t)(read_only != 0)};
+    return fpy_nvs_init(&f->nvs, &cfg);
+}
+
+int fpy_nvs_file_save(fpy_nvs_file *f, char *err, size_t errlen)
+{
+    memcpy(f->buf + f->off, f->mem, f->size);
+    return fpy_file_write(f->path, f->buf, f->len, err, errlen);
+}
+
+void fpy_nvs_file_free(fpy_nvs_file *f)
+{
+    free(f->buf);
+    free(f->mem);
+    free(f->pages);
+    memset(f, 0, sizeof *f);
+}
+
+const char *fpy_nvs_file_where(const fpy_nvs_file *f, char *buf, size_t n)
+{
+    if (f->whole_flash)
+        snprintf(buf, n, " (NVS at 0x%x of an 8 MiB flash image)", (unsigned)f->off);
+    else if (f->off != 0 || f->size != f->len)
+        snprintf(buf, n, " (partition at 0x%x, 0x%x bytes)", (unsigned)f->off,
+                 (unsigned)f->size);
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
+/* ---- gen -------------------------------------------------------------------------- */
+
+static int fpy_nvs_row_key_is(const fpy_nvs_csv_row *row, const char *k)
+{
+    return row->field[FPY_NVS_COL_KEY] != NULL && strcmp(row->field[FPY_NVS_COL_KEY], k) == 0;
+}
+
+/* The bytes of a file row, read as Python does: relative to the working
+ * directory, only for rows the tool reads files for. */
+static int fpy_nvs_row_file(const fpy_nvs_csv_row *row, uint8_t **data, size_t *len, char *err,
+                            size_t errlen)
+{
+    const char *type = row->field[FPY_NVS_COL_TYPE], *path = row->field[FPY_NVS_COL_VALUE];
+    *data = NULL;
+    *len = 0;
+    if (type == NULL || strcmp(type, "file") != 0 || path == NULL ||
+        fpy_nvs_row_key_is(row, "sta.ssid") || fpy_nvs_row_key_is(row, "sta.pswd"))
+        return FPY_OK;
+    return fpy_file_read(path, FPY_NVS_VALUE_FILE_LIMIT, data, len, err, errlen);
+}
+
+static void fpy_nvs_gen_err(const char *csv_name, const fpy_diag *d, int rc, char *err,
+                            size_t errlen)
+{
+    char msg[384];
+    fpy_diag_format(d, rc, msg, sizeof msg);
+    snprintf(err, errlen, "%s: %s", csv_name, msg);
+}
+
+static int fpy_nvs_gen_rows(const char *csv_name, fpy_nvs_csv *r, fpy_nvs_gen *g, char *err,
+                            size_t errlen)
+{
+    fpy_nvs_csv_row row;
+    fpy_diag d = {0};
+    int rc;
+    while ((rc = fpy_nvs_csv_next(r, &row, &d)) == FPY_OK) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        char ferr[384];
+        if (fpy_nvs_row_file(&row, &data, &len, ferr, sizeof ferr) != FPY_OK) {
+            snprintf(err, errlen, "%s: line %u: %s", csv_name, (unsigned)row.line, ferr);
+            return FPY_ERR_IO;
+        }
+        rc = fpy_nvs_gen_row(g, &row, data, len, &d);
+        free(data);
+        if (rc != FPY_OK) {
+            fpy_nvs_gen_err(csv_name, &d, rc, err, errlen);
+            return rc;
+        }
+    }
+    if (rc != FPY_ERR_NOTFOUND)
+        fpy_nvs_gen_err(csv_name, &d, rc, err, errlen);
+    return rc == FPY_ERR_NOTFOUND ? FPY_OK : rc;
+}
+
+int fpy_nvs_host_gen(const char *csv_name, const char *text, size_t len, uint32_t size,
+                     uint8_t version, uint8_t **img, uint32_t *img_len, char *err,
+                     size_t errlen)
+{
+    fpy_nvs_csv r;
+    fpy_diag d = {0};
+    fpy_nvs_gen *g = calloc(1, sizeof *g);
+    char *fields = malloc(len + 1u);
+    uint8_t *scratch = malloc((size_t)size + 8u);
+    *img = malloc(size ? size : 1u);
+    int rc = FPY_ERR_NOSPC;
+    if (g == NULL || fields == NULL || scratch == NULL || *img == NULL)
+        snprintf(err, errlen, "out of memory");
+    else if ((rc = fpy_nvs_csv_open(&r, text, len, fields, len + 1u, &d)) != FPY_OK ||
+             (rc = fpy_nvs_gen_start(g, *img, size, size, version, scratch, (size_t)size + 8u,
+                                     &d)) != FPY_OK)
+        fpy_nvs_gen_err(csv_name, &d, rc, err, errlen);
+    else if ((rc = fpy_nvs_gen_rows(csv_name, &r, g, err, errlen)) == FPY_OK)
+        rc = fpy_nvs_gen_finish(g, img_len, &d);
+    free(g);
+    free(fields);
+    free(scratch);
+    if (rc != FPY_OK) {
+        free(*img);
+        *img = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,65 @@
+/*
+ * Host side of NVS: an NVS partition inside a file (a partition image, or
+ * a whole 8 MiB FiPy flash image with NVS at 0x9000), a store over it,
+ * the CSV generator with file rows read from disk, and the dump.
+ */
+#ifndef FIPY_NVS_HOST_H
+#define FIPY_NVS_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fipy/flashsim.h"
+#include "fipy/nvs.h"
+
+/* A file and the NVS partition in it. */
+typedef struct fpy_nvs_file {
+    const char *path;
+    uint8_t *buf;       /* the whole file */
+    size_t len;
+    uint32_t off;       /* partition offset in the file */
+    uint32_t size;      /* partition size */
+    int whole_flash;    /* 1: an 8 MiB flash image */
+    /* a store over a copy of the partition */
+    uint8_t *mem;
+    fpy_flashsim sim;
+    fpy_flash flash;
+    fpy_nvs nvs;
+    fpy_nvs_page *pages;
+} fpy_nvs_file;
+
+/*
+ * Read `path` and find the partition: `off`/`size` when given (non-NULL),
+ * otherwise NVS at 0x9000 (16 KiB) in an 8 MiB file, or the whole file.
+ * On failure an English reason naming the file is in err.
+ */
+int fpy_nvs_file_load(fpy_nvs_file *f, const char *path, const char *off, const char *size,
+                      char *err, size_t errlen);
+/* Open a store over the partition (read-only or not); the report of
+ * fpy_nvs_init is in f->nvs.report. */
+int fpy_nvs_file_open(fpy_nvs_file *f, int read_only);
+/* Copy the partition back into the file buffer and write the file
+ * atomically (temporary file and rename). */
+int fpy_nvs_file_save(fpy_nvs_file *f, char *err, size_t errlen);
+void fpy_nvs_file_free(fpy_nvs_file *f);
+
+/* "at offset 0x9000 of an 8 MiB flash image" or "" (for messages). */
+const char *fpy_nvs_file_where(const fpy_nvs_file *f, char *buf, size_t n);
+
+/* Generate an image from CSV text; file rows are read relative to the
+ * working directory.  On failure the message names csv_name, the line and
+ * the field. */
+int fpy_nvs_host_gen(const char *csv_name, const char *text, size_t len, uint32_t size,
+                     uint8_t version, uint8_t **img, uint32_t *img_len, char *err,
+                     size_t errlen);
+
+/* The dump: pages, problems (reported, skipped), namespaces and values as
+ * the device sees them.  Returns the number of problems found. */
+int fpy_nvs_dump(FILE *out, fpy_nvs_file *f, int json);
+
+/* A value of `info` read through handle h, printed for people (text) or
+ * as a JSON value.  Strings without their NUL, blobs as lowercase hex. */
+int fpy_nvs_print_value(FILE *out, const fpy_nvs_handle *h, const fpy_nvs_info *info, int json);
+
+#endif
