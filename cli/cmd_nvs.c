@@ -83,11 +83,10 @@ typedef struct fpy_nopts {
     int json, strict, all, file;
 } fpy_nopts;
 
-static int fpy_nvs_fail(const char *fmt, const char *a, const char *b)
+/* "fipytool: <msg>" on stderr; returns the failure exit status. */
+static int fpy_nvs_fail(const char *msg)
 {
-    fprintf(stderr, "fipytool: ");
-    fprintf(stderr, fmt, a, b);
-    fputc('\n', stderr);
+    fprintf(stderr, "fipytool: %s\n", msg);
     return FPY_EXIT_FAIL;
 }
 
@@ -117,15 +116,15 @@ static int fpy_gen_run(int argc, char **argv)
     uint8_t *text = NULL, *img = NULL;
     char err[512];
     if (fpy_file_read(pos[0], FPY_NVS_CSV_LIMIT, &text, &len, err, sizeof err) != FPY_OK)
-        return fpy_nvs_fail("%s%s", err, "");
+        return fpy_nvs_fail(err);
     rc = fpy_nvs_host_gen(pos[0], (const char *)text, len, size, version, &img, &img_len, err,
                           sizeof err);
     free(text);
     if (rc != FPY_OK)
-        return fpy_nvs_fail("%s%s", err, "");
+        return fpy_nvs_fail(err);
     rc = fpy_file_write(o.out, img, img_len, err, sizeof err);
     free(img);
-    return rc == FPY_OK ? FPY_EXIT_OK : fpy_nvs_fail("%s%s", err, "");
+    return rc == FPY_OK ? FPY_EXIT_OK : fpy_nvs_fail(err);
 }
 
 /* ---- dump ------------------------------------------------------------------------- */
@@ -148,7 +147,7 @@ static int fpy_dump_run(int argc, char **argv)
     char err[512];
     if (fpy_nvs_file_load(&f, pos[0], o.offset, o.size, err, sizeof err) != FPY_OK) {
         fpy_nvs_file_free(&f);
-        return fpy_nvs_fail("%s%s", err, "");
+        return fpy_nvs_fail(err);
     }
     int problems = fpy_nvs_dump(stdout, &f, o.json);
     fpy_nvs_file_free(&f);
@@ -162,7 +161,7 @@ static int fpy_open_store(fpy_nvs_file *f, const char *path, const fpy_nopts *o,
 {
     char err[512], where[96];
     if (fpy_nvs_file_load(f, path, o->offset, o->size, err, sizeof err) != FPY_OK)
-        return fpy_nvs_fail("%s%s", err, "");
+        return fpy_nvs_fail(err);
     int rc = fpy_nvs_file_open(f, read_only);
     if (rc != FPY_OK) {
         fprintf(stderr, "fipytool: %s%s: the NVS partition does not mount: %s%s\n", path,
@@ -277,7 +276,7 @@ static int fpy_set_value(fpy_nvs_file *f, char **pos, int from_file)
     uint8_t *data = (uint8_t *)pos[4], *file = NULL;
     size_t len = strlen(pos[4]);
     if (from_file && fpy_file_read(pos[4], 16u << 20, &file, &len, err, sizeof err) != FPY_OK)
-        return fpy_nvs_fail("%s%s", err, "");
+        return fpy_nvs_fail(err);
     if (from_file)
         data = file;
     uint8_t *scratch = malloc(len + f->size + 8u);
@@ -296,7 +295,7 @@ static int fpy_set_value(fpy_nvs_file *f, char **pos, int from_file)
                    FPY_OK) {
         rc = fpy_store_error(f, pos[1], pos[2], rc);
     } else if (fpy_nvs_file_save(f, err, sizeof err) != FPY_OK) {
-        rc = fpy_nvs_fail("%s%s", err, "");
+        rc = fpy_nvs_fail(err);
     }
     free(scratch);
     free(file);
@@ -336,7 +335,7 @@ static int fpy_erase_in(fpy_nvs_file *f, char **pos, size_t npos, int all)
     if (rc != FPY_OK)
         return fpy_store_error(f, pos[1], npos > 2 ? pos[2] : "*", rc);
     if (fpy_nvs_file_save(f, err, sizeof err) != FPY_OK)
-        return fpy_nvs_fail("%s%s", err, "");
+        return fpy_nvs_fail(err);
     return FPY_EXIT_OK;
 }
 

@@ -16,6 +16,7 @@
 #include "nvs_host.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,10 +211,33 @@ static int fpy_print_int(FILE *out, const fpy_nvs_handle *h, const fpy_nvs_info 
     return FPY_OK;
 }
 
+/* float and double (newer ESP-IDF): their IEEE-754 bits, as a number */
+static int fpy_print_real(FILE *out, const fpy_nvs_handle *h, const fpy_nvs_info *info,
+                          int json)
+{
+    uint64_t raw = 0;
+    double v;
+    FPY_TRY(fpy_nvs_get_int(h, info->key, (fpy_nvs_type)info->type, &raw));
+    if (info->type == FPY_NVS_TYPE_FLOAT) {
+        uint32_t bits = (uint32_t)raw;
+        float f;
+        memcpy(&f, &bits, sizeof f);
+        v = (double)f;
+    } else {
+        memcpy(&v, &raw, sizeof v);
+    }
+    if (!isfinite(v)) /* JSON has no NaN or infinity */
+        fprintf(out, json ? "\"%g\"" : "%g", v);
+    else
+        fprintf(out, "%.17g", v);
+    return FPY_OK;
+}
+
 int fpy_nvs_print_value(FILE *out, const fpy_nvs_handle *h, const fpy_nvs_info *info, int json)
 {
-    if (fpy_nvs_type_is_int(info->type) && info->type != FPY_NVS_TYPE_FLOAT &&
-        info->type != FPY_NVS_TYPE_DOUBLE)
+    if (info->type == FPY_NVS_TYPE_FLOAT || info->type == FPY_NVS_TYPE_DOUBLE)
+        return fpy_print_real(out, h, info, json);
+    if (fpy_nvs_type_is_int(info->type))
         return fpy_print_int(out, h, info);
     size_t len = info->size;
     uint8_t *buf = malloc(len + 1u);

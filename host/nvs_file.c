@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fipy/layout.h"
 #include "fipy/nvs_gen.h"
 #include "hostio.h"
 
@@ -20,12 +21,22 @@ static int fpy_nvs_parse_opt(const char *s, uint32_t *v)
     return 0;
 }
 
+/* The NVS area of the FiPy's layouts (the same in both: 0x9000, 16 KiB). */
+static void fpy_nvs_layout_area(uint32_t *off, uint32_t *size)
+{
+    const fpy_area *a = fpy_layout_area(fpy_layout_get(FPY_LAYOUT_NONBLE), FPY_AREA_NVS, 0);
+    *off = a != NULL ? a->offset : FPY_NVS_FIPY_OFFSET;
+    *size = a != NULL ? a->size : FPY_NVS_FIPY_SIZE;
+}
+
 static int fpy_nvs_locate(fpy_nvs_file *f, const char *off, const char *size, char *err,
                           size_t errlen)
 {
     f->whole_flash = f->len == FPY_FLASH_SIZE_8M && off == NULL;
-    f->off = f->whole_flash ? FPY_NVS_FIPY_OFFSET : 0;
-    f->size = f->whole_flash ? FPY_NVS_FIPY_SIZE : (uint32_t)(f->len & ~0xFFFu);
+    f->off = 0;
+    f->size = (uint32_t)(f->len & ~(size_t)0xFFF);
+    if (f->whole_flash)
+        fpy_nvs_layout_area(&f->off, &f->size);
     if ((off != NULL && fpy_nvs_parse_opt(off, &f->off) != 0) ||
         (size != NULL && fpy_nvs_parse_opt(size, &f->size) != 0)) {
         snprintf(err, errlen, "--offset and --size want numbers like 0x9000");

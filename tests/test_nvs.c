@@ -569,6 +569,159 @@ static void test_flash_error_needs_init(void **state)
     store_free(s);
 }
 
+/* ---- recovery rules, on images of interrupted writes (fuzz seeds) ----------- */
+
+typedef struct image_store {
+    fpy_flashsim sim;
+    fpy_flash flash;
+    uint8_t *mem;
+    fpy_nvs nvs;
+    fpy_nvs_page pages[8];
+    uint32_t size;
+} image_store;
+
+static image_store *image_open(const char *name, int read_only, int expect)
+{
+    char rel[128];
+    size_t len = 0;
+    image_store *m = calloc(1, sizeof *m);
+    snprintf(rel, sizeof rel, "fuzz/corpus/nvs_page/%s", name);
+    m->mem = fpy_test_read_src(rel, &len);
+    m->size = (uint32_t)len;
+    fpy_flash_geometry g = {m->size, 4096, 256, 4};
+    assert_int_equal(fpy_flashsim_init(&m->sim, &g, m->mem, NULL, NULL), FPY_OK);
+    fpy_flashsim_bind(&m->sim, &m->flash);
+    fpy_nvs_cfg cfg = {&m->flash, 0, m->size, m->pages, 8, (uint8_t)read_only};
+    assert_int_equal(fpy_nvs_init(&m->nvs, &cfg), expect);
+    return m;
+}
+
+static void image_close(image_store *m)
+{
+    free(m->mem);
+    free(m);
+}
+
+/* After repairs, a second init has nothing left to do. */
+static void image_reinit_clean(image_store *m)
+{
+    fpy_nvs_cfg cfg = {&m->flash, 0, m->size, m->pages, 8, 0};
+    assert_int_equal(fpy_nvs_init(&m->nvs, &cfg), FPY_OK);
+    assert_int_equal(m->nvs.report.mutations, 0);
+}
+
+static uint32_t image_u32(image_store *m, const char *key, int *rc)
+{
+    fpy_nvs_handle h;
+    uint32_t v = 0;
+    *rc = fpy_nvs_open(&m->nvs, "app", FPY_NVS_READONLY, &h);
+    if (*rc == FPY_OK)
+        *rc = fpy_nvs_get_u32(&h, key, &v);
+    return v;
+}
+
+static void test_recovery_strays_and_bad_entries(void **state)
+{
+    (void)state;
+    int rc;
+    image_store *m = image_open("stray-illegal-badcrc.bin", 0, FPY_OK);
+    /* entry 2 illegal, 3 bad CRC, 4 written but never marked */
+    assert_int_equal(m->nvs.report.entries_dropped, 3);
+    assert_int_equal(image_u32(m, "a", &rc), 1);
+    (void)image_u32(m, "d", &rc);
+    assert_int_equal(rc, FPY_ERR_NOTFOUND);
+    fpy_nvs_page_view v;
+    fpy_nvs_page_parse(m->mem, &v);
+    assert_int_equal(v.count[FPY_NVS_ES_ERASED], 3);
+    assert_int_equal(v.count[FPY_NVS_ES_ILLEGAL], 0);
+    image_reinit_clean(m);
+    image_close(m);
+}
+
+static void test_recovery_incomplete_string(void **state)
+{
+    (void)state;
+    image_store *m = image_open("incomplete-string.bin", 0, FPY_OK);
+    assert_int_equal(m->nvs.report.entries_dropped, 4); /* header and 3 payload entries */
+    fpy_nvs_handle h;
+    size_t len = 0;
+    assert_int_equal(fpy_nvs_open(&m->nvs, "app", FPY_NVS_READONLY, &h), FPY_OK);
+    assert_int_equal(fpy_nvs_get_str(&h, "s", NULL, &len), FPY_ERR_NOTFOUND);
+    image_reinit_clean(m);
+    image_close(m);
+}
+
+static void test_recovery_newer_copy_wins(void **state)
+{
+    (void)state;
+    int rc;
+    image_store *ro = image_open("duplicate-key.bin", 1, FPY_OK);
+    assert_int_equal(image_u32(ro, "k", &rc), 2); /* read-only: decided in RAM only */
+    image_close(ro);
+    image_store *m = image_open("duplicate-key.bin", 0, FPY_OK);
+    assert_int_equal(m->nvs.report.duplicates, 1);
+    assert_int_equal(image_u32(m, "k", &rc), 2);
+    image_reinit_clean(m);
+    image_close(m);
+}
+
+static void test_recovery_blobs(void **state)
+{
+    (void)state;
+    fpy_nvs_handle h;
+    uint8_t buf[256];
+    size_t len = sizeof buf;
+    image_store *m = image_open("orphan-chunk.bin", 0, FPY_OK);
+    assert_int_equal(m->nvs.report.orphans, 1); /* chunk 0x80 of an unfinished update */
+    assert_int_equal(fpy_nvs_open(&m->nvs, "app", FPY_NVS_READONLY, &h), FPY_OK);
+    assert_int_equal(fpy_nvs_get_blob(&h, "b", buf, &len), FPY_OK);
+    assert_int_equal(len, 100);
+    assert_int_equal(buf[99], 99);
+    image_reinit_clean(m);
+    image_close(m);
+    m = image_open("blob-missing-chunk.bin", 0, FPY_OK);
+    assert_int_equal(m->nvs.report.blobs_dropped, 1);
+    assert_int_equal(m->nvs.report.orphans, 1);
+    assert_int_equal(fpy_nvs_open(&m->nvs, "app", FPY_NVS_READONLY, &h), FPY_OK);
+    assert_int_equal(fpy_nvs_get_blob(&h, "b", NULL, &len), FPY_ERR_NOTFOUND);
+    image_reinit_clean(m);
+    image_close(m);
+}
+
+static void test_recovery_interrupted_gc(void **state)
+{
+    (void)state;
+    int rc;
+    /* page 0 FREEING (seq 1), page 2 the half-written copy (seq 3) */
+    image_store *m = image_open("gc-freeing-half-copy.bin", 0, FPY_OK);
+    assert_int_equal(m->nvs.report.pages_moved, 1);
+    assert_int_equal(image_u32(m, "a", &rc), 1);
+    assert_int_equal(image_u32(m, "q", &rc), 5);
+    fpy_nvs_page_view v;
+    fpy_nvs_page_parse(m->mem, &v);
+    assert_int_equal(v.kind, FPY_NVS_PK_FREE); /* the old page was erased */
+    for (uint32_t p = 0; p < 4; p++)
+        assert_int_not_equal(m->pages[p].kind, FPY_NVS_PK_FREEING);
+    image_reinit_clean(m);
+    image_close(m);
+}
+
+static void test_mount_refusals(void **state)
+{
+    (void)state;
+    image_store *m = image_open("newer-version.bin", 1, FPY_ERR_UNSUPPORTED);
+    image_close(m);
+    m = image_open("all-pages-used.bin", 0, FPY_ERR_NOSPC); /* no free page to write with */
+    image_close(m);
+    m = image_open("all-pages-used.bin", 1, FPY_OK); /* but readable */
+    int rc;
+    assert_int_equal(image_u32(m, "k", &rc), 2);
+    image_close(m);
+    m = image_open("bad-header-crc.bin", 0, FPY_OK);
+    assert_int_equal(m->nvs.report.pages_corrupt, 1);
+    image_close(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +743,12 @@ int main(void)
         cmocka_unit_test(test_read_only_store),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_flash_error_needs_init),
+        cmocka_unit_test(test_recovery_strays_and_bad_entries),
+        cmocka_unit_test(test_recovery_incomplete_string),
+        cmocka_unit_test(test_recovery_newer_copy_wins),
+        cmocka_unit_test(test_recovery_blobs),
+        cmocka_unit_test(test_recovery_interrupted_gc),
+        cmocka_unit_test(test_mount_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

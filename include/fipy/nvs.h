@@ -10,8 +10,8 @@
  * Memory.  Nothing allocates.  The caller provides the fpy_nvs and one
  * fpy_nvs_page (260 bytes of RAM index) per 4 KiB page, and keeps both
  * alive while the store is used.  Stack use is bounded (the largest frame
- * holds a 256-byte program buffer); nothing recurses.  The store is not
- * thread-safe: one caller at a time.
+ * is about 430 bytes at -Os, around a 256-byte program buffer); nothing
+ * recurses.  The store is not thread-safe: one caller at a time.
  *
  * Power loss.  Every change is a sequence of NOR programs that only clear
  * bits, ordered so that a cut at any point leaves either the old or the
@@ -145,7 +145,9 @@ typedef struct fpy_nvs_iter {
  * items, an interrupted garbage collection, a key present twice (the newer
  * complete copy wins), blob chunks without an index.  Read-only, the same
  * decisions are applied to the RAM index only.  Returns FPY_OK,
- * FPY_ERR_INVAL for a bad config, FPY_ERR_UNSUPPORTED for a newer format,
+ * FPY_ERR_INVAL for a bad config (alignment, too few pages[], a sector size
+ * other than 4 KiB, fewer than 2 pages to write), FPY_ERR_RANGE for a
+ * partition outside the flash, FPY_ERR_UNSUPPORTED for a newer format,
  * FPY_ERR_NOSPC when a writable store has no free page, or a flash error.
  */
 int fpy_nvs_init(fpy_nvs *nvs, const fpy_nvs_cfg *cfg);

@@ -11,7 +11,8 @@
  *     illegal states, bad headers and incomplete items are marked ERASED.
  *  4. The FREEING page is copied again and erased.
  *  5. Blob indexes whose chunks do not add up are dropped; of two copies of
- *     a key the newer complete one stays; chunks no index claims go.
+ *     a key the newer complete one stays; blob indexes are checked again;
+ *     chunks no index claims go.
  *
  * Every step only clears bits and is idempotent, so a cut during init is
  * handled by the next init.  Read-only, the same decisions change only the
@@ -362,6 +363,10 @@ static int fpy_nvs_load(fpy_nvs *nvs)
     FPY_TRY(fpy_nvs_finish_moves(nvs));
     FPY_TRY(fpy_nvs_check_blobs(nvs));
     FPY_TRY(fpy_nvs_check_duplicates(nvs));
+    /* Settling duplicate chunks (a generated image may hold the same blob
+     * key twice, both in chunk range 0x00) can break an index that looked
+     * whole: check again before the orphans go. */
+    FPY_TRY(fpy_nvs_check_blobs(nvs));
     FPY_TRY(fpy_nvs_check_orphans(nvs));
     FPY_TRY(fpy_nvs_load_namespaces(nvs));
     fpy_nvs_pick_current(nvs);

@@ -128,16 +128,21 @@ expect 0 $N dump every.bin --strict
 has "  none" "$T/out"
 
 # many updates: garbage collection happens in the file and values survive
+big=$(head -c 1000 /dev/zero | tr '\000' 'a')
 i=0
-while [ $i -lt 300 ]; do
+while [ $i -lt 30 ]; do
     $N set every.bin net counter u32 $i >/dev/null 2>&1 || fail "set #$i failed"
+    $N set every.bin net big hex2bin "$big$i$i" >/dev/null 2>&1 || fail "blob set #$i failed"
     i=$((i + 1))
 done
 expect 0 $N get every.bin net counter
-has "299" "$T/out"
+has "29" "$T/out"
+expect 0 $N get every.bin net big
+has "aaaaaaaa2929$" "$T/out"
 expect 0 $N get every.bin net hexf
 has "deadbeef" "$T/out"
 expect 0 $N dump every.bin --strict
+grep -q "seq [5-9]" "$T/out" || fail "no garbage collection happened: $(grep seq "$T/out")"
 
 # ---- a whole 8 MiB flash image: NVS at 0x9000 --------------------------------
 head -c 8388608 /dev/zero | tr '\000' '\377' >flash.bin
