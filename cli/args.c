@@ -12,6 +12,11 @@ void fpy_cli_help(const fpy_cli_cmd *cmd)
     fputs(cmd->usage, stdout);
 }
 
+int fpy_cli_done(int rc)
+{
+    return rc == FPY_CLI_HELP ? FPY_EXIT_OK : rc;
+}
+
 int fpy_cli_usage_error(const fpy_cli_cmd *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -68,6 +73,7 @@ int fpy_cli_parse(const fpy_cli_cmd *cmd, int argc, char **argv,
         if (!only_pos && strcmp(a, "--") == 0) {
             only_pos = 1;
         } else if (!only_pos && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
+            fpy_cli_help(cmd);
             return FPY_CLI_HELP;
         } else if (!only_pos && a[0] == '-' && a[1] != '\0') {
             const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;

@@ -43,14 +43,17 @@ typedef struct fpy_opt {
 
 /*
  * Parse argv[1..argc): options may appear anywhere, "--" ends them, and
- * the rest are positionals stored in pos[0..pos_max).  Returns 0,
- * FPY_CLI_HELP when -h/--help was given, or FPY_EXIT_USAGE after printing
- * the problem and a hint to stderr.
+ * the rest are positionals stored in pos[0..pos_max).  Returns 0;
+ * FPY_CLI_HELP after printing the usage when -h/--help was given; or
+ * FPY_EXIT_USAGE after printing the problem and a hint to stderr.  The
+ * caller stops on non-zero with `return fpy_cli_done(rc);`.
  */
 int fpy_cli_parse(const fpy_cli_cmd *cmd, int argc, char **argv,
                   const fpy_opt *opts, size_t nopts, char **pos,
                   size_t pos_max, size_t *npos);
 
+/* The exit status for a non-zero fpy_cli_parse result (help: 0). */
+int fpy_cli_done(int rc);
 /* Print `cmd->usage` to stdout. */
 void fpy_cli_help(const fpy_cli_cmd *cmd);
 /* Print "fipytool NAME: <msg>" and the usage hint to stderr; returns 2. */

@@ -150,12 +150,8 @@ static int fpy_board_run(int argc, char **argv)
     char *pos[2];
     size_t npos;
     int rc = fpy_cli_parse(&fpy_cmd_board, argc, argv, opts, 1, pos, 2, &npos);
-    if (rc == FPY_CLI_HELP) {
-        fpy_cli_help(&fpy_cmd_board);
-        return FPY_EXIT_OK;
-    }
     if (rc != 0)
-        return rc;
+        return fpy_cli_done(rc);
     const fpy_board *b = fpy_board_fipy();
     if (npos == 0) {
         if (json)

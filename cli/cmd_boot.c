@@ -88,12 +88,8 @@ static int fpy_boot_cli(int argc, char **argv)
     char *pos[1];
     size_t npos;
     int rc = fpy_cli_parse(&fpy_cmd_boot, argc, argv, opts, 3, pos, 1, &npos);
-    if (rc == FPY_CLI_HELP) {
-        fpy_cli_help(&fpy_cmd_boot);
-        return FPY_EXIT_OK;
-    }
     if (rc != 0)
-        return rc;
+        return fpy_cli_done(rc);
     if (npos != 1)
         return fpy_cli_usage_error(&fpy_cmd_boot, "expected a flash image");
     if (reason_s && fpy_reason(reason_s, &reason) != 0)

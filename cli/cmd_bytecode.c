@@ -119,12 +119,8 @@ static int fpy_bytecode_run(int argc, char **argv)
     char *pos[2];
     size_t npos;
     int rc = fpy_cli_parse(&fpy_cmd_bytecode, argc, argv, opts, 3, pos, 2, &npos);
-    if (rc == FPY_CLI_HELP) {
-        fpy_cli_help(&fpy_cmd_bytecode);
-        return FPY_EXIT_OK;
-    }
     if (rc != 0)
-        return rc;
+        return fpy_cli_done(rc);
     if (npos != 2)
         return fpy_cli_usage_error(&fpy_cmd_bytecode, "expected an action and a file");
     if (strcmp(pos[0], "build") == 0)

@@ -132,12 +132,8 @@ static int fpy_flash_run(int argc, char **argv)
     char *pos[2];
     size_t npos;
     int rc = fpy_cli_parse(&fpy_cmd_flash, argc, argv, opts, 4, pos, 2, &npos);
-    if (rc == FPY_CLI_HELP) {
-        fpy_cli_help(&fpy_cmd_flash);
-        return FPY_EXIT_OK;
-    }
     if (rc != 0)
-        return rc;
+        return fpy_cli_done(rc);
     if (npos != 2 || strcmp(pos[0], "create") != 0)
         return fpy_cli_usage_error(&fpy_cmd_flash, "expected 'create FLASH.bin'");
     return fpy_create(pos[1], layout, vm, bc, force);

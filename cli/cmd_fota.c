@@ -201,12 +201,8 @@ static int fpy_fota_run(int argc, char **argv)
     char *pos[2];
     size_t npos;
     int rc = fpy_cli_parse(&fpy_cmd_fota, argc, argv, opts, 5, pos, 2, &npos);
-    if (rc == FPY_CLI_HELP) {
-        fpy_cli_help(&fpy_cmd_fota);
-        return FPY_EXIT_OK;
-    }
     if (rc != 0)
-        return rc;
+        return fpy_cli_done(rc);
     const char *act = npos == 2 ? pos[0] : "";
     if (strcmp(act, "status") && strcmp(act, "apply") && strcmp(act, "accept"))
         return fpy_cli_usage_error(&fpy_cmd_fota, "expected status, apply or accept, and a "

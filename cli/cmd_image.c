@@ -394,12 +394,8 @@ static int fpy_img_info_run(int argc, char **argv)
     char *pos[1];
     size_t npos = 0;
     int rc = fpy_cli_parse(cmd, argc, argv, opts, 2, pos, 1, &npos);
-    if (rc == FPY_CLI_HELP) {
-        fpy_cli_help(cmd);
-        return FPY_EXIT_OK;
-    }
     if (rc != 0)
-        return rc;
+        return fpy_cli_done(rc);
     if (npos != 1)
         return fpy_cli_usage_error(cmd, "expected one FILE");
     uint8_t *buf = NULL;
@@ -432,12 +428,8 @@ static int fpy_img_verify_run(int argc, char **argv)
     char *pos[1];
     size_t npos = 0;
     int rc = fpy_cli_parse(cmd, argc, argv, opts, 2, pos, 1, &npos);
-    if (rc == FPY_CLI_HELP) {
-        fpy_cli_help(cmd);
-        return FPY_EXIT_OK;
-    }
     if (rc != 0)
-        return rc;
+        return fpy_cli_done(rc);
     if (npos != 1)
         return fpy_cli_usage_error(cmd, "expected one FILE");
     uint8_t *buf = NULL;
@@ -556,12 +548,8 @@ static int fpy_img_elf2image_run(int argc, char **argv)
     char *pos[1];
     size_t npos = 0;
     int rc = fpy_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
-    if (rc == FPY_CLI_HELP) {
-        fpy_cli_help(cmd);
-        return FPY_EXIT_OK;
-    }
     if (rc != 0)
-        return rc;
+        return fpy_cli_done(rc);
     if (npos != 1)
         return fpy_cli_usage_error(cmd, "expected one ELF file");
     if (a.out == NULL)
@@ -664,12 +652,8 @@ static int fpy_img_mkelf_run(int argc, char **argv)
     char *pos[1];
     size_t npos = 0;
     int rc = fpy_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
-    if (rc == FPY_CLI_HELP) {
-        fpy_cli_help(cmd);
-        return FPY_EXIT_OK;
-    }
     if (rc != 0)
-        return rc;
+        return fpy_cli_done(rc);
     if (npos != 0)
         return fpy_cli_usage_error(cmd, "unexpected argument '%s'", pos[0]);
     if (a.out == NULL)

@@ -153,12 +153,8 @@ static int fpy_layout_run(int argc, char **argv)
     char *pos[1];
     size_t npos;
     int rc = fpy_cli_parse(&fpy_cmd_layout, argc, argv, opts, 4, pos, 0, &npos);
-    if (rc == FPY_CLI_HELP) {
-        fpy_cli_help(&fpy_cmd_layout);
-        return FPY_EXIT_OK;
-    }
     if (rc != 0)
-        return rc;
+        return fpy_cli_done(rc);
     if (csv && json)
         return fpy_cli_usage_error(&fpy_cmd_layout, "--csv and --json exclude each other");
     if (check && (csv || json || ble))

@@ -101,7 +101,7 @@ static int fpy_gen_run(int argc, char **argv)
     uint32_t size = 0, img_len = 0;
     int rc = fpy_cli_parse(&fpy_gen_cmd, argc, argv, opts, 2, pos, 2, &npos);
     if (rc != 0)
-        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_gen_cmd), FPY_EXIT_OK) : rc;
+        return fpy_cli_done(rc);
     if (npos != 2)
         return fpy_cli_usage_error(&fpy_gen_cmd, "want CSV and SIZE");
     if (fpy_cli_parse_u32(pos[1], &size) != 0 || size == 0 || size % 0x1000u != 0)
@@ -140,7 +140,7 @@ static int fpy_dump_run(int argc, char **argv)
     size_t npos = 0;
     int rc = fpy_cli_parse(&fpy_dump_cmd, argc, argv, opts, 4, pos, 1, &npos);
     if (rc != 0)
-        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_dump_cmd), FPY_EXIT_OK) : rc;
+        return fpy_cli_done(rc);
     if (npos != 1)
         return fpy_cli_usage_error(&fpy_dump_cmd, "which image file?");
     fpy_nvs_file f;
@@ -240,7 +240,7 @@ static int fpy_get_run(int argc, char **argv)
     size_t npos = 0;
     int rc = fpy_cli_parse(&fpy_get_cmd, argc, argv, opts, 3, pos, 3, &npos);
     if (rc != 0)
-        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_get_cmd), FPY_EXIT_OK) : rc;
+        return fpy_cli_done(rc);
     if (npos != 3)
         return fpy_cli_usage_error(&fpy_get_cmd, "want FILE NAMESPACE KEY");
     fpy_nvs_file f;
@@ -312,7 +312,7 @@ static int fpy_set_run(int argc, char **argv)
     size_t npos = 0;
     int rc = fpy_cli_parse(&fpy_set_cmd, argc, argv, opts, 3, pos, 5, &npos);
     if (rc != 0)
-        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_set_cmd), FPY_EXIT_OK) : rc;
+        return fpy_cli_done(rc);
     if (npos != 5)
         return fpy_cli_usage_error(&fpy_set_cmd, "want FILE NAMESPACE KEY TYPE VALUE");
     fpy_nvs_file f;
@@ -349,7 +349,7 @@ static int fpy_erase_run(int argc, char **argv)
     size_t npos = 0;
     int rc = fpy_cli_parse(&fpy_erase_cmd, argc, argv, opts, 3, pos, 3, &npos);
     if (rc != 0)
-        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_erase_cmd), FPY_EXIT_OK) : rc;
+        return fpy_cli_done(rc);
     if (npos != (o.all ? 2u : 3u))
         return fpy_cli_usage_error(&fpy_erase_cmd, "want FILE NAMESPACE KEY, or FILE "
                                                    "NAMESPACE --all");

@@ -167,12 +167,8 @@ static int fpy_otadata_run(int argc, char **argv)
     char *pos[2];
     size_t npos;
     int rc = fpy_cli_parse(&fpy_cmd_otadata, argc, argv, opts, 4, pos, 2, &npos);
-    if (rc == FPY_CLI_HELP) {
-        fpy_cli_help(&fpy_cmd_otadata);
-        return FPY_EXIT_OK;
-    }
     if (rc != 0)
-        return rc;
+        return fpy_cli_done(rc);
     int dump = npos == 2 && strcmp(pos[0], "dump") == 0;
     int set = npos == 2 && strcmp(pos[0], "set") == 0;
     if (!dump && !set)

@@ -237,7 +237,7 @@ static int fpy_gen_run(int argc, char **argv)
     size_t npos = 0;
     int rc = fpy_cli_parse(&fpy_gen_cmd, argc, argv, opts, 3, pos, 0, &npos);
     if (rc != 0)
-        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_gen_cmd), FPY_EXIT_OK) : rc;
+        return fpy_cli_done(rc);
     const fpy_layout *l = fpy_layout_find(p.layout);
     if (p.layout == NULL || l == NULL)
         return fpy_cli_usage_error(&fpy_gen_cmd, "--layout wants nonble or ble");
@@ -416,7 +416,7 @@ static int fpy_dump_run(int argc, char **argv)
     size_t npos = 0, size = 0, n = 0;
     int rc = fpy_cli_parse(&fpy_dump_cmd, argc, argv, opts, 3, pos, 1, &npos);
     if (rc != 0)
-        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_dump_cmd), FPY_EXIT_OK) : rc;
+        return fpy_cli_done(rc);
     if (npos != 1)
         return fpy_cli_usage_error(&fpy_dump_cmd, "which table file?");
     fpy_part_opts o;
@@ -472,7 +472,7 @@ static int fpy_from_csv_run(int argc, char **argv)
     size_t npos = 0;
     int rc = fpy_cli_parse(&fpy_from_csv_cmd, argc, argv, opts, 6, pos, 1, &npos);
     if (rc != 0)
-        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_from_csv_cmd), FPY_EXIT_OK) : rc;
+        return fpy_cli_done(rc);
     if (npos != 1)
         return fpy_cli_usage_error(&fpy_from_csv_cmd, "which CSV file?");
     if (p.out == NULL)
@@ -505,7 +505,7 @@ static int fpy_to_csv_run(int argc, char **argv)
     size_t npos = 0, size = 0, n = 0, len = 0;
     int rc = fpy_cli_parse(&fpy_to_csv_cmd, argc, argv, opts, 4, pos, 1, &npos);
     if (rc != 0)
-        return rc == FPY_CLI_HELP ? (fpy_cli_help(&fpy_to_csv_cmd), FPY_EXIT_OK) : rc;
+        return fpy_cli_done(rc);
     if (npos != 1)
         return fpy_cli_usage_error(&fpy_to_csv_cmd, "which table file?");
     fpy_part_opts o;
