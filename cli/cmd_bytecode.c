@@ -5,7 +5,6 @@
 
 #include "cli.h"
 #include "fipy/bcimage.h"
-#include "fipy/flashsim.h"
 #include "hostio.h"
 
 static const char fpy_bytecode_usage[] =
@@ -68,35 +67,10 @@ static int fpy_bc_info_cmd(const char *path, const char *abi_s)
         fprintf(stderr, "fipytool bytecode: %s\n", err);
         return FPY_EXIT_FAIL;
     }
-    /* Check the file through the same code the boot uses on a slot. */
-    fpy_flash_geometry g = {(uint32_t)((len + 4095u) & ~(size_t)4095u), 4096u, 256u, 4u};
-    if (g.size == 0)
-        g.size = 4096u;
-    uint8_t *mem = malloc(g.size);
-    if (mem == NULL) {
-        free(buf);
-        fprintf(stderr, "fipytool bytecode: out of memory\n");
-        return FPY_EXIT_FAIL;
-    }
-    fpy_flashsim sim;
-    fpy_flash f;
-    memset(mem, 0xFF, g.size);
-    memcpy(mem, buf, len);
-    fpy_flashsim_init(&sim, &g, mem, NULL, NULL);
-    fpy_flashsim_bind(&sim, &f);
-    uint8_t scratch[4096];
     fpy_bc_header h;
     fpy_diag d = {0};
-    int rc = len < FPY_BC_HEADER_LEN
-                 ? fpy_diag_val(&d, FPY_ERR_TRUNCATED, "shorter than a header", "header_len",
-                                0, FPY_BC_HEADER_LEN, len)
-                 : fpy_bc_verify_flash(&f, 0, (uint32_t)len, abi_s ? &abi : NULL, scratch,
-                                       sizeof scratch, &h, &d);
-    free(mem);
+    int rc = fpy_bc_verify_mem(buf, len, abi_s ? &abi : NULL, &h, &d);
     free(buf);
-    if (rc == FPY_OK && h.payload_len != len - FPY_BC_HEADER_LEN)
-        rc = fpy_diag_val(&d, FPY_ERR_CORRUPT, "file length does not match the header",
-                          "payload_len", 0x0C, len - FPY_BC_HEADER_LEN, h.payload_len);
     if (rc != FPY_OK) {
         fpy_report(path, &d, rc);
         return FPY_EXIT_FAIL;

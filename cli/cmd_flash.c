@@ -51,12 +51,7 @@ static int fpy_check_bc(const uint8_t *img, size_t len, const char *path)
 {
     fpy_bc_header h;
     fpy_diag d = {0};
-    int rc = len < FPY_BC_HEADER_LEN
-                 ? fpy_diag_set(&d, FPY_ERR_TRUNCATED, "shorter than a header", NULL, 0)
-                 : fpy_bc_header_decode(img, (uint32_t)(len - FPY_BC_HEADER_LEN), &h, &d);
-    if (rc == FPY_OK && h.payload_len != len - FPY_BC_HEADER_LEN)
-        rc = fpy_diag_val(&d, FPY_ERR_CORRUPT, "file length does not match the header",
-                          "payload_len", 0x0C, len - FPY_BC_HEADER_LEN, h.payload_len);
+    int rc = fpy_bc_verify_mem(img, len, NULL, &h, &d);
     if (rc != FPY_OK)
         fpy_report(path, &d, rc);
     return rc;

@@ -59,13 +59,6 @@ int fpy_flashfile_open(fpy_flashfile *ff, const char *path, size_t size,
     return FPY_OK;
 }
 
-int fpy_flashfile_sync(fpy_flashfile *ff)
-{
-    if (ff->mem == NULL)
-        return FPY_OK;
-    return msync(ff->mem, ff->size, MS_SYNC) == 0 ? FPY_OK : FPY_ERR_IO;
-}
-
 void fpy_flashfile_close(fpy_flashfile *ff)
 {
     if (ff->mem != NULL) {

@@ -42,7 +42,6 @@ typedef struct fpy_flashfile {
 
 int fpy_flashfile_open(fpy_flashfile *ff, const char *path, size_t size,
                        int create, char *errbuf, size_t errlen);
-int fpy_flashfile_sync(fpy_flashfile *ff);
 void fpy_flashfile_close(fpy_flashfile *ff);
 
 /* JSON string literal with escapes, to `f`. */

@@ -247,6 +247,19 @@ static void test_bytecode_header(void **state)
     memset(img, 0xFF, FPY_BC_HEADER_LEN);
     assert_int_equal(fpy_bc_header_decode(img, 1000, &h, &d), FPY_ERR_NOTFOUND);
     assert_int_equal(fpy_bc_build(1, 0, payload, 200, img, sizeof img), FPY_ERR_NOSPC);
+
+    /* a whole file in memory: exact length, SHA-256, ABI */
+    uint32_t abi = 7, other = 8;
+    size_t len = FPY_BC_HEADER_LEN + sizeof payload;
+    assert_int_equal(fpy_bc_build(7, 0, payload, sizeof payload, img, sizeof img), FPY_OK);
+    assert_int_equal(fpy_bc_verify_mem(img, len, &abi, &h, &d), FPY_OK);
+    assert_int_equal(fpy_bc_verify_mem(img, len, &other, &h, &d), FPY_ERR_STATE);
+    assert_int_equal(fpy_bc_verify_mem(img, len + 1, NULL, &h, &d), FPY_ERR_CORRUPT);
+    assert_string_equal(d.field, "payload_len");
+    assert_int_equal(fpy_bc_verify_mem(img, len - 1, NULL, &h, &d), FPY_ERR_RANGE);
+    assert_int_equal(fpy_bc_verify_mem(img, 100, NULL, &h, &d), FPY_ERR_TRUNCATED);
+    img[len - 1] ^= 1;
+    assert_int_equal(fpy_bc_verify_mem(img, len, NULL, &h, &d), FPY_ERR_CHECKSUM);
 }
 
 static void test_sfw_watchdog_semantics(void **state)

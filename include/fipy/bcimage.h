@@ -22,6 +22,7 @@
 #ifndef FIPY_BCIMAGE_H
 #define FIPY_BCIMAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fipy/err.h"
@@ -86,5 +87,13 @@ int fpy_bc_build(uint32_t vm_abi, uint32_t security_version, const uint8_t *payl
 int fpy_bc_verify_flash(const fpy_flash *f, uint32_t base, uint32_t slot_size,
                         const uint32_t *vm_abi, uint8_t *scratch, uint32_t scratch_len,
                         fpy_bc_header *h, fpy_diag *d);
+
+/*
+ * Verify a whole image held in memory (a .fbc file): the same checks, and
+ * its length must be exactly header + payload (FPY_ERR_CORRUPT), or
+ * FPY_ERR_TRUNCATED when shorter than a header.
+ */
+int fpy_bc_verify_mem(const uint8_t *buf, size_t len, const uint32_t *vm_abi,
+                      fpy_bc_header *h, fpy_diag *d);
 
 #endif

@@ -71,6 +71,7 @@ typedef struct fpy_fota {
     fpy_fota_req req;
     uint8_t state;
     uint8_t nparts;
+    uint8_t run_vm, run_bc;  /* the running pair, read once at begin */
     fpy_fota_part part[2];   /* in stream order */
     uint32_t total, offset;  /* stream length and bytes accepted */
     uint8_t page[FPY_FLASH_PAGE];

@@ -350,9 +350,8 @@ int fpy_boot_run(const fpy_flash *f, const fpy_sys *sys, const fpy_boot_cfg *cfg
                  fpy_boot_work *w, fpy_boot_result *res)
 {
     fpy_slots s;
-    fpy_rec before;
     memset(res, 0, sizeof *res);
-    memset(&s, 0xFF, sizeof s);
+    memset(&s, 0xFF, sizeof s); /* every slot state -1: not verified yet */
     res->reset_reason = sys->ops->reset_reason(sys->ctx);
     FPY_TRY(fpy_gather(f, cfg, w, &s, res));
     res->row = fpy_boot_decide(&res->facts);
@@ -362,8 +361,7 @@ int fpy_boot_run(const fpy_flash *f, const fpy_sys *sys, const fpy_boot_cfg *cfg
     fpy_next_record(res->row, res, &next);
     /* The record is written before the VM runs: a trial that crashes
      * must find TEST_BOOTED at the next boot. */
-    before = res->rec;
-    if (!res->rec_found || res->adopted || fpy_rec_differs(&next, &before))
+    if (!res->rec_found || res->adopted || fpy_rec_differs(&next, &res->rec))
         FPY_TRY(fpy_rec_commit(f, &cfg->store, &next));
     res->rec = next;
     fpy_fill_result(cfg, &s, res);

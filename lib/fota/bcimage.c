@@ -97,6 +97,43 @@ int fpy_bc_build(uint32_t vm_abi, uint32_t security_version, const uint8_t *payl
     return FPY_OK;
 }
 
+/* Header checks and the ABI a VM demands: shared by both verifiers. */
+static int fpy_bc_check_header(const uint8_t raw[FPY_BC_HEADER_LEN], uint32_t max_payload,
+                               const uint32_t *vm_abi, fpy_bc_header *h, fpy_diag *d)
+{
+    FPY_TRY(fpy_bc_header_decode(raw, max_payload, h, d));
+    if (vm_abi != NULL && h->vm_abi != *vm_abi)
+        return fpy_diag_val(d, FPY_ERR_STATE, "built for another VM ABI", "vm_abi",
+                            FPY_BC_OFF_ABI, *vm_abi, h->vm_abi);
+    return FPY_OK;
+}
+
+static int fpy_bc_check_sum(const fpy_bc_header *h, const uint8_t sum[FPY_SHA256_LEN],
+                            fpy_diag *d)
+{
+    if (fpy_digest_cmp(sum, h->sha256, FPY_SHA256_LEN) != 0)
+        return fpy_diag_set(d, FPY_ERR_CHECKSUM, "payload SHA-256 does not match the header",
+                            "sha256", FPY_BC_OFF_SHA256);
+    return FPY_OK;
+}
+
+int fpy_bc_verify_mem(const uint8_t *buf, size_t len, const uint32_t *vm_abi,
+                      fpy_bc_header *h, fpy_diag *d)
+{
+    uint8_t sum[FPY_SHA256_LEN];
+    if (len < FPY_BC_HEADER_LEN)
+        return fpy_diag_val(d, FPY_ERR_TRUNCATED, "shorter than a bytecode header",
+                            "header_len", 0, FPY_BC_HEADER_LEN, len);
+    size_t body = len - FPY_BC_HEADER_LEN;
+    uint32_t max = body > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)body;
+    FPY_TRY(fpy_bc_check_header(buf, max, vm_abi, h, d));
+    if (h->payload_len != body)
+        return fpy_diag_val(d, FPY_ERR_CORRUPT, "length does not match the header",
+                            "payload_len", FPY_BC_OFF_PAYLOAD_LEN, body, h->payload_len);
+    fpy_sha256_buf(buf + FPY_BC_HEADER_LEN, h->payload_len, sum);
+    return fpy_bc_check_sum(h, sum, d);
+}
+
 int fpy_bc_verify_flash(const fpy_flash *f, uint32_t base, uint32_t slot_size,
                         const uint32_t *vm_abi, uint8_t *scratch, uint32_t scratch_len,
                         fpy_bc_header *h, fpy_diag *d)
@@ -106,10 +143,7 @@ int fpy_bc_verify_flash(const fpy_flash *f, uint32_t base, uint32_t slot_size,
     if (slot_size < FPY_BC_HEADER_LEN || scratch_len == 0)
         return FPY_ERR_INVAL;
     FPY_TRY(fpy_flash_read(f, base, raw, sizeof raw));
-    FPY_TRY(fpy_bc_header_decode(raw, slot_size - FPY_BC_HEADER_LEN, h, d));
-    if (vm_abi != NULL && h->vm_abi != *vm_abi)
-        return fpy_diag_val(d, FPY_ERR_STATE, "built for another VM ABI", "vm_abi",
-                            FPY_BC_OFF_ABI, *vm_abi, h->vm_abi);
+    FPY_TRY(fpy_bc_check_header(raw, slot_size - FPY_BC_HEADER_LEN, vm_abi, h, d));
     fpy_sha256 s;
     fpy_sha256_start(&s);
     for (uint32_t off = 0; off < h->payload_len;) {
@@ -123,8 +157,5 @@ int fpy_bc_verify_flash(const fpy_flash *f, uint32_t base, uint32_t slot_size,
         off += n;
     }
     fpy_sha256_finish(&s, sum);
-    if (fpy_digest_cmp(sum, h->sha256, FPY_SHA256_LEN) != 0)
-        return fpy_diag_set(d, FPY_ERR_CHECKSUM, "payload SHA-256 does not match the header",
-                            "sha256", FPY_BC_OFF_SHA256);
-    return FPY_OK;
+    return fpy_bc_check_sum(h, sum, d);
 }

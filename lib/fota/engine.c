@@ -58,6 +58,8 @@ int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
     u->layout = l;
     u->store = *st;
     u->req = *req;
+    u->run_vm = r.vm_cur;
+    u->run_bc = r.bc_cur;
     if (req->targets & FPY_FOTA_VM)
         FPY_TRY(fpy_fota_part_init(u, &u->part[u->nparts++], FPY_AREA_VM_SLOT, req->vm_slot,
                                    req->vm_size, req->vm_sha256, d));
@@ -149,12 +151,7 @@ int fpy_fota_write(fpy_fota *u, uint32_t offset, const void *data, uint32_t len,
 
 static int fpy_fota_running_vm_abi(fpy_fota *u, fpy_boot_work *w, uint32_t *abi)
 {
-    fpy_rec r;
-    int copy;
-    int rc = fpy_rec_load(u->f, &u->store, &r, &copy);
-    if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
-        return rc;
-    const fpy_area *a = fpy_layout_area(u->layout, FPY_AREA_VM_SLOT, r.vm_cur);
+    const fpy_area *a = fpy_layout_area(u->layout, FPY_AREA_VM_SLOT, u->run_vm);
     fpy_image_src src = fpy_image_src_flash(u->f, a->offset, a->size);
     FPY_TRY(fpy_image_verify(&src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP,
                              &w->info, NULL));
@@ -167,15 +164,10 @@ static int fpy_fota_running_vm_abi(fpy_fota *u, fpy_boot_work *w, uint32_t *abi)
 static int fpy_fota_check_running_bc(fpy_fota *u, fpy_boot_work *w, uint32_t abi,
                                      fpy_diag *d)
 {
-    fpy_rec r;
     fpy_bc_header h;
-    int copy;
-    int rc = fpy_rec_load(u->f, &u->store, &r, &copy);
-    if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
-        return rc;
-    const fpy_area *a = fpy_layout_area(u->layout, FPY_AREA_BC_SLOT, r.bc_cur);
-    rc = fpy_bc_verify_flash(u->f, a->offset, a->size, &abi, w->scratch, sizeof w->scratch,
-                             &h, d);
+    const fpy_area *a = fpy_layout_area(u->layout, FPY_AREA_BC_SLOT, u->run_bc);
+    int rc = fpy_bc_verify_flash(u->f, a->offset, a->size, &abi, w->scratch,
+                                 sizeof w->scratch, &h, d);
     return rc == FPY_ERR_NOTFOUND ? FPY_OK : rc;
 }
 
@@ -228,14 +220,9 @@ int fpy_fota_commit(fpy_fota *u)
 {
     if (u->state != FPY_FOTA_FINISHED)
         return FPY_ERR_STATE;
-    uint8_t vm, bc;
-    fpy_rec r;
-    int copy;
-    int rc = fpy_rec_load(u->f, &u->store, &r, &copy);
-    if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
-        return rc;
-    vm = (u->req.targets & FPY_FOTA_VM) ? u->req.vm_slot : r.vm_cur;
-    bc = (u->req.targets & FPY_FOTA_BC) ? u->req.bc_slot : r.bc_cur;
+    uint8_t vm = (u->req.targets & FPY_FOTA_VM) ? u->req.vm_slot : u->run_vm;
+    uint8_t bc = (u->req.targets & FPY_FOTA_BC) ? u->req.bc_slot : u->run_bc;
+    /* attempt() reloads the record and refuses if a trial started since */
     FPY_TRY(fpy_fota_attempt(u->f, &u->store, bc, vm));
     u->state = FPY_FOTA_ATTEMPTED;
     return FPY_OK;

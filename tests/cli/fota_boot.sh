@@ -20,6 +20,12 @@ expect 1 "$FPY_TOOL" bytecode info "$T/a2.fbc" --abi 3
 has "built for another VM ABI" "$T/err"
 expect 2 "$FPY_TOOL" bytecode build "$T/p1" -o "$T/x.fbc"
 
+# A bytecode file whose payload does not match its SHA-256 is refused.
+cp "$T/a1.fbc" "$T/bad.fbc" && printf 'X' | dd of="$T/bad.fbc" bs=1 seek=130 conv=notrunc 2>/dev/null
+expect 1 "$FPY_TOOL" flash create "$T/badflash.bin" --vm "$T/v1.bin" --bc "$T/bad.fbc"
+has "payload SHA-256 does not match" "$T/err"
+[ -e "$T/badflash.bin" ] && fail "a refused flash image was written"
+expect 1 "$FPY_TOOL" bytecode info "$T/bad.fbc"
 expect 0 "$FPY_TOOL" flash create "$F" --vm "$T/v1.bin" --bc "$T/a1.fbc"
 expect 1 "$FPY_TOOL" flash create "$F"
 has "exists; keeping it" "$T/err"
