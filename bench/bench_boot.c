@@ -74,15 +74,11 @@ static int stream(bench *b, uint8_t targets)
 {
     static fpy_fota u;
     fpy_fota_req q;
-    memset(&q, 0, sizeof q);
-    q.targets = targets;
+    fpy_fota_req_from_images(&q, (targets & FPY_FOTA_VM) ? b->vm2 : NULL, b->vm2_len,
+                             (targets & FPY_FOTA_BC) ? b->bc2 : NULL, b->bc2_len);
     q.vm_slot = 1;
     q.bc_slot = 1;
-    q.vm_size = (uint32_t)b->vm2_len;
-    q.bc_size = (uint32_t)b->bc2_len;
-    fpy_sha256_buf(b->vm2, b->vm2_len, q.vm_sha256);
-    fpy_sha256_buf(b->bc2, b->bc2_len, q.bc_sha256);
-    FPY_TRY(fpy_fota_begin(&u, &b->tf->flash, b->cfg.layout, &b->cfg.store, &q, NULL));
+    FPY_TRY(fpy_fota_begin(&u, &b->tf->flash, b->cfg.layout, &b->cfg.store, &q, &b->w, NULL));
     uint32_t off = 0;
     const uint8_t *parts[2] = {(targets & FPY_FOTA_VM) ? b->vm2 : NULL,
                                (targets & FPY_FOTA_BC) ? b->bc2 : NULL};

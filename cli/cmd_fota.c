@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fipy/bcimage.h"
 #include "fipy/fota.h"
 #include "flashimg.h"
 
@@ -69,63 +70,116 @@ static int fpy_status(fpy_flashimg *fi, int json)
     return FPY_EXIT_OK;
 }
 
-static int fpy_load(const char *path, uint8_t **buf, size_t *len)
+/* One image given to apply: its file, what it is, its bytes. */
+typedef struct fpy_upd_file {
+    const char *path;
+    const char *kind; /* "VM image", "bytecode image" */
+    uint8_t *buf;
+    size_t len;
+} fpy_upd_file;
+
+static int fpy_load(fpy_upd_file *u)
 {
     char err[256];
-    if (fpy_file_read(path, 8u << 20, buf, len, err, sizeof err) != FPY_OK) {
-        fprintf(stderr, "fipytool fota: %s\n", err);
+    if (u->path == NULL)
+        return 0;
+    if (fpy_file_read(u->path, 8u << 20, &u->buf, &u->len, err, sizeof err) != FPY_OK) {
+        fprintf(stderr, "fipytool fota apply: %s %s: %s\n", u->kind, u->path, err);
         return -1;
     }
     return 0;
 }
 
+/* The whole images are checked in memory before anything is written,
+ * so a refused update never costs a sector of the flash image. */
+static int fpy_verify_files(const fpy_upd_file *vm, const fpy_upd_file *bc)
+{
+    static fpy_image_info info;
+    fpy_diag d = {0};
+    uint32_t abi = 0;
+    char ctx[600];
+    int rc = FPY_OK;
+    if (vm->buf != NULL) {
+        fpy_image_src src = fpy_image_src_mem(vm->buf, vm->len);
+        rc = fpy_image_verify(&src, NULL, 0, FPY_IMAGE_CHECK_APP, &info, &d);
+        if (rc == FPY_OK && !info.has_digest)
+            rc = fpy_diag_val(&d, FPY_ERR_UNSUPPORTED, "VM image carries no SHA-256 digest",
+                              "hash_appended", FPY_IMAGE_OFF_HASH_APPENDED, 1, 0);
+        abi = fpy_boot_vm_abi(&info);
+        snprintf(ctx, sizeof ctx, "fota apply: VM image %s", vm->path);
+    }
+    if (rc == FPY_OK && bc->buf != NULL) {
+        fpy_bc_header h;
+        rc = fpy_bc_verify_mem(bc->buf, bc->len, vm->buf != NULL ? &abi : NULL, &h, &d);
+        snprintf(ctx, sizeof ctx, "fota apply: bytecode image %s", bc->path);
+    }
+    if (rc != FPY_OK)
+        fpy_report(ctx, &d, rc);
+    return rc;
+}
+
 /* Stream the update in chunks, as a FOTA client would receive it. */
-static int fpy_stream(fpy_fota *u, const uint8_t *vm, size_t vm_len, const uint8_t *bc,
-                      size_t bc_len, uint32_t chunk, fpy_diag *d)
+static int fpy_stream(fpy_fota *u, const fpy_upd_file *parts, uint32_t chunk, fpy_diag *d)
 {
     uint32_t off = 0;
-    const uint8_t *parts[2] = {vm, bc};
-    size_t lens[2] = {vm_len, bc_len};
     for (int p = 0; p < 2; p++) {
-        for (size_t i = 0; parts[p] != NULL && i < lens[p]; i += chunk) {
-            uint32_t k = (uint32_t)(lens[p] - i < chunk ? lens[p] - i : chunk);
-            FPY_TRY(fpy_fota_write(u, off, parts[p] + i, k, d));
+        for (size_t i = 0; parts[p].buf != NULL && i < parts[p].len; i += chunk) {
+            uint32_t k = (uint32_t)(parts[p].len - i < chunk ? parts[p].len - i : chunk);
+            FPY_TRY(fpy_fota_write(u, off, parts[p].buf + i, k, d));
             off += k;
         }
     }
     return FPY_OK;
 }
 
-static int fpy_apply_run(fpy_flashimg *fi, fpy_fota_req *q, const uint8_t *vm, size_t vm_len,
-                         const uint8_t *bc, size_t bc_len, uint32_t chunk)
+/* Say what failed (which image, which step) and what the failure cost. */
+static void fpy_apply_failed(const char *flash, const fpy_fota *u, const fpy_upd_file *parts,
+                             const char *step, const fpy_diag *d, int rc)
+{
+    char ctx[700];
+    if (strcmp(step, "begin") == 0) {
+        snprintf(ctx, sizeof ctx, "fota apply %s: refused before writing anything", flash);
+    } else {
+        unsigned i = (u->req.targets & FPY_FOTA_VM) && u->cur_part == 0 ? 0u : 1u;
+        snprintf(ctx, sizeof ctx, "fota apply %s: %s %s (%s)", flash, parts[i].kind,
+                 parts[i].path, step);
+    }
+    fpy_report(ctx, d, rc);
+    if (strcmp(step, "begin") != 0 && u->lost_prev)
+        fprintf(stderr, "fipytool fota apply: the previous pair's slots were overwritten by "
+                        "this update: it is no longer a fallback (the running pair is "
+                        "unchanged)\n");
+}
+
+static int fpy_apply_run(fpy_flashimg *fi, const char *flash, fpy_fota_req *q,
+                         const fpy_upd_file *parts, uint32_t chunk)
 {
     static fpy_fota u;
     static fpy_boot_work w;
     fpy_rec_store st = FPY_REC_STORE_FIPY();
     fpy_diag d = {0};
     const char *step = "begin";
+    memset(&u, 0, sizeof u);
     int rc = fpy_fota_next_slots(&fi->flash, &st, &q->vm_slot, &q->bc_slot);
     if (rc == FPY_OK)
-        rc = fpy_fota_begin(&u, &fi->flash, fi->layout, &st, q, &d);
+        rc = fpy_fota_begin(&u, &fi->flash, fi->layout, &st, q, &w, &d);
     if (rc == FPY_OK && (step = "write", 1))
-        rc = fpy_stream(&u, vm, vm_len, bc, bc_len, chunk, &d);
-    if (rc == FPY_OK && (step = "finish (verify)", 1))
+        rc = fpy_stream(&u, parts, chunk, &d);
+    if (rc == FPY_OK && (step = "verify", 1))
         rc = fpy_fota_finish(&u, &w, &d);
     if (rc == FPY_OK && (step = "attempt", 1))
         rc = fpy_fota_commit(&u);
     if (rc != FPY_OK) {
-        char ctx[64];
-        snprintf(ctx, sizeof ctx, "fota %s", step);
-        fpy_report(ctx, &d, rc);
+        fpy_apply_failed(flash, &u, parts, step, &d, rc);
         return FPY_EXIT_FAIL;
     }
     const fpy_flashsim_stats *s = &fi->sim.stats;
-    if (vm)
+    if (parts[0].buf)
         printf("VM       -> slot %u (0x%06x), %zu bytes, SHA-256 ok, image verified\n",
-               q->vm_slot, u.part[0].base, vm_len);
-    if (bc)
+               q->vm_slot, u.part[0].base, parts[0].len);
+    if (parts[1].buf)
         printf("bytecode -> slot %u (0x%06x), %zu bytes, SHA-256 ok, ABI ok\n", q->bc_slot,
-               u.part[vm ? 1 : 0].base, bc_len);
+               u.part[parts[0].buf ? 1 : 0].base, parts[1].len);
     printf("  %llu sector erases, %llu page programs, %llu bytes read back to verify\n",
            (unsigned long long)s->erases, (unsigned long long)s->pages_programmed,
            (unsigned long long)s->bytes_read);
@@ -134,32 +188,25 @@ static int fpy_apply_run(fpy_flashimg *fi, fpy_fota_req *q, const uint8_t *vm, s
     return FPY_EXIT_OK;
 }
 
-static int fpy_apply(fpy_flashimg *fi, const char *vm_path, const char *bc_path,
-                     const char *chunk_s)
+static int fpy_apply(fpy_flashimg *fi, const char *flash, const char *vm_path,
+                     const char *bc_path, const char *chunk_s)
 {
     uint32_t chunk = 1024;
     if (chunk_s && (fpy_cli_parse_u32(chunk_s, &chunk) != 0 || chunk == 0))
         return fpy_cli_usage_error(&fpy_cmd_fota, "--chunk needs a positive number");
     if (!vm_path && !bc_path)
         return fpy_cli_usage_error(&fpy_cmd_fota, "apply needs --vm and/or --bc");
-    uint8_t *vm = NULL, *bc = NULL;
-    size_t vm_len = 0, bc_len = 0;
+    fpy_upd_file parts[2] = {{vm_path, "VM image", NULL, 0},
+                             {bc_path, "bytecode image", NULL, 0}};
     fpy_fota_req q;
-    memset(&q, 0, sizeof q);
     int rc = FPY_EXIT_FAIL;
-    if ((vm_path && fpy_load(vm_path, &vm, &vm_len)) || (bc_path && fpy_load(bc_path, &bc, &bc_len)))
-        goto out;
-    q.targets = (uint8_t)((vm ? FPY_FOTA_VM : 0u) | (bc ? FPY_FOTA_BC : 0u));
-    q.vm_size = (uint32_t)vm_len;
-    q.bc_size = (uint32_t)bc_len;
-    if (vm)
-        fpy_sha256_buf(vm, vm_len, q.vm_sha256);
-    if (bc)
-        fpy_sha256_buf(bc, bc_len, q.bc_sha256);
-    rc = fpy_apply_run(fi, &q, vm, vm_len, bc, bc_len, chunk);
-out:
-    free(vm);
-    free(bc);
+    if (fpy_load(&parts[0]) == 0 && fpy_load(&parts[1]) == 0 &&
+        fpy_verify_files(&parts[0], &parts[1]) == FPY_OK) {
+        fpy_fota_req_from_images(&q, parts[0].buf, parts[0].len, parts[1].buf, parts[1].len);
+        rc = fpy_apply_run(fi, flash, &q, parts, chunk);
+    }
+    free(parts[0].buf);
+    free(parts[1].buf);
     return rc;
 }
 
@@ -216,7 +263,7 @@ static int fpy_fota_run(int argc, char **argv)
     if (strcmp(act, "status") == 0)
         rc = fpy_status(&fi, json);
     else if (strcmp(act, "apply") == 0)
-        rc = fpy_apply(&fi, vm, bc, chunk);
+        rc = fpy_apply(&fi, pos[1], vm, bc, chunk);
     else
         rc = fpy_accept(&fi);
     fpy_flashimg_close(&fi);

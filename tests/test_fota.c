@@ -31,13 +31,9 @@ static rig *rig_new(void)
     fpy_fix_install(&r->tf->flash, 0x210000, r->bc, n);
     r->vm_len = fpy_fix_vm("4.1.0", 2, 30000, r->vm, sizeof r->vm);
     r->bc_len = fpy_fix_bc(4, 2, 3000, r->bc, sizeof r->bc);
-    r->q.targets = FPY_FOTA_VM | FPY_FOTA_BC;
+    fpy_fota_req_from_images(&r->q, r->vm, r->vm_len, r->bc, r->bc_len);
     r->q.vm_slot = 1;
     r->q.bc_slot = 1;
-    r->q.vm_size = (uint32_t)r->vm_len;
-    r->q.bc_size = (uint32_t)r->bc_len;
-    fpy_sha256_buf(r->vm, r->vm_len, r->q.vm_sha256);
-    fpy_sha256_buf(r->bc, r->bc_len, r->q.bc_sha256);
     return r;
 }
 
@@ -69,7 +65,7 @@ static void test_any_chunk_size_lands_the_same_bytes(void **state)
     static const uint32_t chunks[] = {1, 3, 256, 1000, 4096, 70000};
     for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
         rig *r = rig_new();
-        assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL), FPY_OK);
+        assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, NULL), FPY_OK);
         assert_int_equal(send_all(r, chunks[c]), FPY_OK);
         assert_int_equal(fpy_fota_finish(&r->u, &r->w, NULL), FPY_OK);
         assert_memory_equal(r->tf->mem + 0x110000, r->vm, r->vm_len);
@@ -87,7 +83,7 @@ static void test_erases_as_it_goes(void **state)
     (void)state;
     rig *r = rig_new();
     uint64_t e0 = r->tf->sim.stats.erases; /* before begin: it must not erase ahead */
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL), FPY_OK);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, NULL), FPY_OK);
     assert_int_equal(r->tf->sim.stats.erases, e0);
     assert_int_equal(fpy_fota_write(&r->u, 0, r->vm, 4096, NULL), FPY_OK);
     /* one sector's worth of data: at most that sector erased so far */
@@ -104,19 +100,19 @@ static void test_refusals(void **state)
     fpy_diag d;
     fpy_fota_req q = r->q;
     q.vm_slot = 0;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &d), FPY_ERR_STATE);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &r->w, &d), FPY_ERR_STATE);
     assert_string_equal(d.field, "vm_slot");
     q = r->q;
     q.bc_slot = 0;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &d), FPY_ERR_STATE);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &r->w, &d), FPY_ERR_STATE);
     q = r->q;
     q.vm_size = 0x100001; /* larger than the 1 MiB slot */
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &d), FPY_ERR_NOSPC);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &r->w, &d), FPY_ERR_NOSPC);
     q = r->q;
     q.targets = 0;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &d), FPY_ERR_INVAL);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &r->w, &d), FPY_ERR_INVAL);
 
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &d), FPY_OK);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d), FPY_OK);
     assert_int_equal(fpy_fota_write(&r->u, 0, r->vm, 100, &d), FPY_OK);
     uint32_t done, total_decl;
     assert_int_equal(fpy_fota_progress(&r->u, &done, &total_decl), FPY_FOTA_WRITING);
@@ -141,7 +137,7 @@ static void test_wrong_hash_and_bad_image_refused(void **state)
     rig *r = rig_new();
     fpy_diag d;
     r->q.bc_sha256[0] ^= 1;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &d), FPY_OK);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d), FPY_OK);
     assert_int_equal(send_all(r, 512), FPY_OK);
     assert_int_equal(fpy_fota_finish(&r->u, &r->w, &d), FPY_ERR_CHECKSUM);
     assert_int_equal(fpy_fota_commit(&r->u), FPY_ERR_STATE);
@@ -150,7 +146,7 @@ static void test_wrong_hash_and_bad_image_refused(void **state)
     r = rig_new();
     r->vm[r->vm_len - 40] ^= 0xFF; /* inside the checksummed data */
     fpy_sha256_buf(r->vm, r->vm_len, r->q.vm_sha256); /* the sender's hash matches */
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &d), FPY_OK);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d), FPY_OK);
     assert_int_equal(send_all(r, 512), FPY_OK);
     assert_int_not_equal(fpy_fota_finish(&r->u, &r->w, &d), FPY_OK);
     rig_free(r);
@@ -162,14 +158,16 @@ static void test_vm_only_update_checks_bytecode_abi(void **state)
     rig *r = rig_new();
     fpy_diag d;
     r->vm_len = fpy_fix_vm("5.0.0", 3, 30000, r->vm, sizeof r->vm);
-    r->q.targets = FPY_FOTA_VM;
-    r->q.vm_size = (uint32_t)r->vm_len;
     r->bc_len = 0;
-    fpy_sha256_buf(r->vm, r->vm_len, r->q.vm_sha256);
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &d), FPY_OK);
-    assert_int_equal(send_all(r, 4096), FPY_OK);
-    assert_int_equal(fpy_fota_finish(&r->u, &r->w, &d), FPY_ERR_STATE);
+    fpy_fota_req_from_images(&r->q, r->vm, r->vm_len, NULL, 0);
+    r->q.vm_slot = 1;
+    /* refused at begin, before anything is erased */
+    uint64_t e0 = r->tf->sim.stats.erases, p0 = r->tf->sim.stats.pages_programmed;
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d),
+                     FPY_ERR_STATE);
     assert_string_equal(d.field, "vm_abi");
+    assert_int_equal(r->tf->sim.stats.erases, e0);
+    assert_int_equal(r->tf->sim.stats.pages_programmed, p0);
     rig_free(r);
 }
 
@@ -185,9 +183,127 @@ static void test_update_forgets_overwritten_previous_pair(void **state)
     assert_int_equal(fpy_rec_commit(&r->tf->flash, &r->st, &rec), FPY_OK);
     r->q.vm_slot = 0;
     r->q.bc_slot = 0;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL), FPY_OK);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, NULL), FPY_OK);
     int copy;
     assert_int_equal(fpy_rec_load(&r->tf->flash, &r->st, &rec, &copy), FPY_OK);
+    assert_int_equal(rec.has_prev, 0);
+    rig_free(r);
+}
+
+/* A device running pair (1,1) whose previous pair (0,0) is the boot-loop
+ * guard's fallback; the update targets slots 0. */
+static rig *rig_with_prev(void)
+{
+    rig *r = rig_new();
+    fpy_rec rec;
+    fpy_rec_default(&rec);
+    rec.vm_cur = rec.vm_last = 1;
+    rec.bc_cur = rec.bc_last = 1;
+    rec.has_prev = 1;
+    assert_int_equal(fpy_rec_commit(&r->tf->flash, &r->st, &rec), FPY_OK);
+    uint8_t *img = malloc(160 * 1024);
+    assert_non_null(img);
+    size_t n = fpy_fix_vm("4.0.0", 9, 30000, img, 160 * 1024);
+    fpy_fix_install(&r->tf->flash, 0x110000, img, n);
+    n = fpy_fix_bc(4, 9, 1000, img, 160 * 1024);
+    fpy_fix_install(&r->tf->flash, 0x290000, img, n);
+    free(img);
+    r->q.vm_slot = 0;
+    r->q.bc_slot = 0;
+    return r;
+}
+
+/* begin() refuses; nothing was written and the record is as it was. */
+static void refused_at_begin(rig *r, const fpy_fota_req *q, int want, const char *field)
+{
+    fpy_diag d = {0};
+    uint64_t e0 = r->tf->sim.stats.erases, p0 = r->tf->sim.stats.pages_programmed;
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, q, &r->w, &d), want);
+    assert_non_null(d.what);
+    if (field != NULL)
+        assert_string_equal(d.field, field);
+    assert_int_equal(r->tf->sim.stats.erases, e0);
+    assert_int_equal(r->tf->sim.stats.pages_programmed, p0);
+    fpy_rec rec;
+    int copy;
+    assert_int_equal(fpy_rec_load(&r->tf->flash, &r->st, &rec, &copy), FPY_OK);
+    assert_int_equal(rec.has_prev, 1);
+    assert_int_equal(rec.vm_cur, 1);
+    assert_int_equal(rec.mode, FPY_REC_STABLE);
+}
+
+static void test_refused_update_keeps_the_previous_pair(void **state)
+{
+    (void)state;
+    rig *r = rig_with_prev();
+    fpy_fota_req q = r->q;
+    q.vm_head[FPY_IMAGE_OFF_HASH_APPENDED] = 0; /* a VM without its SHA-256 */
+    refused_at_begin(r, &q, FPY_ERR_UNSUPPORTED, "hash_appended");
+    q = r->q;
+    q.vm_head[0] = 0x7F; /* not an ESP32 image */
+    refused_at_begin(r, &q, FPY_ERR_CORRUPT, "magic");
+    q = r->q;
+    q.vm_head[FPY_IMAGE_OFF_CHIP_ID] = 2; /* another chip */
+    refused_at_begin(r, &q, FPY_ERR_UNSUPPORTED, "chip_id");
+    q = r->q;
+    q.vm_head[FPY_IMAGE_APP_DESC_IMAGE_OFF] ^= 1; /* app description magic */
+    refused_at_begin(r, &q, FPY_ERR_CORRUPT, NULL);
+    q = r->q;
+    q.vm_size = 200; /* shorter than the head */
+    refused_at_begin(r, &q, FPY_ERR_TRUNCATED, "size");
+    q = r->q;
+    fpy_fota_req_head(&q, FPY_FOTA_BC, r->vm, r->vm_len); /* an app image as bytecode */
+    refused_at_begin(r, &q, FPY_ERR_CORRUPT, "magic");
+    q = r->q;
+    q.bc_size += 1; /* the header declares another size */
+    refused_at_begin(r, &q, FPY_ERR_CORRUPT, "payload_len");
+    q = r->q;
+    r->bc_len = fpy_fix_bc(5, 2, 3000, r->bc, sizeof r->bc); /* for another ABI */
+    fpy_fota_req_head(&q, FPY_FOTA_BC, r->bc, r->bc_len);
+    refused_at_begin(r, &q, FPY_ERR_STATE, "vm_abi");
+    /* bytecode alone for another ABI than the running VM's */
+    fpy_fota_req_from_images(&q, NULL, 0, r->bc, r->bc_len);
+    refused_at_begin(r, &q, FPY_ERR_STATE, "vm_abi");
+    rig_free(r);
+}
+
+static void test_stream_must_match_the_head(void **state)
+{
+    (void)state;
+    rig *r = rig_new();
+    fpy_diag d = {0};
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d),
+                     FPY_OK);
+    assert_int_equal(fpy_fota_write(&r->u, 0, r->vm, 100, &d), FPY_OK);
+    uint8_t x[100];
+    memcpy(x, r->vm + 100, sizeof x);
+    x[50] ^= 1; /* byte 150: inside the app description */
+    assert_int_equal(fpy_fota_write(&r->u, 100, x, sizeof x, &d), FPY_ERR_CORRUPT);
+    assert_string_equal(d.field, "head");
+    assert_int_equal(fpy_fota_progress(&r->u, &(uint32_t){0}, &(uint32_t){0}), FPY_FOTA_IDLE);
+    rig_free(r);
+}
+
+/* A streaming update that fails its final check writes nothing more: the
+ * record stays as begin() left it, and lost_prev says what it cost. */
+static void test_final_check_failure_says_what_was_lost(void **state)
+{
+    (void)state;
+    rig *r = rig_with_prev();
+    fpy_diag d = {0};
+    r->bc[FPY_BC_HEADER_LEN + 10] ^= 0xFF; /* payload no longer matches its SHA-256 */
+    fpy_sha256_buf(r->bc, r->bc_len, r->q.bc_sha256);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d),
+                     FPY_OK);
+    assert_int_equal(r->u.lost_prev, 1);
+    assert_int_equal(send_all(r, 1000), FPY_OK);
+    assert_int_equal(fpy_fota_finish(&r->u, &r->w, &d), FPY_ERR_CHECKSUM);
+    fpy_rec rec;
+    int copy;
+    assert_int_equal(fpy_rec_load(&r->tf->flash, &r->st, &rec, &copy), FPY_OK);
+    assert_int_equal(rec.mode, FPY_REC_STABLE);
+    assert_int_equal(rec.vm_cur, 1);
+    assert_int_equal(rec.bc_cur, 1);
     assert_int_equal(rec.has_prev, 0);
     rig_free(r);
 }
@@ -294,6 +410,9 @@ int main(void)
         cmocka_unit_test(test_wrong_hash_and_bad_image_refused),
         cmocka_unit_test(test_vm_only_update_checks_bytecode_abi),
         cmocka_unit_test(test_update_forgets_overwritten_previous_pair),
+        cmocka_unit_test(test_refused_update_keeps_the_previous_pair),
+        cmocka_unit_test(test_stream_must_match_the_head),
+        cmocka_unit_test(test_final_check_failure_says_what_was_lost),
         cmocka_unit_test(test_record_codec),
         cmocka_unit_test(test_bytecode_header),
         cmocka_unit_test(test_sfw_watchdog_semantics),

@@ -102,15 +102,11 @@ static int stream_update(sc *c, const fpy_flash *f)
 {
     fpy_fota u;
     fpy_fota_req q;
-    memset(&q, 0, sizeof q);
-    q.targets = c->targets;
+    fpy_fota_req_from_images(&q, (c->targets & FPY_FOTA_VM) ? c->vm_img : NULL, c->vm_len,
+                             (c->targets & FPY_FOTA_BC) ? c->bc_img : NULL, c->bc_len);
     q.vm_slot = c->new_.vm;
     q.bc_slot = c->new_.bc;
-    q.vm_size = (uint32_t)c->vm_len;
-    q.bc_size = (uint32_t)c->bc_len;
-    fpy_sha256_buf(c->vm_img, c->vm_len, q.vm_sha256);
-    fpy_sha256_buf(c->bc_img, c->bc_len, q.bc_sha256);
-    FPY_TRY(fpy_fota_begin(&u, f, c->l, &c->cfg.store, &q, NULL));
+    FPY_TRY(fpy_fota_begin(&u, f, c->l, &c->cfg.store, &q, &c->w, NULL));
     uint32_t off = 0;
     for (int part = 0; part < 2; part++) {
         uint8_t bit = part == 0 ? FPY_FOTA_VM : FPY_FOTA_BC;
@@ -188,6 +184,73 @@ static int loop_no_unaccepted(sc *c, const fpy_flash *f, char *why, size_t n)
     return 0;
 }
 
+/* The sectors a boot may write: both record copies and both otadata
+ * sectors.  Saved and restored so that several resets can be tried from
+ * one state. */
+typedef struct meta {
+    uint8_t b[4][4096];
+} meta;
+
+static uint32_t meta_addr(const sc *c, unsigned i)
+{
+    return i < 2 ? c->cfg.store.addr[i] : c->cfg.store.otadata + (i - 2u) * 4096u;
+}
+
+static int meta_save(const sc *c, const fpy_flash *f, meta *m)
+{
+    for (unsigned i = 0; i < 4; i++)
+        FPY_TRY(fpy_flash_read(f, meta_addr(c, i), m->b[i], 4096));
+    return FPY_OK;
+}
+
+static int meta_restore(const sc *c, const fpy_flash *f, const meta *m)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        FPY_TRY(fpy_flash_erase(f, meta_addr(c, i), 4096));
+        FPY_TRY(fpy_flash_program(f, meta_addr(c, i), m->b[i], 4096));
+    }
+    return FPY_OK;
+}
+
+static int is_pair(uint8_t vm, uint8_t bc, pair p)
+{
+    return vm == p.vm && bc == p.bc;
+}
+
+/*
+ * The strict invariant for an update that was never accepted, checked
+ * after the reboot boot_and_classify() just did, whatever the cut left:
+ *  - the new pair never becomes the last working pair, and never runs
+ *    outside test mode;
+ *  - if it runs (in test mode), then a reset of ANY kind, each tried from
+ *    this same state, returns to the old pair, which runs STABLE;
+ *  - and a string of watchdog resets never brings it back.
+ */
+static int never_accepted(sc *c, const fpy_flash *f, int is_new, char *why, size_t n)
+{
+    static const int reasons[] = {FPY_RESET_RESET, FPY_RESET_INTERRUPT, FPY_RESET_TIMEOUT,
+                                  FPY_RESET_WATCHDOG, FPY_RESET_PANIC};
+    static meta m;
+    if (is_pair(c->res.rec.vm_last, c->res.rec.bc_last, c->new_))
+        return bad(why, n, "the never-accepted pair became the last working pair", c);
+    if (is_new && !c->res.test_mode)
+        return bad(why, n, "the never-accepted pair runs outside test mode", c);
+    if (is_new) {
+        if (meta_save(c, f, &m) != FPY_OK)
+            return bad(why, n, "cannot save the record sectors", c);
+        for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+            int rc = do_boot(c, f, reasons[i]);
+            if (rc != FPY_OK || !is_pair(c->res.vm_slot, c->res.bc_slot, c->old) ||
+                c->res.test_mode || c->res.status != FPY_PAIR_OK)
+                return bad(why, n, "a reset before accept() did not return to the old pair",
+                           c);
+            if (meta_restore(c, f, &m) != FPY_OK)
+                return bad(why, n, "cannot restore the record sectors", c);
+        }
+    }
+    return loop_no_unaccepted(c, f, why, n);
+}
+
 /* ---- scenarios: update (VM, bytecode, both) ------------------------------ */
 
 static int up_setup(void *ctx, const fpy_flash *f)
@@ -210,15 +273,7 @@ static int up_check(void *ctx, const fpy_flash *f, int completed, char *why, siz
         return 1;
     if (completed && !(is_new && c->res.test_mode))
         return bad(why, n, "completed update did not start a trial", c);
-    if (is_new) {
-        if (boot_and_classify(c, f, why, n, &is_new))
-            return 1;
-        if (is_new)
-            return bad(why, n, "trial survived a reset without accept()", c);
-    }
-    /* A pair that was never accepted must never come back, not even
-     * through the boot-loop guard after a string of crashes. */
-    return loop_no_unaccepted(c, f, why, n);
+    return never_accepted(c, f, is_new, why, n);
 }
 
 /* A second update, after an accepted first one: it overwrites the slots
@@ -294,10 +349,11 @@ static int trial_check(void *ctx, const fpy_flash *f, int completed, char *why, 
     if (boot_and_classify(c, f, why, n, &is_new))
         return 1;
     /* The trial boot ran (completed): this reboot is a reset without
-     * accept() and must roll back. Otherwise the trial may start now. */
+     * accept() and must roll back.  Otherwise the trial may start now,
+     * in test mode, and the strict invariant holds either way. */
     if (completed && is_new)
         return bad(why, n, "trial survived a reset without accept()", c);
-    return 0;
+    return never_accepted(c, f, is_new, why, n);
 }
 
 static int rb_setup(void *ctx, const fpy_flash *f)
@@ -323,7 +379,7 @@ static int rb_check(void *ctx, const fpy_flash *f, int completed, char *why, siz
         return 1;
     if (is_new)
         return bad(why, n, "rolled-back pair came back", c);
-    return 0;
+    return never_accepted(c, f, is_new, why, n);
 }
 
 /* ---- scenarios: the boot-loop guard's revert, and mark_stable ------------- */
@@ -358,6 +414,10 @@ static int loop_check(void *ctx, const fpy_flash *f, int completed, char *why, s
         return 1;
     if (completed && !is_new)
         return bad(why, n, "the revert was lost", c);
+    /* went back: the pair it went back to is no longer "previous" */
+    if (is_new && (c->res.rec.has_prev || !is_pair(c->res.rec.vm_last, c->res.rec.bc_last,
+                                                   c->new_)))
+        return bad(why, n, "the record after the revert still names a previous pair", c);
     return 0;
 }
 
@@ -425,6 +485,8 @@ static int od_check(void *ctx, const fpy_flash *f, int completed, char *why, siz
         return 1;
     if (is_new)
         return bad(why, n, "otadata alone switched the pair", c);
+    if (never_accepted(c, f, is_new, why, n))
+        return 1;
     fpy_otadata od;
     if (fpy_otadata_read(f, OTADATA, &od) != FPY_OK)
         return bad(why, n, "otadata unreadable", c);

@@ -148,6 +148,8 @@ int fpy_boot_run(const fpy_flash *f, const fpy_sys *sys, const fpy_boot_cfg *cfg
  * (esp_app_desc_t.version, "3.1.0" or "v3.1" -> 3); 0 when it has none.
  */
 uint32_t fpy_boot_vm_abi(const fpy_image_info *info);
+/* The same rule on an app version string ("3.1.0", "v3.1" -> 3). */
+uint32_t fpy_boot_abi_of_version(const char *version);
 
 /*
  * Mirror a boot choice into ESP-IDF's otadata so ESP-IDF's bootloader and

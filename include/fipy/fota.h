@@ -18,6 +18,7 @@
 #ifndef FIPY_FOTA_H
 #define FIPY_FOTA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fipy/boot.h"
@@ -43,6 +44,12 @@ int fpy_fota_mark_stable(const fpy_flash *f, const fpy_rec_store *st);
 #define FPY_FOTA_VM 0x1u
 #define FPY_FOTA_BC 0x2u
 
+/* The first bytes of each image, given to begin() so that the update can
+ * be judged before anything is erased: the VM's image header, first
+ * segment header and esp_app_desc_t; the bytecode's 128-byte header. */
+#define FPY_FOTA_VM_HEAD 288u
+#define FPY_FOTA_BC_HEAD 128u
+
 typedef struct fpy_fota_req {
     uint8_t targets;  /* FPY_FOTA_VM | FPY_FOTA_BC */
     uint8_t vm_slot;  /* target slots; must not be the running ones */
@@ -51,7 +58,18 @@ typedef struct fpy_fota_req {
     uint32_t bc_size;
     uint8_t vm_sha256[FPY_SHA256_LEN]; /* of the bytes sent */
     uint8_t bc_sha256[FPY_SHA256_LEN];
+    /* The images' first bytes (the stream must start with the same). */
+    uint8_t vm_head[FPY_FOTA_VM_HEAD];
+    uint8_t bc_head[FPY_FOTA_BC_HEAD];
 } fpy_fota_req;
+
+/* Fill req->vm_head / bc_head from an image's first bytes (a shorter
+ * image leaves the rest 0xFF; begin() then refuses it as truncated). */
+void fpy_fota_req_head(fpy_fota_req *req, unsigned target, const uint8_t *img, size_t len);
+/* A whole request for images held in memory (vm or bc may be NULL): the
+ * targets, sizes, SHA-256s and heads; the slots are left at 0. */
+void fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_len,
+                              const uint8_t *bc, size_t bc_len);
 
 #define FPY_FOTA_IDLE 0u
 #define FPY_FOTA_WRITING 1u
@@ -78,20 +96,38 @@ typedef struct fpy_fota {
     uint32_t page_len;
     uint32_t page_addr;
     uint8_t cur_part;
+    uint8_t lost_prev;       /* begin() forgot the previous pair: its slots
+                                are being overwritten (see begin) */
 } fpy_fota;
 
 /* The slots an update should target: the ones not running now. */
 int fpy_fota_next_slots(const fpy_flash *f, const fpy_rec_store *st, uint8_t *vm_slot,
                         uint8_t *bc_slot);
 
+/*
+ * Start an update.  Before it writes anything it checks the targets (not
+ * the running slots, no trial running), the sizes, and the heads: a VM
+ * must be an ESP32 app image with an app description and an appended
+ * SHA-256; a bytecode image's header must decode, declare its size, and
+ * name the ABI of the VM it will run with (the new VM's, or the running
+ * one's); a VM updated alone must suit the bytecode in place.  Only then
+ * does it forget the previous pair if the update overwrites its slots
+ * (u->lost_prev), since from the first erase that pair is gone.  `w` is
+ * working memory for reading the running images.
+ */
 int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
-                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_diag *d);
+                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_boot_work *w,
+                   fpy_diag *d);
 /* Accept stream bytes [offset, offset+len): offset must equal the bytes
- * accepted so far (FPY_ERR_INVAL otherwise). */
+ * accepted so far (FPY_ERR_INVAL otherwise), and each image must start
+ * with the head given to begin() (FPY_ERR_CORRUPT otherwise; the update
+ * is then over, and nothing refers to what was written). */
 int fpy_fota_write(fpy_fota *u, uint32_t offset, const void *data, uint32_t len, fpy_diag *d);
 /* Flush, then verify each part: the SHA-256 of the bytes sent, and the
  * image in flash (VM: fipy/image.h checks; bytecode: fipy/bcimage.h, for
- * the ABI of the VM it will run with). */
+ * the ABI of the VM it will run with).  A failure writes nothing more:
+ * the record stays as begin() left it (u->lost_prev says whether the
+ * previous pair was given up for this update). */
 int fpy_fota_finish(fpy_fota *u, fpy_boot_work *w, fpy_diag *d);
 /* attempt() with the updated slots (the running ones for a part not
  * updated). */

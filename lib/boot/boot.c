@@ -18,9 +18,11 @@ typedef struct fpy_slots {
 
 uint32_t fpy_boot_vm_abi(const fpy_image_info *info)
 {
-    if (!info->has_app_desc)
-        return 0;
-    const char *v = info->app_desc.version;
+    return info->has_app_desc ? fpy_boot_abi_of_version(info->app_desc.version) : 0u;
+}
+
+uint32_t fpy_boot_abi_of_version(const char *v)
+{
     if (*v == 'v' || *v == 'V')
         v++;
     uint32_t abi = 0;

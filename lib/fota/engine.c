@@ -1,9 +1,8 @@
 /* The update engine: see include/fipy/fota.h. */
-#include "fipy/fota.h"
-
 #include <string.h>
 
 #include "fipy/bcimage.h"
+#include "fota_int.h"
 
 static int fpy_fota_part_init(fpy_fota *u, fpy_fota_part *p, fpy_area_kind kind,
                               unsigned slot, uint32_t size, const uint8_t *sha,
@@ -44,8 +43,73 @@ static int fpy_fota_check_targets(const fpy_rec *r, const fpy_fota_req *q, fpy_d
     return FPY_OK;
 }
 
+void fpy_fota_req_head(fpy_fota_req *req, unsigned target, const uint8_t *img, size_t len)
+{
+    uint8_t *head = target == FPY_FOTA_VM ? req->vm_head : req->bc_head;
+    size_t n = target == FPY_FOTA_VM ? sizeof req->vm_head : sizeof req->bc_head;
+    memset(head, 0xFF, n);
+    memcpy(head, img, len < n ? len : n);
+}
+
+void fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_len,
+                              const uint8_t *bc, size_t bc_len)
+{
+    memset(req, 0, sizeof *req);
+    if (vm != NULL) {
+        req->targets |= FPY_FOTA_VM;
+        req->vm_size = (uint32_t)vm_len;
+        fpy_sha256_buf(vm, vm_len, req->vm_sha256);
+        fpy_fota_req_head(req, FPY_FOTA_VM, vm, vm_len);
+    }
+    if (bc != NULL) {
+        req->targets |= FPY_FOTA_BC;
+        req->bc_size = (uint32_t)bc_len;
+        fpy_sha256_buf(bc, bc_len, req->bc_sha256);
+        fpy_fota_req_head(req, FPY_FOTA_BC, bc, bc_len);
+    }
+}
+
+static int fpy_fota_running_vm_abi(const fpy_fota *u, fpy_boot_work *w, uint32_t *abi,
+                                   fpy_diag *d)
+{
+    const fpy_area *a = fpy_layout_area(u->layout, FPY_AREA_VM_SLOT, u->run_vm);
+    fpy_image_src src = fpy_image_src_flash(u->f, a->offset, a->size);
+    FPY_TRY(fpy_image_verify(&src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP,
+                             &w->info, d));
+    *abi = fpy_boot_vm_abi(&w->info);
+    return FPY_OK;
+}
+
+/* A VM updated alone will run the bytecode already in place: it must be
+ * built for the new VM's ABI (an empty slot is fine). */
+static int fpy_fota_check_running_bc(const fpy_fota *u, fpy_boot_work *w, uint32_t abi,
+                                     fpy_diag *d)
+{
+    fpy_bc_header h;
+    const fpy_area *a = fpy_layout_area(u->layout, FPY_AREA_BC_SLOT, u->run_bc);
+    int rc = fpy_bc_verify_flash(u->f, a->offset, a->size, &abi, w->scratch,
+                                 sizeof w->scratch, &h, d);
+    return rc == FPY_ERR_NOTFOUND ? FPY_OK : rc;
+}
+
+/* Everything the heads and the running images tell, before any write. */
+static int fpy_fota_check_heads(const fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
+{
+    const fpy_fota_req *q = &u->req;
+    uint32_t abi;
+    if (q->targets & FPY_FOTA_VM)
+        FPY_TRY(fpy_fota_vm_head_check(q->vm_head, q->vm_size, &abi, d));
+    else
+        FPY_TRY(fpy_fota_running_vm_abi(u, w, &abi, d));
+    if (!(q->targets & FPY_FOTA_BC))
+        return fpy_fota_check_running_bc(u, w, abi, d);
+    const fpy_fota_part *p = &u->part[u->nparts - 1u];
+    return fpy_fota_bc_head_check(q->bc_head, q->bc_size, p->slot_size, abi, d);
+}
+
 int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
-                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_diag *d)
+                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_boot_work *w,
+                   fpy_diag *d)
 {
     fpy_rec r;
     int copy;
@@ -66,14 +130,16 @@ int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
     if (req->targets & FPY_FOTA_BC)
         FPY_TRY(fpy_fota_part_init(u, &u->part[u->nparts++], FPY_AREA_BC_SLOT, req->bc_slot,
                                    req->bc_size, req->bc_sha256, d));
+    FPY_TRY(fpy_fota_check_heads(u, w, d));
     /* The previous pair is the fallback of the boot-loop guard; once its
      * slots are being rewritten it is no longer firmware that once worked.
-     * Forget it before the first erase (and only once the request is
-     * known to be acceptable). */
+     * Forget it before the first erase, and only now that the update is
+     * known to be acceptable as far as its heads tell. */
     if (r.has_prev && (((req->targets & FPY_FOTA_VM) && req->vm_slot == r.vm_prev) ||
                        ((req->targets & FPY_FOTA_BC) && req->bc_slot == r.bc_prev))) {
         r.has_prev = 0;
         FPY_TRY(fpy_rec_commit(f, st, &r));
+        u->lost_prev = 1;
     }
     for (unsigned i = 0; i < u->nparts; i++)
         u->total += u->part[i].size;
@@ -122,6 +188,20 @@ static int fpy_fota_feed(fpy_fota *u, const uint8_t *src, uint32_t n)
     return FPY_OK;
 }
 
+/* Do these bytes of the current part agree with its head (the bytes
+ * begin() judged)?  Only the first FPY_FOTA_*_HEAD bytes are compared. */
+static int fpy_fota_head_matches(const fpy_fota *u, const uint8_t *src, uint32_t n)
+{
+    const fpy_fota_part *p = &u->part[u->cur_part];
+    int vm = u->cur_part == 0 && (u->req.targets & FPY_FOTA_VM); /* the stream order */
+    const uint8_t *head = vm ? u->req.vm_head : u->req.bc_head;
+    uint32_t hlen = vm ? FPY_FOTA_VM_HEAD : FPY_FOTA_BC_HEAD;
+    if (p->done >= hlen)
+        return 1;
+    uint32_t k = hlen - p->done < n ? hlen - p->done : n;
+    return memcmp(head + p->done, src, k) == 0;
+}
+
 int fpy_fota_write(fpy_fota *u, uint32_t offset, const void *data, uint32_t len, fpy_diag *d)
 {
     const uint8_t *src = data;
@@ -136,6 +216,12 @@ int fpy_fota_write(fpy_fota *u, uint32_t offset, const void *data, uint32_t len,
     while (len > 0) {
         fpy_fota_part *p = &u->part[u->cur_part];
         uint32_t k = p->size - p->done < len ? p->size - p->done : len;
+        if (!fpy_fota_head_matches(u, src, k)) {
+            u->state = FPY_FOTA_IDLE;
+            return fpy_diag_set(d, FPY_ERR_CORRUPT,
+                                "the image differs from the head given at begin", "head",
+                                u->offset);
+        }
         FPY_TRY(fpy_fota_feed(u, src, k));
         src += k;
         len -= k;
@@ -147,28 +233,6 @@ int fpy_fota_write(fpy_fota *u, uint32_t offset, const void *data, uint32_t len,
         }
     }
     return FPY_OK;
-}
-
-static int fpy_fota_running_vm_abi(fpy_fota *u, fpy_boot_work *w, uint32_t *abi)
-{
-    const fpy_area *a = fpy_layout_area(u->layout, FPY_AREA_VM_SLOT, u->run_vm);
-    fpy_image_src src = fpy_image_src_flash(u->f, a->offset, a->size);
-    FPY_TRY(fpy_image_verify(&src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP,
-                             &w->info, NULL));
-    *abi = fpy_boot_vm_abi(&w->info);
-    return FPY_OK;
-}
-
-/* A VM updated alone will run the bytecode already in place: it must be
- * built for the new VM's ABI (an empty slot is fine). */
-static int fpy_fota_check_running_bc(fpy_fota *u, fpy_boot_work *w, uint32_t abi,
-                                     fpy_diag *d)
-{
-    fpy_bc_header h;
-    const fpy_area *a = fpy_layout_area(u->layout, FPY_AREA_BC_SLOT, u->run_bc);
-    int rc = fpy_bc_verify_flash(u->f, a->offset, a->size, &abi, w->scratch,
-                                 sizeof w->scratch, &h, d);
-    return rc == FPY_ERR_NOTFOUND ? FPY_OK : rc;
 }
 
 static int fpy_fota_verify_parts(fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
@@ -185,7 +249,7 @@ static int fpy_fota_verify_parts(fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
                                 "hash_appended", 0x17, 1, 0);
         abi = fpy_boot_vm_abi(&w->info);
     } else {
-        FPY_TRY(fpy_fota_running_vm_abi(u, w, &abi));
+        FPY_TRY(fpy_fota_running_vm_abi(u, w, &abi, d));
     }
     if (!(u->req.targets & FPY_FOTA_BC))
         return fpy_fota_check_running_bc(u, w, abi, d);

@@ -69,7 +69,7 @@ expect 1 "$FPY_TOOL" fota apply "$F" --vm "$T/v3.bin"
 has "built for another VM ABI" "$T/err"
 # An image that is not one.
 expect 1 "$FPY_TOOL" fota apply "$F" --bc "$T/p1"
-has "not a fipy bytecode image" "$T/err"
+has "bytecode image $T/p1: shorter than a bytecode header" "$T/err"
 expect 2 "$FPY_TOOL" fota apply "$F"
 expect 2 "$FPY_TOOL" boot "$F" --reset-reason sneeze
 expect 1 "$FPY_TOOL" boot "$T/p1"
