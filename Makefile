@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all bootstrap build build-asan test demo fuzz size bench powerloss-long clean
+.PHONY: all bootstrap build build-asan test demo fuzz size bench powerloss-long mutants clean
 
 all: build
 
@@ -41,6 +41,11 @@ fuzz: bootstrap
 powerloss-long: build
 	@FPY_PL_SEEDS=16 $(BUILD)/test_powerloss_fota
 
+# Planted bugs in the flash-writing paths, one at a time (tests/mutants/):
+# fails if the tests miss one.
+mutants: bootstrap
+	@scripts/mutants
+
 # Benchmarks (bench/): measured figures with their method, see docs/.
 bench: build
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; "$$b" || exit 1; done
@@ -50,4 +55,4 @@ size: bootstrap
 	@scripts/size-report
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-size
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-size build-mutants

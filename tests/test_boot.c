@@ -603,6 +603,27 @@ static void test_fallback_to_the_other_slot(void **state)
     board_free(b);
 }
 
+/* A bytecode-only update, accepted: (0,1) runs, (0,0) is the previous
+ * pair.  Then VM slot 0, which every pair the record names uses, breaks:
+ * the boot falls back to VM slot 1, and the record must forget the
+ * previous pair, whose VM is gone. */
+static void test_fallback_forgets_the_previous_pair(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    put_bc(b, 1, 2, 5);
+    assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 1, 0), FPY_OK);
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store, 0xD000), FPY_OK);
+    put_vm(b, 1, "2.0.0", 3);
+    damage(b, area(b, FPY_AREA_VM_SLOT, 0) + 0x300);
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    assert_int_equal(b->res.row->rule, FPY_BOOT_R_ALT_FALLBACK);
+    assert_went_back(b, 1, 0);
+    board_free(b);
+}
+
 static void test_esp_idf_set_boot_and_mark_valid_are_read(void **state)
 {
     (void)state;
@@ -675,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_new_device_runs_what_otadata_selects),
         cmocka_unit_test(test_foreign_seq_near_the_top_converges),
         cmocka_unit_test(test_fallback_to_the_other_slot),
+        cmocka_unit_test(test_fallback_forgets_the_previous_pair),
         cmocka_unit_test(test_esp_idf_set_boot_and_mark_valid_are_read),
         cmocka_unit_test(test_vm_without_digest_is_not_booted),
     };
