@@ -43,7 +43,9 @@ typedef struct fpy_opt {
 
 /*
  * Parse argv[1..argc): options may appear anywhere, "--" ends them, and
- * the rest are positionals stored in pos[0..pos_max).  Returns 0;
+ * the rest are positionals stored in pos[0..pos_max).  "-" alone and "-"
+ * followed by a digit ("-5", a value) are positionals: no option name
+ * starts with a digit.  Returns 0;
  * FPY_CLI_HELP after printing the usage when -h/--help was given; or
  * FPY_EXIT_USAGE after printing the problem and a hint to stderr.  The
  * caller stops on non-zero with `return fpy_cli_done(rc);`.
@@ -60,7 +62,36 @@ void fpy_cli_help(const fpy_cli_cmd *cmd);
 int fpy_cli_usage_error(const fpy_cli_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Parse "4096", "0x1000", "4K", "1M" (K/M = 1024/1024^2). 0 ok, -1 bad. */
+/* Print "fipytool NAME: FILE: <msg>" to stderr (FILE left out when msg
+ * already names it); returns 1, the failure status. */
+int fpy_cli_file_fail(const fpy_cli_cmd *cmd, const char *path, const char *msg);
+
+/*
+ * The number rule, for every number fipytool reads from its command line:
+ * decimal digits (leading zeros allowed and still decimal: "017" is 17),
+ * or "0x"/"0X" followed by hex digits; nothing else: no sign, no
+ * whitespace, no octal, no empty string, nothing above UINT32_MAX.
+ * Returns 0 with *out set, or -1 (s NULL or not a number).
+ */
 int fpy_cli_parse_u32(const char *s, uint32_t *out);
+
+/* A size: a number as above, optionally followed by K or KB (x 1024) or M
+ * or MB (x 1024 * 1024), as esptool and gen_esp32part spell sizes ("8M",
+ * "64KB").  0 ok, -1 bad (or the product above UINT32_MAX). */
+int fpy_cli_parse_size(const char *s, uint32_t *out);
+
+#define FPY_NUM_PLAIN 0u /* fpy_cli_number: a number */
+#define FPY_NUM_SIZE 1u  /* fpy_cli_number: a size (K/KB/M/MB allowed) */
+
+/*
+ * The value `s` of option or argument `what` (e.g. "--abi") as a number
+ * (kind FPY_NUM_PLAIN) or a size (FPY_NUM_SIZE) of at most `max`.  s NULL
+ * (option not given): returns 0, *out untouched.  A bad value: prints
+ * "fipytool CMD: --abi: '1 ' is not a number (decimal digits, or 0x and
+ * hex digits)" or "... is too large: at most 255" and returns 2 (the usage
+ * error status).  Otherwise 0 with *out set.
+ */
+int fpy_cli_number(const fpy_cli_cmd *cmd, const char *what, const char *s, unsigned kind,
+                   uint32_t max, uint32_t *out);
 
 #endif

@@ -94,12 +94,13 @@ static int fpy_boot_cli(int argc, char **argv)
         return fpy_cli_usage_error(&fpy_cmd_boot, "expected a flash image");
     if (reason_s && fpy_reason(reason_s, &reason) != 0)
         return fpy_cli_usage_error(&fpy_cmd_boot, "unknown reset reason '%s'", reason_s);
+    if (layout && fpy_layout_find(layout) == NULL)
+        return fpy_cli_usage_error(&fpy_cmd_boot, "--layout: no layout '%s' (nonble or ble)",
+                                   layout);
     fpy_flashimg fi;
     char err[256];
-    if (fpy_flashimg_open(&fi, pos[0], layout, err, sizeof err) != FPY_OK) {
-        fprintf(stderr, "fipytool boot: %s\n", err);
-        return FPY_EXIT_FAIL;
-    }
+    if (fpy_flashimg_open(&fi, pos[0], layout, err, sizeof err) != FPY_OK)
+        return fpy_cli_file_fail(&fpy_cmd_boot, pos[0], err);
     static fpy_boot_work w;
     fpy_boot_result res;
     fpy_simsys ss;

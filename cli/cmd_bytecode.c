@@ -21,12 +21,16 @@ static const char fpy_bytecode_usage[] =
 static int fpy_bc_build_cmd(const char *in, const char *abi_s, const char *sv_s,
                             const char *out)
 {
-    uint32_t abi, sv = 0;
+    uint32_t abi = 0, sv = 0;
     char err[256];
-    if (abi_s == NULL || fpy_cli_parse_u32(abi_s, &abi) != 0)
-        return fpy_cli_usage_error(&fpy_cmd_bytecode, "build needs --abi N (a number)");
-    if (sv_s != NULL && fpy_cli_parse_u32(sv_s, &sv) != 0)
-        return fpy_cli_usage_error(&fpy_cmd_bytecode, "--secver needs a number");
+    int rc;
+    if (abi_s == NULL)
+        return fpy_cli_usage_error(&fpy_cmd_bytecode, "build needs --abi N");
+    if ((rc = fpy_cli_number(&fpy_cmd_bytecode, "--abi", abi_s, FPY_NUM_PLAIN, UINT32_MAX,
+                             &abi)) != 0 ||
+        (rc = fpy_cli_number(&fpy_cmd_bytecode, "--secver", sv_s, FPY_NUM_PLAIN, UINT32_MAX,
+                             &sv)) != 0)
+        return rc;
     if (out == NULL)
         return fpy_cli_usage_error(&fpy_cmd_bytecode, "build needs -o OUT.fbc");
     uint8_t *payload;
@@ -37,8 +41,8 @@ static int fpy_bc_build_cmd(const char *in, const char *abi_s, const char *sv_s,
     }
     size_t total = FPY_BC_HEADER_LEN + len;
     uint8_t *img = malloc(total);
-    int rc = img ? fpy_bc_build(abi, sv, payload, (uint32_t)len, img, (uint32_t)total)
-                 : FPY_ERR_NOSPC;
+    rc = img ? fpy_bc_build(abi, sv, payload, (uint32_t)len, img, (uint32_t)total)
+             : FPY_ERR_NOSPC;
     if (rc == FPY_OK)
         rc = fpy_file_write(out, img, total, err, sizeof err);
     else
@@ -58,8 +62,9 @@ static int fpy_bc_info_cmd(const char *path, const char *abi_s)
 {
     uint32_t abi = 0;
     char err[256], hex[65];
-    if (abi_s != NULL && fpy_cli_parse_u32(abi_s, &abi) != 0)
-        return fpy_cli_usage_error(&fpy_cmd_bytecode, "--abi needs a number");
+    int rc = fpy_cli_number(&fpy_cmd_bytecode, "--abi", abi_s, FPY_NUM_PLAIN, UINT32_MAX, &abi);
+    if (rc != 0)
+        return rc;
     uint8_t *buf;
     size_t len;
     if (fpy_file_read(path, FPY_BC_MAX_FILE + FPY_BC_HEADER_LEN, &buf, &len, err,
@@ -69,7 +74,7 @@ static int fpy_bc_info_cmd(const char *path, const char *abi_s)
     }
     fpy_bc_header h;
     fpy_diag d = {0};
-    int rc = fpy_bc_verify_mem(buf, len, abi_s ? &abi : NULL, &h, &d);
+    rc = fpy_bc_verify_mem(buf, len, abi_s ? &abi : NULL, &h, &d);
     free(buf);
     if (rc != FPY_OK) {
         fpy_report(path, &d, rc);

@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fipy/flash.h"
 #include "fipy/image.h"
 #include "hostio.h"
 
 #define FPY_IMG_FILE_LIMIT (64u << 20)
+/* An app image lives in the FiPy's 8 MiB flash: none is larger. */
+#define FPY_IMG_MAX_LEN FPY_FLASH_SIZE_8M
 
 static int fpy_img_info_run(int argc, char **argv);
 static int fpy_img_verify_run(int argc, char **argv);
@@ -67,7 +70,8 @@ static const fpy_cli_cmd fpy_img_elf2image_cmd = {
     "  --secure-pad              pad for a secure boot v1 signature\n"
     "  --secure-pad-v2           pad for a secure boot v2 signature block\n"
     "  --use-segments            use PT_LOAD segments instead of sections\n"
-    "  --pad-to-size N           append 0xFF up to a multiple of N (4KB, 1MB)\n\n"
+    "  --pad-to-size N           append 0xFF up to a multiple of N (4KB, 1MB;\n"
+    "                            at most 8MB, the FiPy's flash)\n\n"
     "Exit status: 0 written, 1 failed (nothing written), 2 usage error.\n",
     fpy_img_elf2image_run};
 
@@ -99,28 +103,16 @@ static const fpy_cli_cmd *const fpy_img_subs[] = {
 
 /* ---- shared ---------------------------------------------------------------- */
 
-static int fpy_img_parse_num(const fpy_cli_cmd *cmd, const char *opt, const char *s,
-                             uint32_t max, uint32_t *out)
-{
-    if (s == NULL)
-        return 0;
-    if (fpy_cli_parse_u32(s, out) != 0 || *out > max)
-        return fpy_cli_usage_error(cmd, "%s: '%s' is not a number up to %" PRIu32,
-                                   opt, s, max);
-    return 0;
-}
-
 /* Read FILE and make a source of it from `offset` on. */
-static int fpy_img_load(const char *path, const char *offset_s, uint8_t **buf,
-                        fpy_image_src *src)
+static int fpy_img_load(const fpy_cli_cmd *cmd, const char *path, const char *offset_s,
+                        uint8_t **buf, fpy_image_src *src)
 {
     char err[512];
     size_t len = 0;
     uint32_t off = 0;
-    if (offset_s != NULL && fpy_cli_parse_u32(offset_s, &off) != 0) {
-        fprintf(stderr, "fipytool: bad --offset '%s'\n", offset_s);
-        return FPY_EXIT_USAGE;
-    }
+    int rc = fpy_cli_number(cmd, "--offset", offset_s, FPY_NUM_PLAIN, UINT32_MAX, &off);
+    if (rc != 0)
+        return rc;
     if (fpy_file_read(path, FPY_IMG_FILE_LIMIT, buf, &len, err, sizeof err) != FPY_OK) {
         fprintf(stderr, "fipytool: %s\n", err);
         return FPY_EXIT_FAIL;
@@ -400,7 +392,7 @@ static int fpy_img_info_run(int argc, char **argv)
         return fpy_cli_usage_error(cmd, "expected one FILE");
     uint8_t *buf = NULL;
     fpy_image_src src;
-    if ((rc = fpy_img_load(pos[0], offset, &buf, &src)) != FPY_EXIT_OK)
+    if ((rc = fpy_img_load(cmd, pos[0], offset, &buf, &src)) != FPY_EXIT_OK)
         return rc;
     fpy_image_info info;
     fpy_diag d = {0};
@@ -434,7 +426,7 @@ static int fpy_img_verify_run(int argc, char **argv)
         return fpy_cli_usage_error(cmd, "expected one FILE");
     uint8_t *buf = NULL;
     fpy_image_src src;
-    if ((rc = fpy_img_load(pos[0], offset, &buf, &src)) != FPY_EXIT_OK)
+    if ((rc = fpy_img_load(cmd, pos[0], offset, &buf, &src)) != FPY_EXIT_OK)
         return rc;
     fpy_image_info info;
     fpy_diag d = {0};
@@ -471,23 +463,17 @@ static int fpy_img_e2i_opts(const fpy_cli_cmd *cmd, const fpy_img_e2i_args *a,
         return fpy_cli_usage_error(cmd, "--flash-freq: '%s' is not 80m, 40m, 26m or 20m", a->freq);
     if (a->size && fpy_image_flash_size_parse(a->size, &o->flash_size) != FPY_OK)
         return fpy_cli_usage_error(cmd, "--flash-size: '%s' is not 1MB..128MB", a->size);
-    int rc = fpy_img_parse_num(cmd, "--min-rev", a->min_rev, 255, &v);
+    int rc = fpy_cli_number(cmd, "--min-rev", a->min_rev, FPY_NUM_PLAIN, 255, &v);
     o->min_rev = (uint8_t)(a->min_rev ? v : 0);
-    rc = rc ? rc : fpy_img_parse_num(cmd, "--min-rev-full", a->min_full, 65535, &v);
+    rc = rc ? rc : fpy_cli_number(cmd, "--min-rev-full", a->min_full, FPY_NUM_PLAIN, 65535, &v);
     o->min_rev_full = (uint16_t)(a->min_full ? v : 0);
-    rc = rc ? rc : fpy_img_parse_num(cmd, "--max-rev-full", a->max_full, 65535, &v);
+    rc = rc ? rc : fpy_cli_number(cmd, "--max-rev-full", a->max_full, FPY_NUM_PLAIN, 65535, &v);
     o->max_rev_full = (uint16_t)(a->max_full ? v : 0xFFFF);
-    rc = rc ? rc : fpy_img_parse_num(cmd, "--elf-sha256-offset", a->sha_off, UINT32_MAX,
-                                     &o->elf_sha256_offset);
-    char pad[32] = "";
-    if (a->pad_to != NULL) { /* esptool spells it 4KB / 1MB; accept 4K / 1M too */
-        snprintf(pad, sizeof pad, "%s", a->pad_to);
-        size_t n = strlen(pad);
-        if (n >= 2 && (pad[n - 1] == 'B' || pad[n - 1] == 'b') && strchr("KkMm", pad[n - 2]))
-            pad[n - 1] = '\0';
-    }
-    rc = rc ? rc : fpy_img_parse_num(cmd, "--pad-to-size", a->pad_to ? pad : NULL, UINT32_MAX,
-                                     &o->pad_to_size);
+    rc = rc ? rc : fpy_cli_number(cmd, "--elf-sha256-offset", a->sha_off, FPY_NUM_PLAIN,
+                                  UINT32_MAX, &o->elf_sha256_offset);
+    /* esptool spells it 4KB / 1MB; an app image never outgrows the flash */
+    rc = rc ? rc : fpy_cli_number(cmd, "--pad-to-size", a->pad_to, FPY_NUM_SIZE,
+                                  FPY_IMG_MAX_LEN, &o->pad_to_size);
     if (rc != 0)
         return rc;
     if (a->secure_pad && a->secure_pad2)
@@ -498,10 +484,30 @@ static int fpy_img_e2i_opts(const fpy_cli_cmd *cmd, const fpy_img_e2i_args *a,
     return 0;
 }
 
+/* The image of `elf`, in a malloc'd *out of *need bytes; failures are
+ * reported, naming the ELF file. */
+static int fpy_img_e2i_make(const char *elf_path, const uint8_t *elf, size_t elf_len,
+                            const fpy_image_opts *o, fpy_image_builder *b, uint8_t **out,
+                            size_t *need)
+{
+    fpy_diag d = {0};
+    int rc = fpy_image_elf2image(b, elf, elf_len, o, NULL, 0, need, &d);
+    if (rc == FPY_ERR_NOSPC && *need > FPY_IMG_MAX_LEN) {
+        fprintf(stderr, "fipytool: %s: the image would be 0x%zx bytes, more than the FiPy's "
+                        "8 MiB flash (0x%x)\n", elf_path, *need, FPY_IMG_MAX_LEN);
+        return FPY_ERR_RANGE;
+    }
+    if (rc == FPY_ERR_NOSPC && *need > 0 && (*out = malloc(*need)) != NULL)
+        rc = fpy_image_elf2image(b, elf, elf_len, o, *out, *need, need, &d);
+    if (rc != FPY_OK)
+        fpy_report(elf_path, &d, rc);
+    return rc;
+}
+
 static int fpy_img_e2i_build(const char *elf_path, const char *out_path,
                              const fpy_image_opts *o)
 {
-    char err[512], ctx[600];
+    char err[512];
     uint8_t *elf = NULL, *out = NULL;
     size_t elf_len = 0, need = 0;
     if (fpy_file_read(elf_path, FPY_IMG_FILE_LIMIT, &elf, &elf_len, err, sizeof err) != FPY_OK) {
@@ -509,17 +515,13 @@ static int fpy_img_e2i_build(const char *elf_path, const char *out_path,
         return FPY_EXIT_FAIL;
     }
     fpy_image_builder *b = malloc(sizeof *b);
-    fpy_diag d = {0};
-    int rc = b ? fpy_image_elf2image(b, elf, elf_len, o, NULL, 0, &need, &d) : FPY_ERR_NOSPC;
-    if (rc == FPY_ERR_NOSPC && need > 0 && (out = malloc(need)) != NULL)
-        rc = fpy_image_elf2image(b, elf, elf_len, o, out, need, &need, &d);
-    snprintf(ctx, sizeof ctx, "%s", elf_path);
-    if (rc == FPY_OK && fpy_file_write(out_path, out, need, err, sizeof err) != FPY_OK) {
+    int rc = b ? fpy_img_e2i_make(elf_path, elf, elf_len, o, b, &out, &need) : FPY_ERR_NOSPC;
+    if (b == NULL) {
+        fprintf(stderr, "fipytool: %s: out of memory\n", elf_path);
+    } else if (rc == FPY_OK && fpy_file_write(out_path, out, need, err, sizeof err) != FPY_OK) {
         fprintf(stderr, "fipytool: %s\n", err);
         rc = FPY_ERR_IO;
-    } else if (rc != FPY_OK) {
-        fpy_report(ctx, &d, rc);
-    } else {
+    } else if (rc == FPY_OK) {
         printf("%s: %zu bytes, %" PRIu32 " segments (%" PRIu32 " from %" PRIu32
                " ELF sections)\n", out_path, need, b->nout, b->nrun, b->nsec);
         if (b->nout > FPY_IMAGE_MAX_SEGMENTS)
@@ -659,7 +661,7 @@ static int fpy_img_mkelf_run(int argc, char **argv)
     if (a.out == NULL)
         return fpy_cli_usage_error(cmd, "-o OUTPUT is required");
     for (int i = 0; i < 4; i++)
-        if ((rc = fpy_img_parse_num(cmd, names[i], a.sizes[i], 0x3FFFFF, &sz[i])) != 0)
+        if ((rc = fpy_cli_number(cmd, names[i], a.sizes[i], FPY_NUM_PLAIN, 0x3FFFFF, &sz[i])))
             return rc;
     return fpy_img_mkelf_write(&a, sz);
 }

@@ -4,11 +4,18 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fipy/flash.h"
 #include "fipy/nvs_gen.h"
 #include "hostio.h"
 #include "nvs_host.h"
 
 #define FPY_NVS_CSV_LIMIT (64u << 20)
+/* No partition is larger than the FiPy's 8 MiB flash. */
+#define FPY_NVS_GEN_MAX FPY_FLASH_SIZE_8M
+/* ESP-IDF writes an NVS partition of 3 pages or more; a smaller one must be
+ * read-only (nvs_partition_gen.py: "Minimum partition size for read/write
+ * NVS is 0x3000 bytes"). */
+#define FPY_NVS_RW_MIN_PAGES 3u
 
 static const char fpy_nvs_usage[] =
     "usage: fipytool nvs COMMAND [ARGS]\n\n"
@@ -33,8 +40,9 @@ static const char fpy_gen_usage[] =
     "blob_sz_fill(N;0xHH).  The output is byte for byte what the Python tool\n"
     "writes for the same input, its quirks included (docs/formats/nvs.md).\n"
     "Paths of file rows are relative to the working directory, as in Python.\n\n"
-    "  SIZE            partition size: a multiple of 0x1000 (0x1000 and 0x2000 make\n"
-    "                  a read-only partition: no reserved page, file not padded)\n"
+    "  SIZE            partition size: a multiple of 0x1000 up to 0x800000 (0x1000\n"
+    "                  and 0x2000 make a read-only partition: no reserved page, file\n"
+    "                  not padded)\n"
     "  -o, --output F  output file (required; '-' for standard output)\n"
     "  --version N     2 (default): multi-page blobs; 1: single-page blobs\n";
 
@@ -64,7 +72,8 @@ static const char fpy_set_usage[] =
     "then the old one erased; garbage collection when a page fills), and\n"
     "save FILE atomically.  The namespace is created if needed.\n"
     "TYPE is a CSV encoding: u8, i8, u16, i16, u32, i32, u64, i64, string,\n"
-    "hex2bin, base64, binary, blob_fill(N;0xHH).\n\n"
+    "hex2bin, base64, binary, blob_fill(N;0xHH).  A negative VALUE needs no '--'.\n"
+    "A partition of fewer than 3 pages (0x3000 bytes) is read-only.\n\n"
     "  --file   VALUE is a file whose bytes are converted with TYPE\n";
 
 static const char fpy_erase_usage[] =
@@ -104,7 +113,10 @@ static int fpy_gen_run(int argc, char **argv)
         return fpy_cli_done(rc);
     if (npos != 2)
         return fpy_cli_usage_error(&fpy_gen_cmd, "want CSV and SIZE");
-    if (fpy_cli_parse_u32(pos[1], &size) != 0 || size == 0 || size % 0x1000u != 0)
+    if ((rc = fpy_cli_number(&fpy_gen_cmd, "SIZE", pos[1], FPY_NUM_PLAIN, FPY_NVS_GEN_MAX,
+                             &size)) != 0)
+        return rc;
+    if (size == 0 || size % 0x1000u != 0)
         return fpy_cli_usage_error(&fpy_gen_cmd, "SIZE must be a non-zero multiple of 0x1000, "
                                                  "not '%s'", pos[1]);
     if (o.out == NULL)
@@ -129,6 +141,24 @@ static int fpy_gen_run(int argc, char **argv)
 
 /* ---- dump ------------------------------------------------------------------------- */
 
+/* Load FILE at --offset/--size; 0 ok, else the exit status (reported). */
+static int fpy_nvs_load(const fpy_cli_cmd *cmd, fpy_nvs_file *f, const char *path,
+                        const fpy_nopts *o)
+{
+    uint32_t off = 0, size = 0;
+    char err[512];
+    memset(f, 0, sizeof *f);
+    int rc = fpy_cli_number(cmd, "--offset", o->offset, FPY_NUM_PLAIN, UINT32_MAX, &off);
+    if (rc == 0)
+        rc = fpy_cli_number(cmd, "--size", o->size, FPY_NUM_PLAIN, UINT32_MAX, &size);
+    if (rc != 0)
+        return rc;
+    if (fpy_nvs_file_load(f, path, o->offset ? &off : NULL, o->size ? &size : NULL, err,
+                          sizeof err) != FPY_OK)
+        return fpy_nvs_fail(err);
+    return 0;
+}
+
 static int fpy_dump_run(int argc, char **argv)
 {
     fpy_nopts o = {0};
@@ -144,25 +174,46 @@ static int fpy_dump_run(int argc, char **argv)
     if (npos != 1)
         return fpy_cli_usage_error(&fpy_dump_cmd, "which image file?");
     fpy_nvs_file f;
-    char err[512];
-    if (fpy_nvs_file_load(&f, pos[0], o.offset, o.size, err, sizeof err) != FPY_OK) {
+    if ((rc = fpy_nvs_load(&fpy_dump_cmd, &f, pos[0], &o)) != 0) {
         fpy_nvs_file_free(&f);
-        return fpy_nvs_fail(err);
+        return rc;
     }
     int problems = fpy_nvs_dump(stdout, &f, o.json);
     fpy_nvs_file_free(&f);
-    return o.strict && problems > 0 ? FPY_EXIT_FAIL : FPY_EXIT_OK;
+    if (!o.strict || problems == 0)
+        return FPY_EXIT_OK;
+    fprintf(stderr, "fipytool: %s: %d problem(s) in the NVS partition (--strict)\n", pos[0],
+            problems);
+    return FPY_EXIT_FAIL;
 }
 
 /* ---- get / set / erase -------------------------------------------------------------- */
 
-/* Load FILE and open its store; 0 ok, else the exit status (reported). */
-static int fpy_open_store(fpy_nvs_file *f, const char *path, const fpy_nopts *o, int read_only)
+/* 0 when the partition is big enough to be written, else 1 (reported). */
+static int fpy_check_writable(const fpy_nvs_file *f)
 {
-    char err[512], where[96];
-    if (fpy_nvs_file_load(f, path, o->offset, o->size, err, sizeof err) != FPY_OK)
-        return fpy_nvs_fail(err);
-    int rc = fpy_nvs_file_open(f, read_only);
+    char where[96];
+    uint32_t pages = f->size / FPY_NVS_PAGE_SIZE;
+    if (pages >= FPY_NVS_RW_MIN_PAGES)
+        return 0;
+    fprintf(stderr, "fipytool: %s%s: an NVS partition that is written needs at least %u pages "
+                    "(0x%x bytes); this one has %u (0x%x bytes), so it is read-only\n",
+            f->path, fpy_nvs_file_where(f, where, sizeof where), FPY_NVS_RW_MIN_PAGES,
+            FPY_NVS_RW_MIN_PAGES * FPY_NVS_PAGE_SIZE, (unsigned)pages, (unsigned)f->size);
+    return FPY_EXIT_FAIL;
+}
+
+/* Load FILE and open its store; 0 ok, else the exit status (reported). */
+static int fpy_open_store(const fpy_cli_cmd *cmd, fpy_nvs_file *f, const char *path,
+                          const fpy_nopts *o, int read_only)
+{
+    char where[96];
+    int rc = fpy_nvs_load(cmd, f, path, o);
+    if (rc == 0 && !read_only)
+        rc = fpy_check_writable(f);
+    if (rc != 0)
+        return rc;
+    rc = fpy_nvs_file_open(f, read_only);
     if (rc != FPY_OK) {
         fprintf(stderr, "fipytool: %s%s: the NVS partition does not mount: %s%s\n", path,
                 fpy_nvs_file_where(f, where, sizeof where), fpy_strerror(rc),
@@ -244,7 +295,7 @@ static int fpy_get_run(int argc, char **argv)
     if (npos != 3)
         return fpy_cli_usage_error(&fpy_get_cmd, "want FILE NAMESPACE KEY");
     fpy_nvs_file f;
-    if ((rc = fpy_open_store(&f, pos[0], &o, 1)) == 0)
+    if ((rc = fpy_open_store(&fpy_get_cmd, &f, pos[0], &o, 1)) == 0)
         rc = fpy_get_value(&f, pos, o.out);
     fpy_nvs_file_free(&f);
     return rc;
@@ -283,10 +334,10 @@ static int fpy_set_value(fpy_nvs_file *f, char **pos, int from_file)
     int rc = scratch == NULL ? FPY_ERR_NOSPC
                              : fpy_nvs_gen_value(pos[3], strlen(pos[3]), data, len, from_file,
                                                  scratch, len + f->size + 8u, &v, &d);
-    if (rc != FPY_OK) {
+    if (rc != FPY_OK) { /* a bad value is a usage error; one that does not fit, a failure */
         fpy_diag_format(&d, rc, msg, sizeof msg);
-        fprintf(stderr, "fipytool: nvs set: %s %s: %s\n", pos[3], pos[4], msg);
-        rc = FPY_EXIT_USAGE;
+        fprintf(stderr, "fipytool: nvs set: %s: %s %s: %s\n", f->path, pos[3], pos[4], msg);
+        rc = rc == FPY_ERR_NOSPC ? FPY_EXIT_FAIL : FPY_EXIT_USAGE;
     } else if ((rc = fpy_nvs_open(&f->nvs, pos[1], FPY_NVS_READWRITE, &h)) != FPY_OK ||
                (rc = fpy_nvs_type_is_int(v.type)
                          ? fpy_nvs_set_int(&h, pos[2], (fpy_nvs_type)v.type, v.raw)
@@ -316,7 +367,7 @@ static int fpy_set_run(int argc, char **argv)
     if (npos != 5)
         return fpy_cli_usage_error(&fpy_set_cmd, "want FILE NAMESPACE KEY TYPE VALUE");
     fpy_nvs_file f;
-    if ((rc = fpy_open_store(&f, pos[0], &o, 0)) == 0)
+    if ((rc = fpy_open_store(&fpy_set_cmd, &f, pos[0], &o, 0)) == 0)
         rc = fpy_set_value(&f, pos, o.file);
     fpy_nvs_file_free(&f);
     return rc;
@@ -354,7 +405,7 @@ static int fpy_erase_run(int argc, char **argv)
         return fpy_cli_usage_error(&fpy_erase_cmd, "want FILE NAMESPACE KEY, or FILE "
                                                    "NAMESPACE --all");
     fpy_nvs_file f;
-    if ((rc = fpy_open_store(&f, pos[0], &o, 0)) == 0)
+    if ((rc = fpy_open_store(&fpy_erase_cmd, &f, pos[0], &o, 0)) == 0)
         rc = fpy_erase_in(&f, pos, npos, o.all);
     fpy_nvs_file_free(&f);
     return rc;

@@ -128,9 +128,9 @@ static int fpy_od_set(fpy_od_file *o, const char *slot_s, const char *state_s, i
     if ((slot_s == NULL) == (state_s == NULL))
         return fpy_cli_usage_error(&fpy_cmd_otadata, "set needs --slot N or --state S");
     if (slot_s != NULL) {
-        uint32_t slot;
-        if (fpy_cli_parse_u32(slot_s, &slot) != 0 || slot > 1)
-            return fpy_cli_usage_error(&fpy_cmd_otadata, "--slot is 0 or 1 on the FiPy");
+        uint32_t slot = 0;
+        if ((rc = fpy_cli_number(&fpy_cmd_otadata, "--slot", slot_s, FPY_NUM_PLAIN, 1, &slot)))
+            return rc; /* the FiPy has ota_0 and ota_1 */
         rc = fpy_otadata_set_boot(&o->flash, o->base, slot, 2, rollback);
     } else {
         uint32_t st;

@@ -96,15 +96,16 @@ static int fpy_parse_numbers(const fpy_cli_cmd *cmd, const fpy_popts *p,
     o->flash_size = flash_default;
     o->no_md5 = (uint8_t)p->no_md5;
     o->secure_v1 = (uint8_t)p->secure;
-    if (p->offset != NULL &&
-        (fpy_cli_parse_u32(p->offset, &o->table_offset) != 0 || o->table_offset == 0 ||
-         o->table_offset % FPY_PART_SECTOR != 0))
+    int rc = fpy_cli_number(cmd, "--offset", p->offset, FPY_NUM_PLAIN, UINT32_MAX,
+                            &o->table_offset);
+    if (rc == 0 && p->offset != NULL &&
+        (o->table_offset == 0 || o->table_offset % FPY_PART_SECTOR != 0))
         return fpy_cli_usage_error(cmd, "--offset wants a non-zero multiple of 0x1000, "
                                         "not '%s'", p->offset);
-    if (p->flash != NULL && fpy_cli_parse_u32(p->flash, &o->flash_size) != 0)
-        return fpy_cli_usage_error(cmd, "--flash-size wants a size like 8M, not '%s'",
-                                   p->flash);
-    return 0;
+    if (rc == 0)
+        rc = fpy_cli_number(cmd, "--flash-size", p->flash, FPY_NUM_SIZE, UINT32_MAX,
+                            &o->flash_size);
+    return rc;
 }
 
 static const char *fpy_rule_name(uint8_t rule)

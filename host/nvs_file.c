@@ -11,16 +11,6 @@
 #define FPY_NVS_CSV_LIMIT (64u << 20)
 #define FPY_NVS_VALUE_FILE_LIMIT (64u << 20)
 
-static int fpy_nvs_parse_opt(const char *s, uint32_t *v)
-{
-    char *end = NULL;
-    unsigned long long x = strtoull(s, &end, 0);
-    if (s[0] == '\0' || s[0] == '-' || *end != '\0' || x > 0xFFFFFFFFull)
-        return -1;
-    *v = (uint32_t)x;
-    return 0;
-}
-
 /* The NVS area of the FiPy's layouts (the same in both: 0x9000, 16 KiB). */
 static void fpy_nvs_layout_area(uint32_t *off, uint32_t *size)
 {
@@ -29,21 +19,22 @@ static void fpy_nvs_layout_area(uint32_t *off, uint32_t *size)
     *size = a != NULL ? a->size : FPY_NVS_FIPY_SIZE;
 }
 
-static int fpy_nvs_locate(fpy_nvs_file *f, const char *off, const char *size, char *err,
-                          size_t errlen)
+static int fpy_nvs_locate(fpy_nvs_file *f, const uint32_t *off, const uint32_t *size,
+                          char *err, size_t errlen)
 {
     f->whole_flash = f->len == FPY_FLASH_SIZE_8M && off == NULL;
-    f->off = 0;
-    f->size = (uint32_t)(f->len & ~(size_t)0xFFF);
+    f->off = off != NULL ? *off : 0;
+    f->size = f->off <= f->len ? (uint32_t)(f->len - f->off) : 0; /* to the end */
     if (f->whole_flash)
         fpy_nvs_layout_area(&f->off, &f->size);
-    if ((off != NULL && fpy_nvs_parse_opt(off, &f->off) != 0) ||
-        (size != NULL && fpy_nvs_parse_opt(size, &f->size) != 0)) {
-        snprintf(err, errlen, "--offset and --size want numbers like 0x9000");
-        return FPY_ERR_INVAL;
+    if (size != NULL) {
+        f->size = *size;
+    } else if (f->size % FPY_NVS_PAGE_SIZE != 0) {
+        snprintf(err, errlen, "%s: the %u bytes from offset 0x%x to the end are not whole "
+                              "4 KiB pages: a truncated partition? (--size takes a part)",
+                 f->path, (unsigned)f->size, (unsigned)f->off);
+        return FPY_ERR_TRUNCATED;
     }
-    if (off != NULL && size == NULL && f->off <= f->len)
-        f->size = (uint32_t)((f->len - f->off) & ~(size_t)0xFFF);
     if (f->off % FPY_NVS_PAGE_SIZE != 0 || f->size % FPY_NVS_PAGE_SIZE != 0 || f->size == 0 ||
         f->off > f->len || f->size > f->len - f->off) {
         snprintf(err, errlen, "%s: %zu bytes hold no NVS partition at offset 0x%x of 0x%x "
@@ -54,8 +45,8 @@ static int fpy_nvs_locate(fpy_nvs_file *f, const char *off, const char *size, ch
     return FPY_OK;
 }
 
-int fpy_nvs_file_load(fpy_nvs_file *f, const char *path, const char *off, const char *size,
-                      char *err, size_t errlen)
+int fpy_nvs_file_load(fpy_nvs_file *f, const char *path, const uint32_t *off,
+                      const uint32_t *size, char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
     f->path = path;

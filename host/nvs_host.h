@@ -32,10 +32,12 @@ typedef struct fpy_nvs_file {
 /*
  * Read `path` and find the partition: `off`/`size` when given (non-NULL),
  * otherwise NVS at 0x9000 (16 KiB) in an 8 MiB file, or the whole file.
- * On failure an English reason naming the file is in err.
+ * Without `size`, what runs from the offset to the end of the file must be
+ * whole 4 KiB pages (FPY_ERR_TRUNCATED otherwise).  On failure an English
+ * reason naming the file is in err.
  */
-int fpy_nvs_file_load(fpy_nvs_file *f, const char *path, const char *off, const char *size,
-                      char *err, size_t errlen);
+int fpy_nvs_file_load(fpy_nvs_file *f, const char *path, const uint32_t *off,
+                      const uint32_t *size, char *err, size_t errlen);
 /* Open a store over the partition (read-only or not); the report of
  * fpy_nvs_init is in f->nvs.report. */
 int fpy_nvs_file_open(fpy_nvs_file *f, int read_only);

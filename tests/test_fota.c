@@ -366,7 +366,13 @@ static void test_bytecode_header(void **state)
     assert_int_equal(fpy_bc_verify_mem(img, len, &other, &h, &d), FPY_ERR_STATE);
     assert_int_equal(fpy_bc_verify_mem(img, len + 1, NULL, &h, &d), FPY_ERR_CORRUPT);
     assert_string_equal(d.field, "payload_len");
-    assert_int_equal(fpy_bc_verify_mem(img, len - 1, NULL, &h, &d), FPY_ERR_RANGE);
+    /* a file cut short is truncated (not "larger than the slot"): the
+     * header's payload length, and what the file holds */
+    assert_int_equal(fpy_bc_verify_mem(img, len - 1, NULL, &h, &d), FPY_ERR_TRUNCATED);
+    assert_string_equal(d.field, "payload_len");
+    assert_non_null(strstr(d.what, "truncated"));
+    assert_int_equal(d.expected, sizeof payload);
+    assert_int_equal(d.found, sizeof payload - 1);
     assert_int_equal(fpy_bc_verify_mem(img, 100, NULL, &h, &d), FPY_ERR_TRUNCATED);
     img[len - 1] ^= 1;
     assert_int_equal(fpy_bc_verify_mem(img, len, NULL, &h, &d), FPY_ERR_CHECKSUM);

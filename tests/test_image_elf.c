@@ -180,6 +180,46 @@ static void test_unselected_sections_unchecked(void **state)
     free(e);
 }
 
+/* With --use-segments, a bad PT_LOAD entry is named by its program header
+ * fields and index, never by section header fields. */
+static void test_bad_program_headers(void **state)
+{
+    (void)state;
+    size_t len, n = 0;
+    uint8_t *good = write_elf(&len);
+    size_t ph1 = fpy_get_le32(good + 28) + 32u; /* the second PT_LOAD */
+    static const struct {
+        const char *what;
+        size_t at;
+        uint32_t value;
+        int rc;
+        const char *field;
+    } cases[] = {
+        {"p_offset past end", 4, 0xFFFFFFF0u, FPY_ERR_TRUNCATED, "p_offset"},
+        {"p_filesz past end", 16, 0x10000, FPY_ERR_TRUNCATED, "p_offset"},
+        {"16 MiB", 16, 0x01000000u, FPY_ERR_INVAL, "p_filesz"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t *e = malloc(len);
+        memcpy(e, good, len);
+        fpy_put_le32(e + ph1 + cases[i].at, cases[i].value);
+        fpy_diag d;
+        int rc = parse(e, len, 1, &n, &d);
+        if (rc != cases[i].rc || d.field == NULL || strcmp(d.field, cases[i].field) != 0 ||
+            !d.has_index || d.index != 1 || strstr(d.what, "program header") == NULL)
+            fail_msg("%s: rc %d field %s index %u '%s'", cases[i].what, rc,
+                     d.field ? d.field : "-", (unsigned)d.index, d.what ? d.what : "-");
+        free(e);
+    }
+    /* more PT_LOAD entries than the caller's room: e_phnum, not e_shnum */
+    fpy_image_section s[1];
+    uint32_t entry;
+    fpy_diag d = {0};
+    assert_int_equal(fpy_image_elf_parse(good, len, 1, s, 1, &n, &entry, &d), FPY_ERR_NOSPC);
+    assert_string_equal(d.field, "e_phnum");
+    free(good);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_malformed_elves),
         cmocka_unit_test(test_unterminated_name),
         cmocka_unit_test(test_unselected_sections_unchecked),
+        cmocka_unit_test(test_bad_program_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

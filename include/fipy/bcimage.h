@@ -90,8 +90,10 @@ int fpy_bc_verify_flash(const fpy_flash *f, uint32_t base, uint32_t slot_size,
 
 /*
  * Verify a whole image held in memory (a .fbc file): the same checks, and
- * its length must be exactly header + payload (FPY_ERR_CORRUPT), or
- * FPY_ERR_TRUNCATED when shorter than a header.
+ * its length must be exactly header + payload: FPY_ERR_TRUNCATED when it
+ * is shorter than a header or than the payload the header declares (diag
+ * field payload_len, expected = declared, found = present),
+ * FPY_ERR_CORRUPT when bytes follow the payload.
  */
 int fpy_bc_verify_mem(const uint8_t *buf, size_t len, const uint32_t *vm_abi,
                       fpy_bc_header *h, fpy_diag *d);

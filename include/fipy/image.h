@@ -436,7 +436,9 @@ int fpy_image_elf2image(fpy_image_builder *b, const uint8_t *elf,
  * section's data and name must lie inside the file (FPY_ERR_TRUNCATED /
  * FPY_ERR_CORRUPT), and be under 16 MiB (FPY_ERR_INVAL); `use_segments`
  * with no program headers is FPY_ERR_NOTFOUND (esptool crashes).  Names point
- * into `elf`.  More than `cap` selected: FPY_ERR_NOSPC.
+ * into `elf`.  More than `cap` selected: FPY_ERR_NOSPC.  The diag names the
+ * header at fault by its fields and index: sh_offset/sh_size of section
+ * header N, or p_offset/p_filesz of program header N (`use_segments`).
  */
 int fpy_image_elf_parse(const uint8_t *elf, size_t elf_len, int use_segments,
                         fpy_image_section *secs, size_t cap, size_t *n,

@@ -125,11 +125,16 @@ int fpy_bc_verify_mem(const uint8_t *buf, size_t len, const uint32_t *vm_abi,
         return fpy_diag_val(d, FPY_ERR_TRUNCATED, "shorter than a bytecode header",
                             "header_len", 0, FPY_BC_HEADER_LEN, len);
     size_t body = len - FPY_BC_HEADER_LEN;
-    uint32_t max = body > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)body;
-    FPY_TRY(fpy_bc_check_header(buf, max, vm_abi, h, d));
-    if (h->payload_len != body)
-        return fpy_diag_val(d, FPY_ERR_CORRUPT, "length does not match the header",
-                            "payload_len", FPY_BC_OFF_PAYLOAD_LEN, body, h->payload_len);
+    /* A file has no slot: its only bound is its own length. */
+    FPY_TRY(fpy_bc_check_header(buf, 0xFFFFFFFFu, vm_abi, h, d));
+    if (h->payload_len > body)
+        return fpy_diag_val(d, FPY_ERR_TRUNCATED, "file truncated: the header declares more "
+                            "payload bytes than the file holds", "payload_len",
+                            FPY_BC_OFF_PAYLOAD_LEN, h->payload_len, body);
+    if (h->payload_len < body)
+        return fpy_diag_val(d, FPY_ERR_CORRUPT, "bytes after the payload: the header declares "
+                            "fewer payload bytes than the file holds", "payload_len",
+                            FPY_BC_OFF_PAYLOAD_LEN, h->payload_len, body);
     fpy_sha256_buf(buf + FPY_BC_HEADER_LEN, h->payload_len, sum);
     return fpy_bc_check_sum(h, sum, d);
 }

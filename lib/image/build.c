@@ -107,7 +107,9 @@ static void fpy_to_front(const fpy_image_builder *b, fpy_order *o, const char *n
     }
 }
 
-static int fpy_split_order(const fpy_image_builder *b, fpy_layout *l, fpy_diag *d)
+/* `addr_field` names where the addresses came from (sh_addr, p_paddr). */
+static int fpy_split_order(const fpy_image_builder *b, fpy_layout *l, const char *addr_field,
+                           fpy_diag *d)
 {
     for (uint32_t i = 0; i < b->nrun; i++) {
         fpy_order *o = fpy_image_is_flash_addr(b->run[i].addr) ? &l->flash : &l->ram;
@@ -129,7 +131,7 @@ static int fpy_split_order(const fpy_image_builder *b, fpy_layout *l, fpy_diag *
         if (prev / FPY_IMAGE_MMU_PAGE == cur / FPY_IMAGE_MMU_PAGE)
             return fpy_diag_val(d, FPY_ERR_INVAL,
                                 "two flash segments land in the same 64 KB flash mapping",
-                                "sh_addr", cur, prev, cur);
+                                addr_field, cur, prev, cur);
     }
     return FPY_OK;
 }
@@ -380,7 +382,7 @@ static int fpy_build_secs(fpy_image_builder *b, const fpy_image_opts *o,
         memcpy(b->elf_sha256, elf_sha256, FPY_IMAGE_DIGEST_LEN);
     }
     FPY_TRY(fpy_build_runs(b, d));
-    FPY_TRY(fpy_split_order(b, &l, d));
+    FPY_TRY(fpy_split_order(b, &l, o->use_segments ? "p_paddr" : "sh_addr", d));
     FPY_TRY(fpy_layout_segments(b, &l, d));
     FPY_TRY(fpy_layout_secure_pad(b, &l, o, d));
     b->checksum_offset = l.pos + 15u - l.pos % 16u;

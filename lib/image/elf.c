@@ -127,28 +127,47 @@ static int fpy_is_prog_type(uint32_t type)
            type == FPY_ELF_SHT_FINI_ARRAY || type == FPY_ELF_SHT_PREINIT_ARRAY;
 }
 
-/* Data of a selected section or segment: inside the file, under 16 MiB. */
-static int fpy_elf_data(const fpy_elf *e, uint32_t i, uint64_t hdr_off,
+/* What a selected entry came from, for messages: a section header or a
+ * program header, with the names and offsets of its fields. */
+typedef struct fpy_elf_kind {
+    const char *too_big, *past_end, *too_many;
+    const char *size_field, *off_field, *count_field;
+    uint32_t size_at, off_at, count_at;
+} fpy_elf_kind;
+
+static const fpy_elf_kind fpy_elf_by_section = {
+    "section of 16 MiB or more", "section data runs past the end of the ELF",
+    "too many sections for the workspace", "sh_size", "sh_offset", "e_shnum",
+    FPY_SH_SIZE, FPY_SH_OFFSET, FPY_EH_SHNUM};
+static const fpy_elf_kind fpy_elf_by_segment = {
+    "program header: segment of 16 MiB or more",
+    "program header: segment data runs past the end of the ELF",
+    "too many PT_LOAD program headers for the workspace", "p_filesz", "p_offset", "e_phnum",
+    FPY_PH_FILESZ, FPY_PH_OFFSET, FPY_EH_PHNUM};
+
+/* Data of selected header i (at hdr_off in the file): inside the file,
+ * under 16 MiB. */
+static int fpy_elf_data(const fpy_elf *e, const fpy_elf_kind *k, uint32_t i, uint64_t hdr_off,
                         uint32_t off, uint32_t size, fpy_diag *d)
 {
     int rc = FPY_OK;
     if (size >= FPY_IMAGE_MAX_SEG_LEN)
-        rc = fpy_diag_val(d, FPY_ERR_INVAL, "section of 16 MiB or more",
-                          "sh_size", hdr_off, FPY_IMAGE_MAX_SEG_LEN - 1u, size);
+        rc = fpy_diag_val(d, FPY_ERR_INVAL, k->too_big, k->size_field, hdr_off + k->size_at,
+                          FPY_IMAGE_MAX_SEG_LEN - 1u, size);
     else if (!fpy_in_bounds(off, size, e->len))
-        rc = fpy_diag_val(d, FPY_ERR_TRUNCATED, "section data runs past the end of the ELF",
-                          "sh_offset", hdr_off, (uint64_t)off + size, e->len);
+        rc = fpy_diag_val(d, FPY_ERR_TRUNCATED, k->past_end, k->off_field,
+                          hdr_off + k->off_at, (uint64_t)off + size, e->len);
     if (rc != FPY_OK)
         fpy_diag_index(d, i);
     return rc;
 }
 
-static int fpy_push(fpy_image_section *secs, size_t cap, size_t *n,
+static int fpy_push(const fpy_elf_kind *k, fpy_image_section *secs, size_t cap, size_t *n,
                     const fpy_image_section *s, fpy_diag *d)
 {
     if (*n >= cap)
-        return fpy_diag_val(d, FPY_ERR_NOSPC, "too many sections for the workspace",
-                            "e_shnum", FPY_EH_SHNUM, cap, *n + 1u);
+        return fpy_diag_val(d, FPY_ERR_NOSPC, k->too_many, k->count_field, k->count_at, cap,
+                            *n + 1u);
     secs[(*n)++] = *s;
     return FPY_OK;
 }
@@ -165,9 +184,9 @@ static int fpy_elf_sections(const fpy_elf *e, fpy_image_section *secs,
             continue;
         uint64_t hdr_off = e->shoff + (uint64_t)i * FPY_ELF_SHDR_LEN;
         FPY_TRY(fpy_elf_name(e, i, &s.name, d));
-        FPY_TRY(fpy_elf_data(e, i, hdr_off + FPY_SH_SIZE, off, s.len, d));
+        FPY_TRY(fpy_elf_data(e, &fpy_elf_by_section, i, hdr_off, off, s.len, d));
         s.data = e->p + off;
-        FPY_TRY(fpy_push(secs, cap, n, &s, d));
+        FPY_TRY(fpy_push(&fpy_elf_by_section, secs, cap, n, &s, d));
     }
     return FPY_OK;
 }
@@ -184,9 +203,9 @@ static int fpy_elf_segments(const fpy_elf *e, fpy_image_section *secs,
         if (fpy_get_le32(ph + FPY_PH_TYPE) != FPY_PT_LOAD || s.addr == 0 || s.len == 0)
             continue;
         uint64_t hdr_off = e->phoff + (uint64_t)i * FPY_ELF_PHDR_LEN;
-        FPY_TRY(fpy_elf_data(e, i, hdr_off + FPY_PH_FILESZ, off, s.len, d));
+        FPY_TRY(fpy_elf_data(e, &fpy_elf_by_segment, i, hdr_off, off, s.len, d));
         s.data = e->p + off;
-        FPY_TRY(fpy_push(secs, cap, n, &s, d));
+        FPY_TRY(fpy_push(&fpy_elf_by_segment, secs, cap, n, &s, d));
     }
     return FPY_OK;
 }
