@@ -60,6 +60,15 @@ void fpy_cli_help(const fpy_cli_cmd *cmd);
 int fpy_cli_usage_error(const fpy_cli_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Files (cli/files.c, docs/files.md).  Refuse an output that is one of
+ * the `n` inputs (NULL entries skipped): 0, or FPY_EXIT_USAGE after
+ * printing which files are the same. */
+int fpy_cli_distinct(const fpy_cli_cmd *cmd, const char *out, const char *const *in, size_t n);
+/* Report a failure to open or save a file ("fipytool NAME: msg"): the
+ * exit status is 2 when the options contradict the file (FPY_ERR_INVAL,
+ * e.g. --layout against the image's table), else 1. */
+int fpy_cli_file_error(const fpy_cli_cmd *cmd, int rc, const char *msg);
+
 /* Parse "4096", "0x1000", "4K", "1M" (K/M = 1024/1024^2). 0 ok, -1 bad. */
 int fpy_cli_parse_u32(const char *s, uint32_t *out);
 

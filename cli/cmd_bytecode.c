@@ -29,6 +29,9 @@ static int fpy_bc_build_cmd(const char *in, const char *abi_s, const char *sv_s,
         return fpy_cli_usage_error(&fpy_cmd_bytecode, "--secver needs a number");
     if (out == NULL)
         return fpy_cli_usage_error(&fpy_cmd_bytecode, "build needs -o OUT.fbc");
+    int rc = fpy_cli_distinct(&fpy_cmd_bytecode, out, &in, 1);
+    if (rc != 0)
+        return rc;
     uint8_t *payload;
     size_t len;
     if (fpy_file_read(in, FPY_BC_MAX_FILE, &payload, &len, err, sizeof err) != FPY_OK) {
@@ -37,7 +40,7 @@ static int fpy_bc_build_cmd(const char *in, const char *abi_s, const char *sv_s,
     }
     size_t total = FPY_BC_HEADER_LEN + len;
     uint8_t *img = malloc(total);
-    int rc = img ? fpy_bc_build(abi, sv, payload, (uint32_t)len, img, (uint32_t)total)
+    rc = img ? fpy_bc_build(abi, sv, payload, (uint32_t)len, img, (uint32_t)total)
                  : FPY_ERR_NOSPC;
     if (rc == FPY_OK)
         rc = fpy_file_write(out, img, total, err, sizeof err);

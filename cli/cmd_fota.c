@@ -19,7 +19,8 @@ static const char fpy_fota_usage[] =
     "           test mode ('fipytool boot FLASH.bin')\n"
     "  accept   what the new firmware calls once it works: makes the trial pair\n"
     "           permanent; without it, the next reset rolls back\n"
-    "The layout is read from the image's partition table (--layout to force).\n";
+    "The layout is the image's partition table's; --layout must agree with it,\n"
+    "and chooses only for an image without a table (docs/files.md).\n";
 
 static void fpy_rec_print(const fpy_rec *r, int found, int json)
 {
@@ -79,6 +80,14 @@ static int fpy_load(const char *path, uint8_t **buf, size_t *len)
     return 0;
 }
 
+/* The image's new bytes to its file, before success is reported. */
+static int fpy_fota_save(fpy_flashimg *fi)
+{
+    char err[512];
+    int rc = fpy_flashimg_save(fi, err, sizeof err);
+    return rc == FPY_OK ? FPY_EXIT_OK : fpy_cli_file_error(&fpy_cmd_fota, rc, err);
+}
+
 /* Stream the update in chunks, as a FOTA client would receive it. */
 static int fpy_stream(fpy_fota *u, const uint8_t *vm, size_t vm_len, const uint8_t *bc,
                       size_t bc_len, uint32_t chunk, fpy_diag *d)
@@ -119,6 +128,8 @@ static int fpy_apply_run(fpy_flashimg *fi, fpy_fota_req *q, const uint8_t *vm, s
         fpy_report(ctx, &d, rc);
         return FPY_EXIT_FAIL;
     }
+    if (fpy_fota_save(fi) != FPY_EXIT_OK)
+        return FPY_EXIT_FAIL;
     const fpy_flashsim_stats *s = &fi->sim.stats;
     if (vm)
         printf("VM       -> slot %u (0x%06x), %zu bytes, SHA-256 ok, image verified\n",
@@ -134,33 +145,41 @@ static int fpy_apply_run(fpy_flashimg *fi, fpy_fota_req *q, const uint8_t *vm, s
     return FPY_EXIT_OK;
 }
 
-static int fpy_apply(fpy_flashimg *fi, const char *vm_path, const char *bc_path,
-                     const char *chunk_s)
+/* What apply writes, read before the image is locked: a command holding
+ * one file's lock while it waits for another's could deadlock with one
+ * doing the reverse (docs/files.md). */
+typedef struct fpy_fota_in {
+    uint8_t *vm, *bc;
+    size_t vm_len, bc_len;
+    uint32_t chunk;
+} fpy_fota_in;
+
+static int fpy_apply_inputs(const char *vm_path, const char *bc_path, const char *chunk_s,
+                            fpy_fota_in *in)
 {
-    uint32_t chunk = 1024;
-    if (chunk_s && (fpy_cli_parse_u32(chunk_s, &chunk) != 0 || chunk == 0))
+    in->chunk = 1024;
+    if (chunk_s && (fpy_cli_parse_u32(chunk_s, &in->chunk) != 0 || in->chunk == 0))
         return fpy_cli_usage_error(&fpy_cmd_fota, "--chunk needs a positive number");
     if (!vm_path && !bc_path)
         return fpy_cli_usage_error(&fpy_cmd_fota, "apply needs --vm and/or --bc");
-    uint8_t *vm = NULL, *bc = NULL;
-    size_t vm_len = 0, bc_len = 0;
+    if ((vm_path && fpy_load(vm_path, &in->vm, &in->vm_len)) ||
+        (bc_path && fpy_load(bc_path, &in->bc, &in->bc_len)))
+        return FPY_EXIT_FAIL;
+    return FPY_EXIT_OK;
+}
+
+static int fpy_apply(fpy_flashimg *fi, const fpy_fota_in *in)
+{
     fpy_fota_req q;
     memset(&q, 0, sizeof q);
-    int rc = FPY_EXIT_FAIL;
-    if ((vm_path && fpy_load(vm_path, &vm, &vm_len)) || (bc_path && fpy_load(bc_path, &bc, &bc_len)))
-        goto out;
-    q.targets = (uint8_t)((vm ? FPY_FOTA_VM : 0u) | (bc ? FPY_FOTA_BC : 0u));
-    q.vm_size = (uint32_t)vm_len;
-    q.bc_size = (uint32_t)bc_len;
-    if (vm)
-        fpy_sha256_buf(vm, vm_len, q.vm_sha256);
-    if (bc)
-        fpy_sha256_buf(bc, bc_len, q.bc_sha256);
-    rc = fpy_apply_run(fi, &q, vm, vm_len, bc, bc_len, chunk);
-out:
-    free(vm);
-    free(bc);
-    return rc;
+    q.targets = (uint8_t)((in->vm ? FPY_FOTA_VM : 0u) | (in->bc ? FPY_FOTA_BC : 0u));
+    q.vm_size = (uint32_t)in->vm_len;
+    q.bc_size = (uint32_t)in->bc_len;
+    if (in->vm)
+        fpy_sha256_buf(in->vm, in->vm_len, q.vm_sha256);
+    if (in->bc)
+        fpy_sha256_buf(in->bc, in->bc_len, q.bc_sha256);
+    return fpy_apply_run(fi, &q, in->vm, in->vm_len, in->bc, in->bc_len, in->chunk);
 }
 
 static int fpy_accept(fpy_flashimg *fi)
@@ -187,6 +206,8 @@ static int fpy_accept(fpy_flashimg *fi)
                                        : fpy_strerror(rc));
         return FPY_EXIT_FAIL;
     }
+    if (fpy_fota_save(fi) != FPY_EXIT_OK)
+        return FPY_EXIT_FAIL;
     printf("accepted\n");
     return fpy_status(fi, 0);
 }
@@ -207,19 +228,23 @@ static int fpy_fota_run(int argc, char **argv)
     if (strcmp(act, "status") && strcmp(act, "apply") && strcmp(act, "accept"))
         return fpy_cli_usage_error(&fpy_cmd_fota, "expected status, apply or accept, and a "
                                                   "flash image");
+    int status = strcmp(act, "status") == 0, apply = strcmp(act, "apply") == 0;
+    fpy_fota_in in = {0};
     fpy_flashimg fi;
-    char err[256];
-    if (fpy_flashimg_open(&fi, pos[1], layout, err, sizeof err) != FPY_OK) {
-        fprintf(stderr, "fipytool fota: %s\n", err);
-        return FPY_EXIT_FAIL;
+    char err[512];
+    if (apply && (rc = fpy_apply_inputs(vm, bc, chunk, &in)) != FPY_EXIT_OK)
+        goto out;
+    rc = fpy_flashimg_open(&fi, pos[1], layout, status ? FPY_FILE_READ : FPY_FILE_WRITE, err,
+                           sizeof err);
+    if (rc != FPY_OK) {
+        rc = fpy_cli_file_error(&fpy_cmd_fota, rc, err);
+        goto out;
     }
-    if (strcmp(act, "status") == 0)
-        rc = fpy_status(&fi, json);
-    else if (strcmp(act, "apply") == 0)
-        rc = fpy_apply(&fi, vm, bc, chunk);
-    else
-        rc = fpy_accept(&fi);
+    rc = status ? fpy_status(&fi, json) : apply ? fpy_apply(&fi, &in) : fpy_accept(&fi);
     fpy_flashimg_close(&fi);
+out:
+    free(in.vm);
+    free(in.bc);
     return rc;
 }
 
