@@ -123,8 +123,8 @@ static int fpy_gen_run(int argc, char **argv)
     char err[512];
     if (fpy_file_read(pos[0], FPY_NVS_CSV_LIMIT, &text, &len, err, sizeof err) != FPY_OK)
         return fpy_nvs_fail(err);
-    rc = fpy_nvs_host_gen(pos[0], (const char *)text, len, size, version, &img, &img_len, err,
-                          sizeof err);
+    rc = fpy_nvs_host_gen(pos[0], o.out, (const char *)text, len, size, version, &img, &img_len,
+                          err, sizeof err);
     free(text);
     if (rc != FPY_OK)
         return fpy_nvs_fail(err);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,16 +34,23 @@ static int fpy_file_write_stdout(const void *buf, size_t len, char *errbuf, size
 
 /* A FIFO or a character device takes the bytes as they come: replacing
  * it with a regular file would break whoever reads it (or, as root,
- * replace a system device such as /dev/full). */
+ * replace a system device such as /dev/full).  A FIFO whose reader left
+ * is an error message (EPIPE), not a death by SIGPIPE. */
 static int fpy_file_write_node(const char *path, const void *buf, size_t len, char *errbuf,
                                size_t errlen)
 {
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
     int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(errbuf, errlen, "cannot open %s: %s", path, strerror(errno));
         return FPY_ERR_IO;
     }
+    sigaction(SIGPIPE, &ign, &old);
     int rc = fpy_file_write_all(fd, path, buf, len, errbuf, errlen);
+    sigaction(SIGPIPE, &old, NULL);
     if (close(fd) != 0 && rc == FPY_OK) {
         snprintf(errbuf, errlen, "cannot write %s: %s", path, strerror(errno));
         rc = FPY_ERR_IO;

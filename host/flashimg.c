@@ -31,7 +31,7 @@ static const fpy_area *fpy_table_missing(const fpy_part_table *t, const fpy_layo
     return NULL;
 }
 
-static int fpy_is_erased(const uint8_t *p, size_t n)
+int fpy_flashimg_erased(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (p[i] != 0xFF)
@@ -46,7 +46,7 @@ static fpy_table_kind fpy_table_read(const uint8_t *img, const fpy_layout **l, i
     fpy_part_table t;
     fpy_diag d = {0};
     const uint8_t *tab = img + FPY_PART_TABLE_OFFSET;
-    if (fpy_is_erased(tab, FPY_PART_TABLE_LEN))
+    if (fpy_flashimg_erased(tab, FPY_PART_TABLE_LEN))
         return FPY_TABLE_NONE;
     if ((*rc = fpy_part_decode(tab, FPY_PART_TABLE_LEN, &t, &d)) != FPY_OK) {
         fpy_diag_format(&d, *rc, why, n);

@@ -82,13 +82,10 @@ static int fpy_nvs_page_valid(const uint8_t *page)
 static int fpy_nvs_area_kind(const fpy_nvs_file *f)
 {
     const uint8_t *p = f->buf + f->off;
-    int erased = 1;
     for (uint32_t pg = 0; pg < f->size; pg += FPY_NVS_PAGE_SIZE)
         if (fpy_nvs_page_valid(p + pg))
             return 1;
-    for (uint32_t i = 0; i < f->size && erased; i++)
-        erased = p[i] == 0xFF;
-    return erased ? 0 : -1;
+    return fpy_flashimg_erased(p, f->size) ? 0 : -1;
 }
 
 /* "page 0 (offset 0x9000) holds no NVS page header: it starts e9 03 ..." */
@@ -199,9 +196,10 @@ static int fpy_nvs_row_key_is(const fpy_nvs_csv_row *row, const char *k)
 }
 
 /* The bytes of a file row, read as Python does: relative to the working
- * directory, only for rows the tool reads files for. */
-static int fpy_nvs_row_file(const fpy_nvs_csv_row *row, uint8_t **data, size_t *len, char *err,
-                            size_t errlen)
+ * directory, only for rows the tool reads files for.  A file that is the
+ * output (`out`) is refused: the output would replace it. */
+static int fpy_nvs_row_file(const fpy_nvs_csv_row *row, const char *out, uint8_t **data,
+                            size_t *len, char *err, size_t errlen)
 {
     const char *type = row->field[FPY_NVS_COL_TYPE], *path = row->field[FPY_NVS_COL_VALUE];
     *data = NULL;
@@ -209,6 +207,7 @@ static int fpy_nvs_row_file(const fpy_nvs_csv_row *row, uint8_t **data, size_t *
     if (type == NULL || strcmp(type, "file") != 0 || path == NULL ||
         fpy_nvs_row_key_is(row, "sta.ssid") || fpy_nvs_row_key_is(row, "sta.pswd"))
         return FPY_OK;
+    FPY_TRY(fpy_file_distinct(out, &path, 1, err, errlen));
     return fpy_file_read(path, FPY_NVS_VALUE_FILE_LIMIT, data, len, err, errlen);
 }
 
@@ -220,8 +219,8 @@ static void fpy_nvs_gen_err(const char *csv_name, const fpy_diag *d, int rc, cha
     snprintf(err, errlen, "%s: %s", csv_name, msg);
 }
 
-static int fpy_nvs_gen_rows(const char *csv_name, fpy_nvs_csv *r, fpy_nvs_gen *g, char *err,
-                            size_t errlen)
+static int fpy_nvs_gen_rows(const char *csv_name, const char *out, fpy_nvs_csv *r,
+                            fpy_nvs_gen *g, char *err, size_t errlen)
 {
     fpy_nvs_csv_row row;
     fpy_diag d = {0};
@@ -230,9 +229,9 @@ static int fpy_nvs_gen_rows(const char *csv_name, fpy_nvs_csv *r, fpy_nvs_gen *g
         uint8_t *data = NULL;
         size_t len = 0;
         char ferr[384];
-        if (fpy_nvs_row_file(&row, &data, &len, ferr, sizeof ferr) != FPY_OK) {
+        if ((rc = fpy_nvs_row_file(&row, out, &data, &len, ferr, sizeof ferr)) != FPY_OK) {
             snprintf(err, errlen, "%s: line %u: %s", csv_name, (unsigned)row.line, ferr);
-            return FPY_ERR_IO;
+            return rc;
         }
         rc = fpy_nvs_gen_row(g, &row, data, len, &d);
         free(data);
@@ -246,8 +245,8 @@ static int fpy_nvs_gen_rows(const char *csv_name, fpy_nvs_csv *r, fpy_nvs_gen *g
     return rc == FPY_ERR_NOTFOUND ? FPY_OK : rc;
 }
 
-int fpy_nvs_host_gen(const char *csv_name, const char *text, size_t len, uint32_t size,
-                     uint8_t version, uint8_t **img, uint32_t *img_len, char *err,
+int fpy_nvs_host_gen(const char *csv_name, const char *out, const char *text, size_t len,
+                     uint32_t size, uint8_t version, uint8_t **img, uint32_t *img_len, char *err,
                      size_t errlen)
 {
     fpy_nvs_csv r;
@@ -263,7 +262,7 @@ int fpy_nvs_host_gen(const char *csv_name, const char *text, size_t len, uint32_
              (rc = fpy_nvs_gen_start(g, *img, size, size, version, scratch, (size_t)size + 8u,
                                      &d)) != FPY_OK)
         fpy_nvs_gen_err(csv_name, &d, rc, err, errlen);
-    else if ((rc = fpy_nvs_gen_rows(csv_name, &r, g, err, errlen)) == FPY_OK)
+    else if ((rc = fpy_nvs_gen_rows(csv_name, out, &r, g, err, errlen)) == FPY_OK)
         rc = fpy_nvs_gen_finish(g, img_len, &d);
     free(g);
     free(fields);

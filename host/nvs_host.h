@@ -62,10 +62,11 @@ void fpy_nvs_file_free(fpy_nvs_file *f);
 const char *fpy_nvs_file_where(const fpy_nvs_file *f, char *buf, size_t n);
 
 /* Generate an image from CSV text; file rows are read relative to the
- * working directory.  On failure the message names csv_name, the line and
- * the field. */
-int fpy_nvs_host_gen(const char *csv_name, const char *text, size_t len, uint32_t size,
-                     uint8_t version, uint8_t **img, uint32_t *img_len, char *err,
+ * working directory, and refused (FPY_ERR_EXISTS) when they name the
+ * output file `out` (may be NULL).  On failure the message names
+ * csv_name, the line and the field. */
+int fpy_nvs_host_gen(const char *csv_name, const char *out, const char *text, size_t len,
+                     uint32_t size, uint8_t version, uint8_t **img, uint32_t *img_len, char *err,
                      size_t errlen);
 
 /* The dump: pages, problems (reported, skipped), namespaces and values as

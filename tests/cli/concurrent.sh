@@ -6,8 +6,8 @@
 . "$FPY_SRC/tests/cli/common.inc"
 cd "$T" || exit 1
 F="$FPY_TOOL"
-ROUNDS=${FPY_CONCURRENT_ROUNDS:-12}
-KILLS=${FPY_KILL_ROUNDS:-10}
+ROUNDS=${FPY_CONCURRENT_ROUNDS:-9}
+KILLS=${FPY_KILL_ROUNDS:-8}
 
 update_images
 expect 0 "$F" flash create base.bin --vm v1.bin --bc a1.fbc

@@ -34,6 +34,15 @@ expect 0 timeout 10 $P -o fifo
 wait $cat_pid
 [ -p fifo ] || fail "-o onto a FIFO replaced it"
 same fifo.got table.ref "the reader of the FIFO did not get the table"
+# a reader that leaves early: a message, not a death by SIGPIPE
+mkfifo fifo2
+timeout 10 head -c 10 fifo2 >/dev/null &
+head_pid=$!
+expect 1 timeout 10 "$FPY_TOOL" flash create fifo2 --force
+has "fifo2" "$T/err"
+has "Broken pipe" "$T/err"
+wait $head_pid
+[ -p fifo2 ] || fail "flash create onto a FIFO replaced it"
 if mknod full c 1 7 2>/dev/null && mknod null c 1 3 2>/dev/null; then
     expect 1 $P -o full
     has "full" "$T/err"
@@ -64,6 +73,13 @@ if mknod blk b 7 250 2>/dev/null; then
     has "block device" "$T/err"
     [ -b blk ] || fail "-o onto a block device replaced it"
 fi
+notemp .
+
+# ---- a name of 254 characters: the temporary file's name must still fit
+long=$(printf '%0254d' 0)
+expect 0 $P -o "$long"
+same "$long" table.ref "-o a 254-character name"
+expect 0 $P -o "$long"
 notemp .
 
 # ---- regular files: read-only refused, mode and owner kept, hard links ------
@@ -137,6 +153,12 @@ same pl pl.orig "bytecode build -o its input replaced it"
 printf 'key,type,encoding,value\nns,namespace,,\nk,data,u8,1\n' >g.csv && cp g.csv g.orig
 expect 2 "$FPY_TOOL" nvs gen g.csv 0x3000 -o g.csv
 same g.csv g.orig "nvs gen -o its CSV replaced it"
+printf 'key,type,encoding,value\nns,namespace,,\nb,file,binary,blob.bin\n' >row.csv
+printf 'blob' >blob.bin
+expect 1 "$FPY_TOOL" nvs gen row.csv 0x3000 -o ./blob.bin
+has "line 3" "$T/err"
+has "same file" "$T/err"
+[ "$(cat blob.bin)" = blob ] || fail "nvs gen -o a file its CSV reads replaced it"
 cp app.bin vm.bin && cp vm.bin vm.orig
 expect 2 "$FPY_TOOL" flash create vm.bin --vm vm.bin --force
 same vm.bin vm.orig "flash create over its --vm replaced it"
