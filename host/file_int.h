@@ -16,9 +16,6 @@
  * link is kept and its target updated.  malloc'd; NULL on failure. */
 char *fpy_file_target(const char *path, char *err, size_t errlen);
 
-/* The directory part of `path` ("." for a bare name); malloc'd or NULL. */
-char *fpy_file_dir(const char *path);
-
 /*
  * Open `path` read-only and flock() it (LOCK_SH, or LOCK_EX when
  * `exclusive`), then check that `path` still names the file that was

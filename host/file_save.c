@@ -25,7 +25,8 @@ static char *fpy_file_dup(const char *s, size_t n)
     return p;
 }
 
-char *fpy_file_dir(const char *path)
+/* The directory part of `path` ("." for a bare name); malloc'd or NULL. */
+static char *fpy_file_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (slash == NULL)
