@@ -66,6 +66,15 @@ int fpy_cli_usage_error(const fpy_cli_cmd *cmd, const char *fmt, ...)
  * already names it); returns 1, the failure status. */
 int fpy_cli_file_fail(const fpy_cli_cmd *cmd, const char *path, const char *msg);
 
+/* Files (cli/files.c, docs/files.md).  Refuse an output that is one of
+ * the `n` inputs (NULL entries skipped): 0, or FPY_EXIT_USAGE after
+ * printing which files are the same. */
+int fpy_cli_distinct(const fpy_cli_cmd *cmd, const char *out, const char *const *in, size_t n);
+/* Report a failure to open or save a file ("fipytool NAME: msg"): the
+ * exit status is 2 when the options contradict the file (FPY_ERR_INVAL,
+ * e.g. --layout against the image's table), else 1. */
+int fpy_cli_file_error(const fpy_cli_cmd *cmd, int rc, const char *msg);
+
 /*
  * The number rule, for every number fipytool reads from its command line:
  * decimal digits (leading zeros allowed and still decimal: "017" is 17),

@@ -13,7 +13,9 @@ static const char fpy_boot_usage[] =
     "given kind (default: reset): verify the slots the FOTA record names,\n"
     "pick the pair by the boot table (docs/boot.md), write what a real boot\n"
     "writes (record, otadata), and print what runs and why. Exit 0 when a VM\n"
-    "would start, 1 when nothing is bootable.\n";
+    "would start, 1 when nothing is bootable; only a boot that starts a VM\n"
+    "writes the image. The layout is the image's partition table's: --layout\n"
+    "must agree with it, and chooses only for an image without a table.\n";
 
 static int fpy_reason(const char *s, int *out)
 {
@@ -98,9 +100,9 @@ static int fpy_boot_cli(int argc, char **argv)
         return fpy_cli_usage_error(&fpy_cmd_boot, "--layout: no layout '%s' (nonble or ble)",
                                    layout);
     fpy_flashimg fi;
-    char err[256];
-    if (fpy_flashimg_open(&fi, pos[0], layout, err, sizeof err) != FPY_OK)
-        return fpy_cli_file_fail(&fpy_cmd_boot, pos[0], err);
+    char err[512];
+    if ((rc = fpy_flashimg_open(&fi, pos[0], layout, FPY_FILE_WRITE, err, sizeof err)) != FPY_OK)
+        return fpy_cli_file_error(&fpy_cmd_boot, rc, err);
     static fpy_boot_work w;
     fpy_boot_result res;
     fpy_simsys ss;
@@ -109,11 +111,15 @@ static int fpy_boot_cli(int argc, char **argv)
     fpy_simsys_reset(&ss, reason);
     fpy_boot_cfg cfg = {fi.layout, FPY_REC_STORE_FIPY(), 0, 0, 0};
     rc = fpy_boot_run(&fi.flash, &sys, &cfg, &w, &res);
+    /* what the boot wrote is kept only when a VM starts (docs/files.md) */
+    int saved = rc == FPY_OK ? fpy_flashimg_save(&fi, err, sizeof err) : FPY_OK;
     fpy_flashimg_close(&fi);
     if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND) {
         fprintf(stderr, "fipytool boot: flash error: %s\n", fpy_strerror(rc));
         return FPY_EXIT_FAIL;
     }
+    if (saved != FPY_OK)
+        return fpy_cli_file_error(&fpy_cmd_boot, saved, err);
     if (json)
         fpy_boot_json(&res);
     else

@@ -33,6 +33,9 @@ static int fpy_bc_build_cmd(const char *in, const char *abi_s, const char *sv_s,
         return rc;
     if (out == NULL)
         return fpy_cli_usage_error(&fpy_cmd_bytecode, "build needs -o OUT.fbc");
+    rc = fpy_cli_distinct(&fpy_cmd_bytecode, out, &in, 1);
+    if (rc != 0)
+        return rc;
     uint8_t *payload;
     size_t len;
     if (fpy_file_read(in, FPY_BC_MAX_FILE, &payload, &len, err, sizeof err) != FPY_OK) {

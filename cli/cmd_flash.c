@@ -131,6 +131,9 @@ static int fpy_flash_run(int argc, char **argv)
         return fpy_cli_done(rc);
     if (npos != 2 || strcmp(pos[0], "create") != 0)
         return fpy_cli_usage_error(&fpy_cmd_flash, "expected 'create FLASH.bin'");
+    const char *const inputs[] = {vm, bc};
+    if ((rc = fpy_cli_distinct(&fpy_cmd_flash, pos[1], inputs, 2)) != 0)
+        return rc;
     return fpy_create(pos[1], layout, vm, bc, force);
 }
 

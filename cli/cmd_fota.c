@@ -20,7 +20,8 @@ static const char fpy_fota_usage[] =
     "           test mode ('fipytool boot FLASH.bin')\n"
     "  accept   what the new firmware calls once it works: makes the trial pair\n"
     "           permanent; without it, the next reset rolls back\n"
-    "The layout is read from the image's partition table (--layout to force).\n";
+    "The layout is the image's partition table's; --layout must agree with it,\n"
+    "and chooses only for an image without a table (docs/files.md).\n";
 
 static void fpy_rec_print(const fpy_rec *r, int found, int json)
 {
@@ -118,6 +119,14 @@ static int fpy_verify_files(const fpy_upd_file *vm, const fpy_upd_file *bc)
     return rc;
 }
 
+/* The image's new bytes to its file, before success is reported. */
+static int fpy_fota_save(fpy_flashimg *fi)
+{
+    char err[512];
+    int rc = fpy_flashimg_save(fi, err, sizeof err);
+    return rc == FPY_OK ? FPY_EXIT_OK : fpy_cli_file_error(&fpy_cmd_fota, rc, err);
+}
+
 /* Stream the update in chunks, as a FOTA client would receive it. */
 static int fpy_stream(fpy_fota *u, const fpy_upd_file *parts, uint32_t chunk, fpy_diag *d)
 {
@@ -173,6 +182,8 @@ static int fpy_apply_run(fpy_flashimg *fi, const char *flash, fpy_fota_req *q,
         fpy_apply_failed(flash, &u, parts, step, &d, rc);
         return FPY_EXIT_FAIL;
     }
+    if (fpy_fota_save(fi) != FPY_EXIT_OK)
+        return FPY_EXIT_FAIL;
     const fpy_flashsim_stats *s = &fi->sim.stats;
     if (parts[0].buf)
         printf("VM       -> slot %u (0x%06x), %zu bytes, SHA-256 ok, image verified\n",
@@ -188,26 +199,31 @@ static int fpy_apply_run(fpy_flashimg *fi, const char *flash, fpy_fota_req *q,
     return FPY_EXIT_OK;
 }
 
-static int fpy_apply(fpy_flashimg *fi, const char *flash, const char *vm_path,
-                     const char *bc_path, const char *chunk_s)
+/* What apply writes, read and verified before the image is locked: a
+ * command holding one file's lock while it waits for another's could
+ * deadlock with one doing the reverse (docs/files.md). */
+static int fpy_apply_inputs(const char *chunk_s, fpy_upd_file *parts, uint32_t *chunk)
 {
-    uint32_t chunk = 1024;
-    if (chunk_s && (fpy_cli_parse_u32(chunk_s, &chunk) != 0 || chunk == 0))
-        return fpy_cli_usage_error(&fpy_cmd_fota, "--chunk needs a positive number");
-    if (!vm_path && !bc_path)
+    *chunk = 1024;
+    int rc = fpy_cli_number(&fpy_cmd_fota, "--chunk", chunk_s, FPY_NUM_PLAIN, 1u << 20, chunk);
+    if (rc != 0)
+        return rc;
+    if (*chunk == 0)
+        return fpy_cli_usage_error(&fpy_cmd_fota, "--chunk: 0 is not a chunk size");
+    if (!parts[0].path && !parts[1].path)
         return fpy_cli_usage_error(&fpy_cmd_fota, "apply needs --vm and/or --bc");
-    fpy_upd_file parts[2] = {{vm_path, "VM image", NULL, 0},
-                             {bc_path, "bytecode image", NULL, 0}};
+    if (fpy_load(&parts[0]) != 0 || fpy_load(&parts[1]) != 0 ||
+        fpy_verify_files(&parts[0], &parts[1]) != FPY_OK)
+        return FPY_EXIT_FAIL;
+    return FPY_EXIT_OK;
+}
+
+static int fpy_apply(fpy_flashimg *fi, const char *flash, const fpy_upd_file *parts,
+                     uint32_t chunk)
+{
     fpy_fota_req q;
-    int rc = FPY_EXIT_FAIL;
-    if (fpy_load(&parts[0]) == 0 && fpy_load(&parts[1]) == 0 &&
-        fpy_verify_files(&parts[0], &parts[1]) == FPY_OK) {
-        fpy_fota_req_from_images(&q, parts[0].buf, parts[0].len, parts[1].buf, parts[1].len);
-        rc = fpy_apply_run(fi, flash, &q, parts, chunk);
-    }
-    free(parts[0].buf);
-    free(parts[1].buf);
-    return rc;
+    fpy_fota_req_from_images(&q, parts[0].buf, parts[0].len, parts[1].buf, parts[1].len);
+    return fpy_apply_run(fi, flash, &q, parts, chunk);
 }
 
 static int fpy_accept(fpy_flashimg *fi)
@@ -234,6 +250,8 @@ static int fpy_accept(fpy_flashimg *fi)
                                        : fpy_strerror(rc));
         return FPY_EXIT_FAIL;
     }
+    if (fpy_fota_save(fi) != FPY_EXIT_OK)
+        return FPY_EXIT_FAIL;
     printf("accepted\n");
     return fpy_status(fi, 0);
 }
@@ -254,19 +272,25 @@ static int fpy_fota_run(int argc, char **argv)
     if (strcmp(act, "status") && strcmp(act, "apply") && strcmp(act, "accept"))
         return fpy_cli_usage_error(&fpy_cmd_fota, "expected status, apply or accept, and a "
                                                   "flash image");
+    int status = strcmp(act, "status") == 0, apply = strcmp(act, "apply") == 0;
+    fpy_upd_file parts[2] = {{vm, "VM image", NULL, 0}, {bc, "bytecode image", NULL, 0}};
+    uint32_t chunk_n = 0;
     fpy_flashimg fi;
-    char err[256];
-    if (fpy_flashimg_open(&fi, pos[1], layout, err, sizeof err) != FPY_OK) {
-        fprintf(stderr, "fipytool fota: %s\n", err);
-        return FPY_EXIT_FAIL;
+    char err[512];
+    if (apply && (rc = fpy_apply_inputs(chunk, parts, &chunk_n)) != FPY_EXIT_OK)
+        goto out;
+    rc = fpy_flashimg_open(&fi, pos[1], layout, status ? FPY_FILE_READ : FPY_FILE_WRITE, err,
+                           sizeof err);
+    if (rc != FPY_OK) {
+        rc = fpy_cli_file_error(&fpy_cmd_fota, rc, err);
+        goto out;
     }
-    if (strcmp(act, "status") == 0)
-        rc = fpy_status(&fi, json);
-    else if (strcmp(act, "apply") == 0)
-        rc = fpy_apply(&fi, pos[1], vm, bc, chunk);
-    else
-        rc = fpy_accept(&fi);
+    rc = status ? fpy_status(&fi, json)
+                : apply ? fpy_apply(&fi, pos[1], parts, chunk_n) : fpy_accept(&fi);
     fpy_flashimg_close(&fi);
+out:
+    free(parts[0].buf);
+    free(parts[1].buf);
     return rc;
 }
 

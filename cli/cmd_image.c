@@ -556,6 +556,9 @@ static int fpy_img_elf2image_run(int argc, char **argv)
         return fpy_cli_usage_error(cmd, "expected one ELF file");
     if (a.out == NULL)
         return fpy_cli_usage_error(cmd, "-o OUTPUT is required");
+    const char *const inputs[] = {pos[0]};
+    if ((rc = fpy_cli_distinct(cmd, a.out, inputs, 1)) != 0)
+        return rc;
     fpy_image_opts o;
     if ((rc = fpy_img_e2i_opts(cmd, &a, &o)) != 0)
         return rc;

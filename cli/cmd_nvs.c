@@ -66,15 +66,18 @@ static const char fpy_get_usage[] =
     "With -o, write the value's bytes to OUT instead (a string without its NUL).\n";
 
 static const char fpy_set_usage[] =
-    "usage: fipytool nvs set FILE NAMESPACE KEY TYPE VALUE [--file] [--offset OFF]\n"
-    "                        [--size SIZE]\n\n"
+    "usage: fipytool nvs set FILE NAMESPACE KEY TYPE VALUE [--file] [--format]\n"
+    "                        [--offset OFF] [--size SIZE]\n\n"
     "Write one value into the partition in FILE, as a device would (new item,\n"
     "then the old one erased; garbage collection when a page fills), and\n"
     "save FILE atomically.  The namespace is created if needed.\n"
     "TYPE is a CSV encoding: u8, i8, u16, i16, u32, i32, u64, i64, string,\n"
     "hex2bin, base64, binary, blob_fill(N;0xHH).  A negative VALUE needs no '--'.\n"
     "A partition of fewer than 3 pages (0x3000 bytes) is read-only.\n\n"
-    "  --file   VALUE is a file whose bytes are converted with TYPE\n";
+    "  --file     VALUE is a file whose bytes are converted with TYPE\n"
+    "  --format   FILE (or its NVS area) holds no NVS partition yet: erase it\n"
+    "             and start an empty one.  Without it such a file is refused;\n"
+    "             with it a file that holds NVS pages is refused.\n";
 
 static const char fpy_erase_usage[] =
     "usage: fipytool nvs erase FILE NAMESPACE (KEY | --all) [--offset OFF] [--size SIZE]\n\n"
@@ -89,7 +92,7 @@ static const fpy_cli_cmd fpy_erase_cmd = {"nvs erase", "", fpy_erase_usage, NULL
 
 typedef struct fpy_nopts {
     const char *out, *version, *offset, *size;
-    int json, strict, all, file;
+    int json, strict, all, file, format;
 } fpy_nopts;
 
 /* "fipytool: <msg>" on stderr; returns the failure exit status. */
@@ -121,6 +124,9 @@ static int fpy_gen_run(int argc, char **argv)
                                                  "not '%s'", pos[1]);
     if (o.out == NULL)
         return fpy_cli_usage_error(&fpy_gen_cmd, "-o FILE is required ('-' for stdout)");
+    const char *const inputs[] = {pos[0]};
+    if ((rc = fpy_cli_distinct(&fpy_gen_cmd, o.out, inputs, 1)) != 0)
+        return rc;
     if (o.version != NULL && strcmp(o.version, "1") != 0 && strcmp(o.version, "2") != 0)
         return fpy_cli_usage_error(&fpy_gen_cmd, "--version wants 1 or 2");
     uint8_t version = o.version != NULL && o.version[0] == '1' ? FPY_NVS_VERSION_1
@@ -129,8 +135,8 @@ static int fpy_gen_run(int argc, char **argv)
     char err[512];
     if (fpy_file_read(pos[0], FPY_NVS_CSV_LIMIT, &text, &len, err, sizeof err) != FPY_OK)
         return fpy_nvs_fail(err);
-    rc = fpy_nvs_host_gen(pos[0], (const char *)text, len, size, version, &img, &img_len, err,
-                          sizeof err);
+    rc = fpy_nvs_host_gen(pos[0], o.out, (const char *)text, len, size, version, &img, &img_len,
+                          err, sizeof err);
     free(text);
     if (rc != FPY_OK)
         return fpy_nvs_fail(err);
@@ -143,7 +149,7 @@ static int fpy_gen_run(int argc, char **argv)
 
 /* Load FILE at --offset/--size; 0 ok, else the exit status (reported). */
 static int fpy_nvs_load(const fpy_cli_cmd *cmd, fpy_nvs_file *f, const char *path,
-                        const fpy_nopts *o)
+                        const fpy_nopts *o, int mode)
 {
     uint32_t off = 0, size = 0;
     char err[512];
@@ -153,7 +159,7 @@ static int fpy_nvs_load(const fpy_cli_cmd *cmd, fpy_nvs_file *f, const char *pat
         rc = fpy_cli_number(cmd, "--size", o->size, FPY_NUM_PLAIN, UINT32_MAX, &size);
     if (rc != 0)
         return rc;
-    if (fpy_nvs_file_load(f, path, o->offset ? &off : NULL, o->size ? &size : NULL, err,
+    if (fpy_nvs_file_load(f, path, o->offset ? &off : NULL, o->size ? &size : NULL, mode, err,
                           sizeof err) != FPY_OK)
         return fpy_nvs_fail(err);
     return 0;
@@ -174,7 +180,7 @@ static int fpy_dump_run(int argc, char **argv)
     if (npos != 1)
         return fpy_cli_usage_error(&fpy_dump_cmd, "which image file?");
     fpy_nvs_file f;
-    if ((rc = fpy_nvs_load(&fpy_dump_cmd, &f, pos[0], &o)) != 0) {
+    if ((rc = fpy_nvs_load(&fpy_dump_cmd, &f, pos[0], &o, FPY_FILE_READ)) != 0) {
         fpy_nvs_file_free(&f);
         return rc;
     }
@@ -203,14 +209,18 @@ static int fpy_check_writable(const fpy_nvs_file *f)
     return FPY_EXIT_FAIL;
 }
 
-/* Load FILE and open its store; 0 ok, else the exit status (reported). */
+/* Load FILE and open its store; 0 ok, else the exit status (reported).
+ * A writer holds FILE locked until fpy_nvs_file_free, and only writes
+ * into an NVS partition or an erased area (--format: fpy_nvs_file_prepare). */
 static int fpy_open_store(const fpy_cli_cmd *cmd, fpy_nvs_file *f, const char *path,
                           const fpy_nopts *o, int read_only)
 {
-    char where[96];
-    int rc = fpy_nvs_load(cmd, f, path, o);
+    char where[96], err[1024];
+    int rc = fpy_nvs_load(cmd, f, path, o, read_only ? FPY_FILE_READ : FPY_FILE_WRITE);
     if (rc == 0 && !read_only)
         rc = fpy_check_writable(f);
+    if (rc == 0 && !read_only && fpy_nvs_file_prepare(f, o->format, err, sizeof err) != FPY_OK)
+        rc = fpy_nvs_fail(err);
     if (rc != 0)
         return rc;
     rc = fpy_nvs_file_open(f, read_only);
@@ -294,6 +304,9 @@ static int fpy_get_run(int argc, char **argv)
         return fpy_cli_done(rc);
     if (npos != 3)
         return fpy_cli_usage_error(&fpy_get_cmd, "want FILE NAMESPACE KEY");
+    const char *const inputs[] = {pos[0]};
+    if ((rc = fpy_cli_distinct(&fpy_get_cmd, o.out, inputs, 1)) != 0)
+        return rc;
     fpy_nvs_file f;
     if ((rc = fpy_open_store(&fpy_get_cmd, &f, pos[0], &o, 1)) == 0)
         rc = fpy_get_value(&f, pos, o.out);
@@ -317,19 +330,15 @@ static int fpy_set_string(const fpy_nvs_handle *h, const char *key, const fpy_nv
     return rc;
 }
 
-/* TYPE and VALUE (or a file's bytes) through the CSV conversion. */
-static int fpy_set_value(fpy_nvs_file *f, char **pos, int from_file)
+/* TYPE and VALUE (or the bytes of the file VALUE names) through the CSV
+ * conversion. */
+static int fpy_set_value(fpy_nvs_file *f, char **pos, const uint8_t *data, size_t len,
+                         int from_file)
 {
     fpy_nvs_handle h;
     fpy_nvs_gen_val v;
     fpy_diag d = {0};
     char err[512], msg[384];
-    uint8_t *data = (uint8_t *)pos[4], *file = NULL;
-    size_t len = strlen(pos[4]);
-    if (from_file && fpy_file_read(pos[4], 16u << 20, &file, &len, err, sizeof err) != FPY_OK)
-        return fpy_nvs_fail(err);
-    if (from_file)
-        data = file;
     uint8_t *scratch = malloc(len + f->size + 8u);
     int rc = scratch == NULL ? FPY_ERR_NOSPC
                              : fpy_nvs_gen_value(pos[3], strlen(pos[3]), data, len, from_file,
@@ -349,7 +358,6 @@ static int fpy_set_value(fpy_nvs_file *f, char **pos, int from_file)
         rc = fpy_nvs_fail(err);
     }
     free(scratch);
-    free(file);
     return rc;
 }
 
@@ -357,19 +365,26 @@ static int fpy_set_run(int argc, char **argv)
 {
     fpy_nopts o = {0};
     const fpy_opt opts[] = {{"--file", 0, NULL, &o.file},
+                            {"--format", 0, NULL, &o.format},
                             {"--offset", 0, &o.offset, NULL},
                             {"--size", 0, &o.size, NULL}};
-    char *pos[5];
-    size_t npos = 0;
-    int rc = fpy_cli_parse(&fpy_set_cmd, argc, argv, opts, 3, pos, 5, &npos);
+    char *pos[5], err[512];
+    size_t npos = 0, len;
+    uint8_t *file = NULL;
+    int rc = fpy_cli_parse(&fpy_set_cmd, argc, argv, opts, 4, pos, 5, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 5)
         return fpy_cli_usage_error(&fpy_set_cmd, "want FILE NAMESPACE KEY TYPE VALUE");
+    /* the value's file first: no lock is held while another is awaited */
+    len = strlen(pos[4]);
+    if (o.file && fpy_file_read(pos[4], 16u << 20, &file, &len, err, sizeof err) != FPY_OK)
+        return fpy_nvs_fail(err);
     fpy_nvs_file f;
     if ((rc = fpy_open_store(&fpy_set_cmd, &f, pos[0], &o, 0)) == 0)
-        rc = fpy_set_value(&f, pos, o.file);
+        rc = fpy_set_value(&f, pos, o.file ? file : (const uint8_t *)pos[4], len, o.file);
     fpy_nvs_file_free(&f);
+    free(file);
     return rc;
 }
 

@@ -1,7 +1,5 @@
 /* fipytool otadata: ESP-IDF's otadata in a flash image (or an 8 KiB dump). */
-#include <errno.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,32 +21,37 @@ static const char fpy_otadata_usage[] =
     "                    app VALID, INVALID or ABORTED)\n";
 
 typedef struct fpy_od_file {
-    fpy_flashfile ff;
+    fpy_lockedfile file;
     fpy_flashsim sim;
     fpy_flash flash;
     uint32_t base;
 } fpy_od_file;
 
-static int fpy_od_open(fpy_od_file *o, const char *path)
+/* A whole flash image or one otadata partition: the size decides.  `set`
+ * takes the file for writing, and in a whole image only under a FiPy
+ * partition table (or none): elsewhere 0xD000 may be something else. */
+static int fpy_od_open(fpy_od_file *o, const char *path, int set)
 {
-    char err[256] = "cannot use the file";
-    struct stat st;
-    /* Size decides: a whole flash image or one otadata partition. */
-    if (stat(path, &st) != 0) {
-        fprintf(stderr, "fipytool otadata: cannot open %s: %s\n", path, strerror(errno));
-        return FPY_EXIT_FAIL;
+    char err[512];
+    const fpy_layout *l;
+    int rc = fpy_lockedfile_open(&o->file, path, set ? FPY_FILE_WRITE : FPY_FILE_READ,
+                                 FPY_FLASH_SIZE_8M, err, sizeof err);
+    size_t len = o->file.len;
+    if (rc == FPY_OK && len != FPY_FLASH_SIZE_8M && len != FPY_OTADATA_SIZE) {
+        snprintf(err, sizeof err, "%s has %zu bytes; expected an 8 MiB flash image or an 8 KiB "
+                                  "otadata partition", path, len);
+        rc = FPY_ERR_RANGE;
     }
-    size_t len = (size_t)st.st_size;
-    if (len != FPY_FLASH_SIZE_8M && len != FPY_OTADATA_SIZE) {
-        fprintf(stderr, "fipytool otadata: %s has %zu bytes; expected an 8 MiB flash image "
-                        "or an 8 KiB otadata partition\n", path, len);
-        return FPY_EXIT_FAIL;
-    }
+    if (rc == FPY_OK && set && len == FPY_FLASH_SIZE_8M)
+        rc = fpy_flashimg_layout(o->file.buf, path, NULL, 1, &l, NULL, err, sizeof err);
     fpy_flash_geometry g = {(uint32_t)len, 4096u, 256u, 4u};
-    if (fpy_flashfile_open(&o->ff, path, len, 0, err, sizeof err) != FPY_OK ||
-        fpy_flashsim_init(&o->sim, &g, o->ff.mem, NULL, NULL) != FPY_OK) {
-        fprintf(stderr, "fipytool otadata: %s\n", err);
-        return FPY_EXIT_FAIL;
+    if (rc == FPY_OK && fpy_flashsim_init(&o->sim, &g, o->file.buf, NULL, NULL) != FPY_OK) {
+        snprintf(err, sizeof err, "cannot set up the simulated flash");
+        rc = FPY_ERR_STATE;
+    }
+    if (rc != FPY_OK) {
+        fpy_lockedfile_close(&o->file);
+        return fpy_cli_file_error(&fpy_cmd_otadata, rc, err);
     }
     o->sim.mode = FPY_FLASHSIM_NOR; /* an image file may hold anything */
     fpy_flashsim_bind(&o->sim, &o->flash);
@@ -153,6 +156,9 @@ static int fpy_od_set(fpy_od_file *o, const char *slot_s, const char *state_s, i
         fprintf(stderr, "fipytool otadata: write failed: %s\n", fpy_strerror(rc));
         return FPY_EXIT_FAIL;
     }
+    char err[512];
+    if ((rc = fpy_lockedfile_save(&o->file, err, sizeof err)) != FPY_OK)
+        return fpy_cli_file_error(&fpy_cmd_otadata, rc, err);
     return fpy_od_dump(o, 0);
 }
 
@@ -174,10 +180,10 @@ static int fpy_otadata_run(int argc, char **argv)
     if (!dump && !set)
         return fpy_cli_usage_error(&fpy_cmd_otadata, "expected 'dump FILE' or 'set FILE'");
     fpy_od_file o;
-    if (fpy_od_open(&o, pos[1]) != FPY_EXIT_OK)
-        return FPY_EXIT_FAIL;
+    if ((rc = fpy_od_open(&o, pos[1], set)) != FPY_EXIT_OK)
+        return rc;
     rc = dump ? fpy_od_dump(&o, json) : fpy_od_set(&o, slot, state, rollback);
-    fpy_flashfile_close(&o.ff);
+    fpy_lockedfile_close(&o.file);
     return rc;
 }
 

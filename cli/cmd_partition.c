@@ -478,6 +478,9 @@ static int fpy_from_csv_run(int argc, char **argv)
         return fpy_cli_usage_error(&fpy_from_csv_cmd, "which CSV file?");
     if (p.out == NULL)
         return fpy_cli_usage_error(&fpy_from_csv_cmd, "-o FILE is required ('-' for stdout)");
+    const char *const inputs[] = {pos[0]};
+    if ((rc = fpy_cli_distinct(&fpy_from_csv_cmd, p.out, inputs, 1)) != 0)
+        return rc;
     fpy_part_opts o;
     if ((rc = fpy_parse_numbers(&fpy_from_csv_cmd, &p, &o, 0)) != 0)
         return rc;
@@ -509,6 +512,9 @@ static int fpy_to_csv_run(int argc, char **argv)
         return fpy_cli_done(rc);
     if (npos != 1)
         return fpy_cli_usage_error(&fpy_to_csv_cmd, "which table file?");
+    const char *const inputs[] = {pos[0]};
+    if ((rc = fpy_cli_distinct(&fpy_to_csv_cmd, p.out, inputs, 1)) != 0)
+        return rc;
     fpy_part_opts o;
     if ((rc = fpy_parse_numbers(&fpy_to_csv_cmd, &p, &o, 0)) != 0)
         return rc;

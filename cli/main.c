@@ -1,6 +1,7 @@
 /* fipytool: dispatch to one subcommand. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,9 @@ static const fpy_cli_cmd *fpy_lookup(const char *name)
 
 int main(int argc, char **argv)
 {
+    /* A file-size limit (ulimit -f) then fails the write with EFBIG, which
+     * is reported with the file's name, instead of killing us mid-write. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         fpy_main_help(stderr);
         return FPY_EXIT_USAGE;

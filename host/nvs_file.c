@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "fipy/layout.h"
+#include "fipy/nvs_format.h"
 #include "fipy/nvs_gen.h"
+#include "flashimg.h"
 #include "hostio.h"
 
 #define FPY_NVS_CSV_LIMIT (64u << 20)
@@ -46,14 +48,92 @@ static int fpy_nvs_locate(fpy_nvs_file *f, const uint32_t *off, const uint32_t *
 }
 
 int fpy_nvs_file_load(fpy_nvs_file *f, const char *path, const uint32_t *off,
-                      const uint32_t *size, char *err, size_t errlen)
+                      const uint32_t *size, int mode, char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
     f->path = path;
-    int rc = fpy_file_read(path, 64u << 20, &f->buf, &f->len, err, errlen);
+    int rc = fpy_lockedfile_open(&f->file, path, mode, 64u << 20, err, errlen);
     if (rc != FPY_OK)
         return rc;
+    f->buf = f->file.buf;
+    f->len = f->file.len;
     return fpy_nvs_locate(f, off, size, err, errlen);
+}
+
+/* A page header ESP-IDF would load: a known state and a matching CRC. */
+static int fpy_nvs_page_valid(const uint8_t *page)
+{
+    fpy_nvs_header h;
+    fpy_nvs_header_decode(page, &h);
+    return (h.state == FPY_NVS_STATE_ACTIVE || h.state == FPY_NVS_STATE_FULL ||
+            h.state == FPY_NVS_STATE_FREEING) && h.crc_stored == h.crc_calc;
+}
+
+/* -1: no NVS page and not erased; 0: erased; 1: holds NVS pages. */
+static int fpy_nvs_area_kind(const fpy_nvs_file *f)
+{
+    const uint8_t *p = f->buf + f->off;
+    for (uint32_t pg = 0; pg < f->size; pg += FPY_NVS_PAGE_SIZE)
+        if (fpy_nvs_page_valid(p + pg))
+            return 1;
+    return fpy_flashimg_erased(p, f->size) ? 0 : -1;
+}
+
+/* "page 0 (offset 0x9000) holds no NVS page header: it starts e9 03 ..." */
+static void fpy_nvs_page0(const fpy_nvs_file *f, char *out, size_t n)
+{
+    const uint8_t *p = f->buf + f->off;
+    fpy_nvs_header h;
+    char hex[3 * 8 + 1];
+    for (int i = 0; i < 8; i++)
+        snprintf(hex + 3 * i, sizeof hex - 3u * (size_t)i, "%02x ", p[i]);
+    hex[3 * 8 - 1] = '\0';
+    fpy_nvs_header_decode(p, &h);
+    const char *st = h.state != FPY_NVS_STATE_EMPTY ? fpy_nvs_state_name(h.state) : NULL;
+    if (st != NULL)
+        snprintf(out, n, "page 0 (offset 0x%x) has state %s but a bad header CRC (0x%08x, "
+                         "computed 0x%08x); it starts %s", (unsigned)f->off, st,
+                 (unsigned)h.crc_stored, (unsigned)h.crc_calc, hex);
+    else
+        snprintf(out, n, "page 0 (offset 0x%x) holds no NVS page header: it starts %s",
+                 (unsigned)f->off, hex);
+}
+
+/* In a whole flash image, the table must say NVS is where we look. */
+static int fpy_nvs_check_table(const fpy_nvs_file *f, char *err, size_t errlen)
+{
+    const fpy_layout *l;
+    char msg[512];
+    if (!f->whole_flash)
+        return FPY_OK;
+    int rc = fpy_flashimg_layout(f->buf, f->path, NULL, 1, &l, NULL, msg, sizeof msg);
+    if (rc != FPY_OK)
+        snprintf(err, errlen, "%s; with --offset and --size you say where NVS is", msg);
+    return rc;
+}
+
+int fpy_nvs_file_prepare(fpy_nvs_file *f, int format, char *err, size_t errlen)
+{
+    char where[96], page0[160];
+    FPY_TRY(fpy_nvs_check_table(f, err, errlen));
+    int kind = fpy_nvs_area_kind(f);
+    fpy_nvs_file_where(f, where, sizeof where);
+    if (kind > 0 && format) {
+        snprintf(err, errlen, "%s%s already holds an NVS partition: --format would erase its "
+                              "keys, so it is refused; leave --format out", f->path, where);
+        return FPY_ERR_EXISTS;
+    }
+    if (kind >= 0)
+        return FPY_OK;
+    if (format) {
+        memset(f->buf + f->off, 0xFF, f->size);
+        return FPY_OK;
+    }
+    fpy_nvs_page0(f, page0, sizeof page0);
+    snprintf(err, errlen, "%s%s is not an NVS partition: %s; fipytool writes only into an NVS "
+                          "partition or an erased area (--format erases its 0x%x bytes to "
+                          "start an empty one)", f->path, where, page0, (unsigned)f->size);
+    return FPY_ERR_CORRUPT;
 }
 
 int fpy_nvs_file_open(fpy_nvs_file *f, int read_only)
@@ -76,12 +156,12 @@ int fpy_nvs_file_open(fpy_nvs_file *f, int read_only)
 int fpy_nvs_file_save(fpy_nvs_file *f, char *err, size_t errlen)
 {
     memcpy(f->buf + f->off, f->mem, f->size);
-    return fpy_file_write(f->path, f->buf, f->len, err, errlen);
+    return fpy_lockedfile_save(&f->file, err, errlen);
 }
 
 void fpy_nvs_file_free(fpy_nvs_file *f)
 {
-    free(f->buf);
+    fpy_lockedfile_close(&f->file);
     free(f->mem);
     free(f->pages);
     memset(f, 0, sizeof *f);
@@ -107,9 +187,10 @@ static int fpy_nvs_row_key_is(const fpy_nvs_csv_row *row, const char *k)
 }
 
 /* The bytes of a file row, read as Python does: relative to the working
- * directory, only for rows the tool reads files for. */
-static int fpy_nvs_row_file(const fpy_nvs_csv_row *row, uint8_t **data, size_t *len, char *err,
-                            size_t errlen)
+ * directory, only for rows the tool reads files for.  A file that is the
+ * output (`out`) is refused: the output would replace it. */
+static int fpy_nvs_row_file(const fpy_nvs_csv_row *row, const char *out, uint8_t **data,
+                            size_t *len, char *err, size_t errlen)
 {
     const char *type = row->field[FPY_NVS_COL_TYPE], *path = row->field[FPY_NVS_COL_VALUE];
     *data = NULL;
@@ -117,6 +198,7 @@ static int fpy_nvs_row_file(const fpy_nvs_csv_row *row, uint8_t **data, size_t *
     if (type == NULL || strcmp(type, "file") != 0 || path == NULL ||
         fpy_nvs_row_key_is(row, "sta.ssid") || fpy_nvs_row_key_is(row, "sta.pswd"))
         return FPY_OK;
+    FPY_TRY(fpy_file_distinct(out, &path, 1, err, errlen));
     return fpy_file_read(path, FPY_NVS_VALUE_FILE_LIMIT, data, len, err, errlen);
 }
 
@@ -128,8 +210,8 @@ static void fpy_nvs_gen_err(const char *csv_name, const fpy_diag *d, int rc, cha
     snprintf(err, errlen, "%s: %s", csv_name, msg);
 }
 
-static int fpy_nvs_gen_rows(const char *csv_name, fpy_nvs_csv *r, fpy_nvs_gen *g, char *err,
-                            size_t errlen)
+static int fpy_nvs_gen_rows(const char *csv_name, const char *out, fpy_nvs_csv *r,
+                            fpy_nvs_gen *g, char *err, size_t errlen)
 {
     fpy_nvs_csv_row row;
     fpy_diag d = {0};
@@ -138,9 +220,9 @@ static int fpy_nvs_gen_rows(const char *csv_name, fpy_nvs_csv *r, fpy_nvs_gen *g
         uint8_t *data = NULL;
         size_t len = 0;
         char ferr[384];
-        if (fpy_nvs_row_file(&row, &data, &len, ferr, sizeof ferr) != FPY_OK) {
+        if ((rc = fpy_nvs_row_file(&row, out, &data, &len, ferr, sizeof ferr)) != FPY_OK) {
             snprintf(err, errlen, "%s: line %u: %s", csv_name, (unsigned)row.line, ferr);
-            return FPY_ERR_IO;
+            return rc;
         }
         rc = fpy_nvs_gen_row(g, &row, data, len, &d);
         free(data);
@@ -154,8 +236,8 @@ static int fpy_nvs_gen_rows(const char *csv_name, fpy_nvs_csv *r, fpy_nvs_gen *g
     return rc == FPY_ERR_NOTFOUND ? FPY_OK : rc;
 }
 
-int fpy_nvs_host_gen(const char *csv_name, const char *text, size_t len, uint32_t size,
-                     uint8_t version, uint8_t **img, uint32_t *img_len, char *err,
+int fpy_nvs_host_gen(const char *csv_name, const char *out, const char *text, size_t len,
+                     uint32_t size, uint8_t version, uint8_t **img, uint32_t *img_len, char *err,
                      size_t errlen)
 {
     fpy_nvs_csv r;
@@ -171,7 +253,7 @@ int fpy_nvs_host_gen(const char *csv_name, const char *text, size_t len, uint32_
              (rc = fpy_nvs_gen_start(g, *img, size, size, version, scratch, (size_t)size + 8u,
                                      &d)) != FPY_OK)
         fpy_nvs_gen_err(csv_name, &d, rc, err, errlen);
-    else if ((rc = fpy_nvs_gen_rows(csv_name, &r, g, err, errlen)) == FPY_OK)
+    else if ((rc = fpy_nvs_gen_rows(csv_name, out, &r, g, err, errlen)) == FPY_OK)
         rc = fpy_nvs_gen_finish(g, img_len, &d);
     free(g);
     free(fields);

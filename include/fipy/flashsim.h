@@ -2,8 +2,8 @@
  * Simulated SPI NOR flash, stricter than the real one, with fault
  * injection, counters and a timing model.
  *
- * The caller owns every buffer: `mem` (geo.size bytes: RAM, or a file
- * mapped by host/flashfile.h so the content persists across processes),
+ * The caller owns every buffer: `mem` (geo.size bytes of RAM; fipytool
+ * puts a flash image file's bytes there, see host/flashimg.h),
  * and optionally `wear` (one u32 erase counter per sector) and `bad` (one
  * byte per sector, non-zero = failed for good).  No allocation, no
  * globals: two simulated boards can live in one process.
