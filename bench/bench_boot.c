@@ -31,7 +31,7 @@ typedef struct bench {
     uint8_t *start;
     uint8_t *vm2, *bc2;
     size_t vm2_len, bc2_len;
-    fpy_boot_work w;
+    fpy_fw_work w;
     fpy_boot_cfg cfg;
 } bench;
 

@@ -75,6 +75,24 @@ int fpy_cli_distinct(const fpy_cli_cmd *cmd, const char *out, const char *const 
  * e.g. --layout against the image's table), else 1. */
 int fpy_cli_file_error(const fpy_cli_cmd *cmd, int rc, const char *msg);
 
+/* A VM image ([0]) and a bytecode image ([1]) named by --vm / --bc
+ * (cli/images.c).  `path` NULL: not given. */
+typedef struct fpy_cli_image {
+    const char *path;
+    const char *kind; /* "VM image", "bytecode image" */
+    uint8_t *buf;
+    size_t len;
+} fpy_cli_image;
+#define FPY_CLI_IMAGES(vm, bc) {{(vm), "VM image", NULL, 0}, {(bc), "bytecode image", NULL, 0}}
+/* Read the images given (at most `limit` bytes each): 0, or 1 after
+ * saying which file could not be read. */
+int fpy_cli_images_load(const fpy_cli_cmd *cmd, fpy_cli_image im[2], size_t limit);
+/* Check them in memory by the board's rules: the VM may boot
+ * (fpy_fw_vm_check), the bytecode verifies for that VM's ABI.  0, or 1
+ * after saying which image is refused and why. */
+int fpy_cli_images_check(const fpy_cli_cmd *cmd, const fpy_cli_image im[2]);
+void fpy_cli_images_free(fpy_cli_image im[2]);
+
 /*
  * The number rule, for every number fipytool reads from its command line:
  * decimal digits (leading zeros allowed and still decimal: "017" is 17),

@@ -103,7 +103,7 @@ static int fpy_boot_cli(int argc, char **argv)
     char err[512];
     if ((rc = fpy_flashimg_open(&fi, pos[0], layout, FPY_FILE_WRITE, err, sizeof err)) != FPY_OK)
         return fpy_cli_file_error(&fpy_cmd_boot, rc, err);
-    static fpy_boot_work w;
+    static fpy_fw_work w;
     fpy_boot_result res;
     fpy_simsys ss;
     fpy_sys sys;

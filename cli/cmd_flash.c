@@ -5,8 +5,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "fipy/bcimage.h"
-#include "fipy/image.h"
 #include "fipy/part.h"
 #include "hostio.h"
 
@@ -19,45 +17,21 @@ static const char fpy_flash_usage[] =
     "upload put on a board). Both images are checked first. An existing file\n"
     "is kept unless --force is given.\n";
 
-static int fpy_put(uint8_t *mem, const fpy_area *a, const char *path, const char *what,
-                   size_t limit, uint8_t **buf, size_t *len)
+/* Copy an image into its slot, if it fits. */
+static int fpy_put(uint8_t *mem, const fpy_area *a, const fpy_cli_image *im, const char *what)
 {
-    char err[256];
-    if (fpy_file_read(path, limit, buf, len, err, sizeof err) != FPY_OK) {
-        fprintf(stderr, "fipytool flash: %s\n", err);
+    if (im->buf == NULL)
+        return FPY_EXIT_OK;
+    if (im->len > a->size) {
+        fprintf(stderr, "fipytool flash: %s %s: %zu bytes do not fit %s (%u bytes)\n",
+                im->kind, im->path, im->len, what, a->size);
         return FPY_EXIT_FAIL;
     }
-    if (*len > a->size) {
-        fprintf(stderr, "fipytool flash: %s: %zu bytes do not fit %s (%u bytes)\n", path, *len,
-                what, a->size);
-        return FPY_EXIT_FAIL;
-    }
-    memcpy(mem + a->offset, *buf, *len);
+    memcpy(mem + a->offset, im->buf, im->len);
     return FPY_EXIT_OK;
 }
 
-static int fpy_check_vm(const uint8_t *img, size_t len, const char *path)
-{
-    static fpy_image_info info;
-    fpy_diag d = {0};
-    fpy_image_src src = fpy_image_src_mem(img, len);
-    int rc = fpy_image_verify(&src, NULL, 0, FPY_IMAGE_CHECK_APP, &info, &d);
-    if (rc != FPY_OK)
-        fpy_report(path, &d, rc);
-    return rc;
-}
-
-static int fpy_check_bc(const uint8_t *img, size_t len, const char *path)
-{
-    fpy_bc_header h;
-    fpy_diag d = {0};
-    int rc = fpy_bc_verify_mem(img, len, NULL, &h, &d);
-    if (rc != FPY_OK)
-        fpy_report(path, &d, rc);
-    return rc;
-}
-
-static int fpy_fill(uint8_t *mem, const fpy_layout *l, const char *vm, const char *bc)
+static int fpy_fill(uint8_t *mem, const fpy_layout *l, const fpy_cli_image im[2])
 {
     uint8_t table[FPY_PART_TABLE_LEN];
     fpy_part_table t;
@@ -68,24 +42,10 @@ static int fpy_fill(uint8_t *mem, const fpy_layout *l, const char *vm, const cha
         return FPY_EXIT_FAIL;
     }
     memcpy(mem + FPY_PART_TABLE_OFFSET, table, sizeof table);
-    uint8_t *buf = NULL;
-    size_t len;
-    int rc = FPY_EXIT_OK;
-    if (vm != NULL) {
-        rc = fpy_put(mem, fpy_layout_area(l, FPY_AREA_VM_SLOT, 0), vm, "VM slot 0",
-                     16u << 20, &buf, &len);
-        if (rc == FPY_EXIT_OK && fpy_check_vm(buf, len, vm) != FPY_OK)
-            rc = FPY_EXIT_FAIL;
-        free(buf);
-    }
-    if (rc == FPY_EXIT_OK && bc != NULL) {
-        rc = fpy_put(mem, fpy_layout_area(l, FPY_AREA_BC_SLOT, 0), bc, "bytecode slot 0",
-                     16u << 20, &buf, &len);
-        if (rc == FPY_EXIT_OK && fpy_check_bc(buf, len, bc) != FPY_OK)
-            rc = FPY_EXIT_FAIL;
-        free(buf);
-    }
-    return rc;
+    int rc = fpy_put(mem, fpy_layout_area(l, FPY_AREA_VM_SLOT, 0), &im[0], "VM slot 0");
+    return rc != FPY_EXIT_OK
+               ? rc
+               : fpy_put(mem, fpy_layout_area(l, FPY_AREA_BC_SLOT, 0), &im[1], "bytecode slot 0");
 }
 
 static int fpy_create(const char *path, const char *layout, const char *vm, const char *bc,
@@ -100,11 +60,19 @@ static int fpy_create(const char *path, const char *layout, const char *vm, cons
                 path);
         return FPY_EXIT_FAIL;
     }
-    uint8_t *mem = malloc(l->flash_size);
-    if (mem == NULL)
-        return FPY_EXIT_FAIL;
-    memset(mem, 0xFF, l->flash_size);
-    int rc = fpy_fill(mem, l, vm, bc);
+    /* both images read and checked by the board's rules before anything */
+    fpy_cli_image im[2] = FPY_CLI_IMAGES(vm, bc);
+    int rc = fpy_cli_images_load(&fpy_cmd_flash, im, 16u << 20);
+    if (rc == FPY_EXIT_OK)
+        rc = fpy_cli_images_check(&fpy_cmd_flash, im);
+    uint8_t *mem = rc == FPY_EXIT_OK ? malloc(l->flash_size) : NULL;
+    if (rc == FPY_EXIT_OK && mem == NULL)
+        rc = FPY_EXIT_FAIL;
+    if (rc == FPY_EXIT_OK) {
+        memset(mem, 0xFF, l->flash_size);
+        rc = fpy_fill(mem, l, im);
+    }
+    fpy_cli_images_free(im);
     if (rc == FPY_EXIT_OK && fpy_file_write(path, mem, l->flash_size, err, sizeof err) != FPY_OK) {
         fprintf(stderr, "fipytool flash: %s\n", err);
         rc = FPY_EXIT_FAIL;

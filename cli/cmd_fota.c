@@ -71,54 +71,6 @@ static int fpy_status(fpy_flashimg *fi, int json)
     return FPY_EXIT_OK;
 }
 
-/* One image given to apply: its file, what it is, its bytes. */
-typedef struct fpy_upd_file {
-    const char *path;
-    const char *kind; /* "VM image", "bytecode image" */
-    uint8_t *buf;
-    size_t len;
-} fpy_upd_file;
-
-static int fpy_load(fpy_upd_file *u)
-{
-    char err[256];
-    if (u->path == NULL)
-        return 0;
-    if (fpy_file_read(u->path, 8u << 20, &u->buf, &u->len, err, sizeof err) != FPY_OK) {
-        fprintf(stderr, "fipytool fota apply: %s %s: %s\n", u->kind, u->path, err);
-        return -1;
-    }
-    return 0;
-}
-
-/* The whole images are checked in memory before anything is written,
- * so a refused update never costs a sector of the flash image. */
-static int fpy_verify_files(const fpy_upd_file *vm, const fpy_upd_file *bc)
-{
-    static fpy_image_info info;
-    fpy_diag d = {0};
-    uint32_t abi = 0;
-    char ctx[600];
-    int rc = FPY_OK;
-    if (vm->buf != NULL) {
-        fpy_image_src src = fpy_image_src_mem(vm->buf, vm->len);
-        rc = fpy_image_verify(&src, NULL, 0, FPY_IMAGE_CHECK_APP, &info, &d);
-        if (rc == FPY_OK && !info.has_digest)
-            rc = fpy_diag_val(&d, FPY_ERR_UNSUPPORTED, "VM image carries no SHA-256 digest",
-                              "hash_appended", FPY_IMAGE_OFF_HASH_APPENDED, 1, 0);
-        abi = fpy_boot_vm_abi(&info);
-        snprintf(ctx, sizeof ctx, "fota apply: VM image %s", vm->path);
-    }
-    if (rc == FPY_OK && bc->buf != NULL) {
-        fpy_bc_header h;
-        rc = fpy_bc_verify_mem(bc->buf, bc->len, vm->buf != NULL ? &abi : NULL, &h, &d);
-        snprintf(ctx, sizeof ctx, "fota apply: bytecode image %s", bc->path);
-    }
-    if (rc != FPY_OK)
-        fpy_report(ctx, &d, rc);
-    return rc;
-}
-
 /* The image's new bytes to its file, before success is reported. */
 static int fpy_fota_save(fpy_flashimg *fi)
 {
@@ -128,7 +80,7 @@ static int fpy_fota_save(fpy_flashimg *fi)
 }
 
 /* Stream the update in chunks, as a FOTA client would receive it. */
-static int fpy_stream(fpy_fota *u, const fpy_upd_file *parts, uint32_t chunk, fpy_diag *d)
+static int fpy_stream(fpy_fota *u, const fpy_cli_image *parts, uint32_t chunk, fpy_diag *d)
 {
     uint32_t off = 0;
     for (int p = 0; p < 2; p++) {
@@ -142,7 +94,7 @@ static int fpy_stream(fpy_fota *u, const fpy_upd_file *parts, uint32_t chunk, fp
 }
 
 /* Say what failed (which image, which step) and what the failure cost. */
-static void fpy_apply_failed(const char *flash, const fpy_fota *u, const fpy_upd_file *parts,
+static void fpy_apply_failed(const char *flash, const fpy_fota *u, const fpy_cli_image *parts,
                              const char *step, const fpy_diag *d, int rc)
 {
     char ctx[700];
@@ -161,10 +113,10 @@ static void fpy_apply_failed(const char *flash, const fpy_fota *u, const fpy_upd
 }
 
 static int fpy_apply_run(fpy_flashimg *fi, const char *flash, fpy_fota_req *q,
-                         const fpy_upd_file *parts, uint32_t chunk)
+                         const fpy_cli_image *parts, uint32_t chunk)
 {
     static fpy_fota u;
-    static fpy_boot_work w;
+    static fpy_fw_work w;
     fpy_rec_store st = FPY_REC_STORE_FIPY();
     fpy_diag d = {0};
     const char *step = "begin";
@@ -202,7 +154,7 @@ static int fpy_apply_run(fpy_flashimg *fi, const char *flash, fpy_fota_req *q,
 /* What apply writes, read and verified before the image is locked: a
  * command holding one file's lock while it waits for another's could
  * deadlock with one doing the reverse (docs/files.md). */
-static int fpy_apply_inputs(const char *chunk_s, fpy_upd_file *parts, uint32_t *chunk)
+static int fpy_apply_inputs(const char *chunk_s, fpy_cli_image *parts, uint32_t *chunk)
 {
     *chunk = 1024;
     int rc = fpy_cli_number(&fpy_cmd_fota, "--chunk", chunk_s, FPY_NUM_PLAIN, 1u << 20, chunk);
@@ -212,13 +164,12 @@ static int fpy_apply_inputs(const char *chunk_s, fpy_upd_file *parts, uint32_t *
         return fpy_cli_usage_error(&fpy_cmd_fota, "--chunk: 0 is not a chunk size");
     if (!parts[0].path && !parts[1].path)
         return fpy_cli_usage_error(&fpy_cmd_fota, "apply needs --vm and/or --bc");
-    if (fpy_load(&parts[0]) != 0 || fpy_load(&parts[1]) != 0 ||
-        fpy_verify_files(&parts[0], &parts[1]) != FPY_OK)
-        return FPY_EXIT_FAIL;
-    return FPY_EXIT_OK;
+    /* the whole images first: a refused update never costs a sector */
+    rc = fpy_cli_images_load(&fpy_cmd_fota, parts, 8u << 20);
+    return rc != FPY_EXIT_OK ? rc : fpy_cli_images_check(&fpy_cmd_fota, parts);
 }
 
-static int fpy_apply(fpy_flashimg *fi, const char *flash, const fpy_upd_file *parts,
+static int fpy_apply(fpy_flashimg *fi, const char *flash, const fpy_cli_image *parts,
                      uint32_t chunk)
 {
     fpy_fota_req q;
@@ -273,7 +224,7 @@ static int fpy_fota_run(int argc, char **argv)
         return fpy_cli_usage_error(&fpy_cmd_fota, "expected status, apply or accept, and a "
                                                   "flash image");
     int status = strcmp(act, "status") == 0, apply = strcmp(act, "apply") == 0;
-    fpy_upd_file parts[2] = {{vm, "VM image", NULL, 0}, {bc, "bytecode image", NULL, 0}};
+    fpy_cli_image parts[2] = FPY_CLI_IMAGES(vm, bc);
     uint32_t chunk_n = 0;
     fpy_flashimg fi;
     char err[512];
@@ -289,8 +240,7 @@ static int fpy_fota_run(int argc, char **argv)
                 : apply ? fpy_apply(&fi, pos[1], parts, chunk_n) : fpy_accept(&fi);
     fpy_flashimg_close(&fi);
 out:
-    free(parts[0].buf);
-    free(parts[1].buf);
+    fpy_cli_images_free(parts);
     return rc;
 }
 

@@ -62,7 +62,7 @@ static uint32_t take(const uint8_t **p, size_t *left, uint32_t want)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static fpy_boot_work w;
+    static fpy_fw_work w;
     sparse s;
     const uint8_t *p = data;
     size_t left = size;

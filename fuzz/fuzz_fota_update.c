@@ -37,7 +37,7 @@ static void reset_flash(const fpy_layout *l, const fpy_fota_req *q)
     last_vm = q->vm_size;
     last_bc = q->bc_size;
 }
-static fpy_boot_work w;
+static fpy_fw_work w;
 static fpy_fota u;
 
 static void check_finished(const fpy_flash *f, const fpy_layout *l, const fpy_fota_req *q)
@@ -51,7 +51,7 @@ static void check_finished(const fpy_flash *f, const fpy_layout *l, const fpy_fo
                              &d) != FPY_OK ||
             !w.info.has_digest)
             __builtin_trap();
-        abi = fpy_boot_vm_abi(&w.info);
+        abi = fpy_fw_vm_abi(&w.info);
     }
     if ((q->targets & FPY_FOTA_BC) && (q->targets & FPY_FOTA_VM)) {
         const fpy_area *a = fpy_layout_area(l, FPY_AREA_BC_SLOT, q->bc_slot);

@@ -196,7 +196,7 @@ typedef struct board {
     fpy_simsys ss;
     fpy_sys sys;
     fpy_boot_cfg cfg;
-    fpy_boot_work w;
+    fpy_fw_work w;
     fpy_boot_result res;
     const fpy_layout *l;
     uint8_t img[160 * 1024];

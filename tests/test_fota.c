@@ -4,6 +4,7 @@
 
 #include "fipy/bcimage.h"
 #include "fipy/fota.h"
+#include "fipy/sfw.h"
 #include "fixtures.h"
 #include "testutil.h"
 
@@ -11,7 +12,7 @@ typedef struct rig {
     fpy_test_flash *tf;
     const fpy_layout *l;
     fpy_rec_store st;
-    fpy_boot_work w;
+    fpy_fw_work w;
     fpy_fota u;
     fpy_fota_req q;
     uint8_t vm[160 * 1024], bc[8192];

@@ -32,7 +32,7 @@ typedef struct pair {
 typedef struct sc {
     const fpy_layout *l;
     fpy_boot_cfg cfg;
-    fpy_boot_work w;
+    fpy_fw_work w;
     fpy_boot_result res;
     fpy_simsys ss;
     fpy_sys sys;
@@ -471,7 +471,7 @@ static int rec_setup(void *ctx, const fpy_flash *f)
 static int od_run(void *ctx, const fpy_flash *f)
 {
     (void)ctx;
-    return fpy_boot_sync_otadata(f, OTADATA, 1, FPY_OTA_PENDING_VERIFY);
+    return fpy_otadata_sync(f, OTADATA, 1, FPY_OTA_PENDING_VERIFY);
 }
 
 /* otadata is only a mirror: whatever a cut leaves, the record decides,

@@ -22,7 +22,7 @@
 
 #include "fipy/flash.h"
 #include "fipy/fotarec.h"
-#include "fipy/image.h"
+#include "fipy/fw.h"
 #include "fipy/layout.h"
 #include "fipy/sfw.h"
 
@@ -105,12 +105,6 @@ typedef struct fpy_boot_cfg {
     uint32_t wdt_ms;     /* watchdog armed before the VM starts (0 = 30 s) */
 } fpy_boot_cfg;
 
-/* Caller-owned working memory (about 6 KiB). */
-typedef struct fpy_boot_work {
-    fpy_image_info info;
-    uint8_t scratch[2048];
-} fpy_boot_work;
-
 typedef struct fpy_boot_result {
     const fpy_boot_row *row;
     fpy_boot_facts facts;
@@ -141,23 +135,6 @@ typedef struct fpy_boot_result {
  * reset), or a flash error (passed up unchanged).
  */
 int fpy_boot_run(const fpy_flash *f, const fpy_sys *sys, const fpy_boot_cfg *cfg,
-                 fpy_boot_work *w, fpy_boot_result *res);
-
-/*
- * The ABI version of a VM image: the major number of its app version
- * (esp_app_desc_t.version, "3.1.0" or "v3.1" -> 3); 0 when it has none.
- */
-uint32_t fpy_boot_vm_abi(const fpy_image_info *info);
-/* The same rule on an app version string ("3.1.0", "v3.1" -> 3). */
-uint32_t fpy_boot_abi_of_version(const char *version);
-
-/*
- * Mirror a boot choice into ESP-IDF's otadata so ESP-IDF's bootloader and
- * otatool select the same VM: entries left in PENDING_VERIFY for another
- * slot become ABORTED (as ESP-IDF's bootloader does), then the active entry
- * must select `slot` in `state`; it is rewritten only if it does not.
- */
-int fpy_boot_sync_otadata(const fpy_flash *f, uint32_t base, unsigned slot,
-                          uint32_t state);
+                 fpy_fw_work *w, fpy_boot_result *res);
 
 #endif

@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fipy/boot.h"
 #include "fipy/fotarec.h"
+#include "fipy/fw.h"
 #include "fipy/hash.h"
 #include "fipy/layout.h"
 
@@ -116,7 +116,7 @@ int fpy_fota_next_slots(const fpy_flash *f, const fpy_rec_store *st, uint8_t *vm
  * working memory for reading the running images.
  */
 int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
-                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_boot_work *w,
+                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_fw_work *w,
                    fpy_diag *d);
 /* Accept stream bytes [offset, offset+len): offset must equal the bytes
  * accepted so far (FPY_ERR_INVAL otherwise), and each image must start
@@ -128,7 +128,7 @@ int fpy_fota_write(fpy_fota *u, uint32_t offset, const void *data, uint32_t len,
  * the ABI of the VM it will run with).  A failure writes nothing more:
  * the record stays as begin() left it (u->lost_prev says whether the
  * previous pair was given up for this update). */
-int fpy_fota_finish(fpy_fota *u, fpy_boot_work *w, fpy_diag *d);
+int fpy_fota_finish(fpy_fota *u, fpy_fw_work *w, fpy_diag *d);
 /* attempt() with the updated slots (the running ones for a part not
  * updated). */
 int fpy_fota_commit(fpy_fota *u);

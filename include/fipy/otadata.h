@@ -116,4 +116,13 @@ int fpy_otadata_boot_select(const fpy_flash *f, uint32_t base, unsigned app_coun
 /* Sector 0 := seq slot+1, label FF, state VALID (bootloader, blank otadata). */
 int fpy_otadata_init_valid(const fpy_flash *f, uint32_t base, unsigned slot);
 
+/*
+ * Mirror a boot choice of fipy's (two OTA slots) into otadata so that
+ * ESP-IDF's bootloader and otatool select the same VM: entries left in
+ * PENDING_VERIFY for another slot become ABORTED (as ESP-IDF's bootloader
+ * does), then the active entry must select `slot` in `state`; it is
+ * rewritten only if it does not.
+ */
+int fpy_otadata_sync(const fpy_flash *f, uint32_t base, unsigned slot, uint32_t state);
+
 #endif

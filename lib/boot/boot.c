@@ -16,22 +16,6 @@ typedef struct fpy_slots {
     uint32_t bc_abi[2];
 } fpy_slots;
 
-uint32_t fpy_boot_vm_abi(const fpy_image_info *info)
-{
-    return info->has_app_desc ? fpy_boot_abi_of_version(info->app_desc.version) : 0u;
-}
-
-uint32_t fpy_boot_abi_of_version(const char *v)
-{
-    if (*v == 'v' || *v == 'V')
-        v++;
-    uint32_t abi = 0;
-    int digits = 0;
-    for (; *v >= '0' && *v <= '9' && digits < 9; v++, digits++)
-        abi = abi * 10u + (uint32_t)(*v - '0');
-    return abi;
-}
-
 static void fpy_note(fpy_boot_result *res, int rc, const fpy_diag *d, const char *what)
 {
     if (res->diag_rc != FPY_OK)
@@ -41,39 +25,25 @@ static void fpy_note(fpy_boot_result *res, int rc, const fpy_diag *d, const char
     res->diag_what = what;
 }
 
-/* A VM boots only if its image verifies, SHA-256 included: an image
- * without an appended digest is protected by an 8-bit checksum alone. */
-static int fpy_verify_vm(const fpy_flash *f, const fpy_area *a, fpy_boot_work *w,
-                         fpy_diag *d)
-{
-    fpy_image_src src = fpy_image_src_flash(f, a->offset, a->size);
-    FPY_TRY(fpy_image_verify(&src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP,
-                             &w->info, d));
-    if (!w->info.has_digest)
-        return fpy_diag_val(d, FPY_ERR_UNSUPPORTED, "VM image carries no SHA-256 digest",
-                            "hash_appended", 0x17, 1, 0);
-    return FPY_OK;
-}
-
-static int fpy_check_vm(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_work *w,
+static int fpy_check_vm(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work *w,
                         fpy_slots *s, unsigned slot, fpy_boot_result *res)
 {
     static const char *const names[2] = {"VM slot 0", "VM slot 1"};
     if (s->vm_state[slot] >= 0)
         return FPY_OK;
     fpy_diag d = {0};
-    int rc = fpy_verify_vm(f, fpy_layout_area(cfg->layout, FPY_AREA_VM_SLOT, slot), w, &d);
+    const fpy_area *a = fpy_layout_area(cfg->layout, FPY_AREA_VM_SLOT, slot);
+    fpy_image_src src = fpy_image_src_flash(f, a->offset, a->size);
+    int rc = fpy_fw_vm_check(&src, w, &s->vm_abi[slot], &d);
     if (rc == FPY_ERR_POWERLOSS || rc == FPY_ERR_IO)
         return rc;
     s->vm_state[slot] = rc == FPY_OK;
     if (rc != FPY_OK)
         fpy_note(res, rc, &d, names[slot]);
-    else
-        s->vm_abi[slot] = fpy_boot_vm_abi(&w->info);
     return FPY_OK;
 }
 
-static int fpy_check_bc(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_work *w,
+static int fpy_check_bc(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work *w,
                         fpy_slots *s, unsigned slot, fpy_boot_result *res)
 {
     static const char *const names[2] = {"bytecode slot 0", "bytecode slot 1"};
@@ -99,7 +69,7 @@ static int fpy_check_bc(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_wo
 }
 
 /* Classify the pair (vm, bc); verifies what it needs, once. */
-static int fpy_pair(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_work *w,
+static int fpy_pair(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work *w,
                     fpy_slots *s, unsigned vm, unsigned bc, fpy_boot_result *res,
                     uint8_t *out)
 {
@@ -120,7 +90,7 @@ static int fpy_pair(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_work *
 
 /* The best pair of any VM slot that verifies: fully verified first, then
  * without bytecode, then with refused bytecode. */
-static int fpy_alt(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_work *w,
+static int fpy_alt(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work *w,
                    fpy_slots *s, fpy_boot_result *res)
 {
     static const uint8_t order[3] = {FPY_PAIR_OK, FPY_PAIR_NOBC, FPY_PAIR_BCBAD};
@@ -197,7 +167,7 @@ static uint8_t fpy_trigger(const fpy_boot_cfg *cfg, const fpy_rec *r, int reason
     return loop ? FPY_BT_YES : FPY_BT_NO;
 }
 
-static int fpy_gather(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_boot_work *w,
+static int fpy_gather(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work *w,
                       fpy_slots *s, fpy_boot_result *res)
 {
     fpy_rec *r = &res->rec;
@@ -285,50 +255,6 @@ static int fpy_rec_differs(const fpy_rec *a, const fpy_rec *b)
            a->bc_prev != b->bc_prev;
 }
 
-/* Sequence numbers ran out: write a fresh selection from seq slot+1. The
- * order does not matter for safety: otadata only mirrors the record. */
-static int fpy_otadata_restart(const fpy_flash *f, uint32_t base, const fpy_otadata *od,
-                               unsigned slot, uint32_t state)
-{
-    fpy_ota_entry e = od->e[0];
-    e.seq = slot + 1u;
-    e.state = state;
-    e.crc = fpy_otadata_crc(e.seq);
-    FPY_TRY(fpy_flash_erase(f, base + FPY_OTADATA_SECTOR, FPY_OTADATA_SECTOR));
-    return fpy_otadata_write_entry(f, base, 0, &e);
-}
-
-int fpy_boot_sync_otadata(const fpy_flash *f, uint32_t base, unsigned slot, uint32_t state)
-{
-    fpy_otadata od;
-    FPY_TRY(fpy_otadata_read(f, base, &od));
-    for (unsigned i = 0; i < 2; i++) {
-        /* A trial of another slot is over, as ESP-IDF's bootloader would
-         * conclude; one of this slot is updated in place below. */
-        if (od.e[i].state == FPY_OTA_PENDING_VERIFY && fpy_otadata_is_valid(&od.e[i]) &&
-            fpy_otadata_slot(od.e[i].seq, FPY_BOOT_APPS) != slot) {
-            FPY_TRY(fpy_otadata_set_state(f, base, i, FPY_OTA_ABORTED));
-            od.e[i].state = FPY_OTA_ABORTED;
-        }
-    }
-    int a = fpy_otadata_active(&od), t = fpy_otadata_active_otatool(&od);
-    if (a >= 0 && a == t && fpy_otadata_slot(od.e[a].seq, FPY_BOOT_APPS) == slot)
-        return od.e[a].state == state ? FPY_OK : fpy_otadata_set_state(f, base, (unsigned)a, state);
-    /* A new entry above every CRC-valid one, so that ESP-IDF's bootloader
-     * (which skips ABORTED entries) and otatool.py (which does not) both
-     * select `slot`. */
-    fpy_ota_entry e;
-    unsigned idx = t >= 0 ? (unsigned)(1 - t) : 0u;
-    int rc = fpy_otadata_next_seq(t >= 0 ? od.e[t].seq : 0u, slot, FPY_BOOT_APPS, &e.seq);
-    if (rc == FPY_ERR_RANGE)
-        return fpy_otadata_restart(f, base, &od, slot, state);
-    FPY_TRY(rc);
-    memcpy(e.label, od.e[idx].label, sizeof e.label);
-    e.state = state;
-    e.crc = fpy_otadata_crc(e.seq);
-    return fpy_otadata_write_entry(f, base, idx, &e);
-}
-
 static void fpy_fill_result(const fpy_boot_cfg *cfg, const fpy_slots *s,
                             fpy_boot_result *res)
 {
@@ -349,7 +275,7 @@ static void fpy_fill_result(const fpy_boot_cfg *cfg, const fpy_slots *s,
 }
 
 int fpy_boot_run(const fpy_flash *f, const fpy_sys *sys, const fpy_boot_cfg *cfg,
-                 fpy_boot_work *w, fpy_boot_result *res)
+                 fpy_fw_work *w, fpy_boot_result *res)
 {
     fpy_slots s;
     memset(res, 0, sizeof *res);
@@ -372,6 +298,6 @@ int fpy_boot_run(const fpy_flash *f, const fpy_sys *sys, const fpy_boot_cfg *cfg
     int trial = res->row->action == FPY_BOOT_TRIAL || res->row->action == FPY_BOOT_TRIAL_AGAIN;
     uint32_t state = (trial && next.vm_cur != next.vm_last) ? FPY_OTA_PENDING_VERIFY
                                                             : FPY_OTA_VALID;
-    FPY_TRY(fpy_boot_sync_otadata(f, cfg->store.otadata, res->vm_slot, state));
+    FPY_TRY(fpy_otadata_sync(f, cfg->store.otadata, res->vm_slot, state));
     return sys->ops->wdt_start(sys->ctx, cfg->wdt_ms ? cfg->wdt_ms : FPY_SFW_BOOT_WDT_MS);
 }

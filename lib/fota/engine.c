@@ -69,20 +69,17 @@ void fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_le
     }
 }
 
-static int fpy_fota_running_vm_abi(const fpy_fota *u, fpy_boot_work *w, uint32_t *abi,
+static int fpy_fota_running_vm_abi(const fpy_fota *u, fpy_fw_work *w, uint32_t *abi,
                                    fpy_diag *d)
 {
     const fpy_area *a = fpy_layout_area(u->layout, FPY_AREA_VM_SLOT, u->run_vm);
     fpy_image_src src = fpy_image_src_flash(u->f, a->offset, a->size);
-    FPY_TRY(fpy_image_verify(&src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP,
-                             &w->info, d));
-    *abi = fpy_boot_vm_abi(&w->info);
-    return FPY_OK;
+    return fpy_fw_vm_check(&src, w, abi, d);
 }
 
 /* A VM updated alone will run the bytecode already in place: it must be
  * built for the new VM's ABI (an empty slot is fine). */
-static int fpy_fota_check_running_bc(const fpy_fota *u, fpy_boot_work *w, uint32_t abi,
+static int fpy_fota_check_running_bc(const fpy_fota *u, fpy_fw_work *w, uint32_t abi,
                                      fpy_diag *d)
 {
     fpy_bc_header h;
@@ -93,7 +90,7 @@ static int fpy_fota_check_running_bc(const fpy_fota *u, fpy_boot_work *w, uint32
 }
 
 /* Everything the heads and the running images tell, before any write. */
-static int fpy_fota_check_heads(const fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
+static int fpy_fota_check_heads(const fpy_fota *u, fpy_fw_work *w, fpy_diag *d)
 {
     const fpy_fota_req *q = &u->req;
     uint32_t abi;
@@ -108,7 +105,7 @@ static int fpy_fota_check_heads(const fpy_fota *u, fpy_boot_work *w, fpy_diag *d
 }
 
 int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
-                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_boot_work *w,
+                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_fw_work *w,
                    fpy_diag *d)
 {
     fpy_rec r;
@@ -235,18 +232,14 @@ int fpy_fota_write(fpy_fota *u, uint32_t offset, const void *data, uint32_t len,
     return FPY_OK;
 }
 
-static int fpy_fota_verify_parts(fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
+static int fpy_fota_verify_parts(fpy_fota *u, fpy_fw_work *w, fpy_diag *d)
 {
     uint32_t abi = 0;
     unsigned i = 0;
     if (u->req.targets & FPY_FOTA_VM) {
         fpy_fota_part *p = &u->part[i++];
         fpy_image_src src = fpy_image_src_flash(u->f, p->base, p->slot_size);
-        /* hash_appended = 1 was checked in the head, which the stream
-         * had to match: the digest is there, and verify checks it. */
-        FPY_TRY(fpy_image_verify(&src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP,
-                                 &w->info, d));
-        abi = fpy_boot_vm_abi(&w->info);
+        FPY_TRY(fpy_fw_vm_check(&src, w, &abi, d));
     } else {
         FPY_TRY(fpy_fota_running_vm_abi(u, w, &abi, d));
     }
@@ -257,7 +250,7 @@ static int fpy_fota_verify_parts(fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
                                sizeof w->scratch, &h, d);
 }
 
-int fpy_fota_finish(fpy_fota *u, fpy_boot_work *w, fpy_diag *d)
+int fpy_fota_finish(fpy_fota *u, fpy_fw_work *w, fpy_diag *d)
 {
     uint8_t sum[FPY_SHA256_LEN];
     if (u->state != FPY_FOTA_WRITING)

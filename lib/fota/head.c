@@ -41,25 +41,11 @@ int fpy_fota_vm_head_check(const uint8_t head[FPY_FOTA_VM_HEAD], uint32_t size, 
                             "VM image is smaller than its header and app description", "size",
                             0, FPY_FOTA_VM_HEAD, size);
     fpy_image_header_decode(head, &h);
-    if (h.magic != FPY_IMAGE_MAGIC)
-        return fpy_diag_val(d, FPY_ERR_CORRUPT, "VM image: not an ESP32 app image", "magic",
-                            0, FPY_IMAGE_MAGIC, h.magic);
-    if (h.segment_count == 0 || h.segment_count > FPY_IMAGE_MAX_SEGMENTS)
-        return fpy_diag_val(d, FPY_ERR_CORRUPT, "VM image: segment count out of range",
-                            "segment_count", FPY_IMAGE_OFF_SEGMENT_COUNT,
-                            FPY_IMAGE_MAX_SEGMENTS, h.segment_count);
-    if (h.chip_id != FPY_IMAGE_CHIP_ID_ESP32)
-        return fpy_diag_val(d, FPY_ERR_UNSUPPORTED, "VM image is not for the ESP32",
-                            "chip_id", FPY_IMAGE_OFF_CHIP_ID, FPY_IMAGE_CHIP_ID_ESP32,
-                            h.chip_id);
-    /* The boot refuses a VM without its SHA-256 (fipy/boot.h). */
-    if (h.hash_appended != 1)
-        return fpy_diag_val(d, FPY_ERR_UNSUPPORTED, "VM image carries no SHA-256 digest",
-                            "hash_appended", FPY_IMAGE_OFF_HASH_APPENDED, 1, h.hash_appended);
+    FPY_TRY(fpy_fw_vm_header_check(&h, d));
     FPY_TRY(fpy_head_first_segment(head, d));
     fpy_image_app_desc a;
     FPY_TRY(fpy_image_app_desc_decode(head + FPY_IMAGE_APP_DESC_IMAGE_OFF, &a, d));
-    *abi = fpy_boot_abi_of_version(a.version);
+    *abi = fpy_fw_abi_of_version(a.version);
     return FPY_OK;
 }
 

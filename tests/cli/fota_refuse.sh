@@ -67,6 +67,18 @@ has "another VM ABI" "$T/err"
 refuse "refused before writing anything" --bc "$T/abi2.fbc"
 refuse "VM image $T/missing.bin" --vm "$T/missing.bin"
 
+# Issue 13, point 2: one rule for what may boot, for every command.  A
+# flash image is never made with a VM the boot would refuse, nor with
+# bytecode for another VM.
+expect 1 "$FPY_TOOL" flash create "$T/nd.bin" --vm "$T/nodigest.bin"
+has "VM image $T/nodigest.bin" "$T/err"
+has "no SHA-256 digest" "$T/err"
+[ -e "$T/nd.bin" ] && fail "flash create wrote an image with a VM that never boots"
+expect 1 "$FPY_TOOL" flash create "$T/nd.bin" --vm "$T/v1.bin" --bc "$T/abi2.fbc"
+has "bytecode image $T/abi2.fbc" "$T/err"
+has "another VM ABI" "$T/err"
+[ -e "$T/nd.bin" ] && fail "flash create wrote bytecode its VM refuses"
+
 # The previous pair survived all of that; an acceptable update still works.
 expect 0 "$FPY_TOOL" fota status "$F" --json
 has '"has_prev": true' "$T/out"
