@@ -45,7 +45,7 @@ int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st, uint32_t otadat
     /* The record is the commit point; otadata only mirrors it, and the
      * next boot repairs the mirror if power fails in between. */
     FPY_TRY(fpy_rec_commit(f, st, &r));
-    return fpy_boot_sync_otadata(f, otadata_base, r.vm_cur, FPY_OTA_VALID);
+    return fpy_otadata_sync(f, otadata_base, r.vm_cur, FPY_OTA_VALID);
 }
 
 int fpy_fota_mark_stable(const fpy_flash *f, const fpy_rec_store *st)
