@@ -58,11 +58,18 @@ static void fpy_boot_text(const fpy_boot_result *r)
     else if (r->test_mode)
         mode = "TEST: call accept() before the next reset, or it rolls back";
     printf("mode:          %s\n", mode);
-    if (r->adopted == 1)
-        printf("otadata:       ESP-IDF selected this VM (esp_ota_set_boot_partition): taken as "
-               "attempt()\n");
-    else if (r->adopted == 2)
-        printf("otadata:       ESP-IDF marked this VM valid: taken as accept()\n");
+    static const char *const adopted[] = {
+        [FPY_ADOPT_RESYNC] = "changed by ESP-IDF's tools, same VM: rewritten to match",
+        [FPY_ADOPT_OWN_ATTEMPT] = "an attempt() cut short after its otadata write: completed",
+        [FPY_ADOPT_ATTEMPT] = "ESP-IDF selected this VM as NEW (esp_ota_set_boot_partition, "
+                              "otatool): taken as attempt()",
+        [FPY_ADOPT_ACCEPT] = "ESP-IDF marked this VM valid: taken as accept()",
+        [FPY_ADOPT_ROLLBACK] = "ESP-IDF aborted or invalidated the trial: rolled back",
+        [FPY_ADOPT_SWITCH] = "ESP-IDF selected this VM as VALID (otatool switch, rollback of "
+                             "an invalidated app): taken as the working pair",
+    };
+    if (r->adopted > FPY_ADOPT_NONE && r->adopted <= FPY_ADOPT_SWITCH)
+        printf("otadata:       %s\n", adopted[r->adopted]);
     printf("booted pair:   %s\n", fpy_pair_name(r->status));
     printf("watchdog:      armed, 30 s\n");
 }

@@ -633,7 +633,7 @@ static void test_esp_idf_set_boot_and_mark_valid_are_read(void **state)
     /* an ESP-IDF app: esp_ota_set_boot_partition(ota_1), rollback on */
     assert_int_equal(fpy_otadata_set_boot(&b->tf->flash, 0xD000, 1, 2, 1), FPY_OK);
     assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
-    assert_int_equal(b->res.adopted, 1);
+    assert_int_equal(b->res.adopted, FPY_ADOPT_ATTEMPT);
     assert_int_equal(b->res.row->rule, FPY_BOOT_R_TRIAL_START);
     assert_int_equal(b->res.vm_slot, 1);
     /* the new app: esp_ota_mark_app_valid_cancel_rollback() */
@@ -643,7 +643,7 @@ static void test_esp_idf_set_boot_and_mark_valid_are_read(void **state)
     assert_int_equal(fpy_otadata_set_state(&b->tf->flash, 0xD000, (unsigned)a, FPY_OTA_VALID),
                      FPY_OK);
     assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
-    assert_int_equal(b->res.adopted, 2);
+    assert_int_equal(b->res.adopted, FPY_ADOPT_ACCEPT);
     assert_int_equal(b->res.row->rule, FPY_BOOT_R_STABLE);
     assert_int_equal(b->res.vm_slot, 1);
     assert_int_equal(boot(b, FPY_RESET_WATCHDOG), FPY_OK); /* and it sticks */

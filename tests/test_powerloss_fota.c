@@ -134,7 +134,19 @@ static int bad(char *why, size_t n, const char *msg, const sc *c)
 /* Reboot through the real boot code; the pair must be old or new, whole. */
 static int boot_and_classify(sc *c, const fpy_flash *f, char *why, size_t n, int *is_new)
 {
+    /* Whatever the cut left, ESP-IDF's bootloader would boot the VM that
+     * fipy's boot now boots (issue 13: they agree at every moment). */
+    fpy_otadata od;
+    fpy_otadata_pick idf;
+    if (fpy_otadata_read(f, OTADATA, &od) != FPY_OK)
+        return bad(why, n, "otadata unreadable", c);
+    fpy_otadata_idf_pick(&od, &idf);
     int rc = do_boot(c, f, FPY_RESET_RESET);
+    if (rc == FPY_OK && idf.entry >= 0 && idf.slot != c->res.vm_slot) {
+        snprintf(why, n, "ESP-IDF's bootloader would boot VM %u, fipy booted %u (rule %d)",
+                 idf.slot, c->res.vm_slot, c->res.row ? c->res.row->rule : -1);
+        return 1;
+    }
     if (rc != FPY_OK) {
         snprintf(why, n, "boot failed: %s (rule %d)", fpy_strerror(rc),
                  c->res.row ? c->res.row->rule : -1);
@@ -465,13 +477,15 @@ static int rec_setup(void *ctx, const fpy_flash *f)
     r.vm_cur = 0;
     r.bc_cur = 0;
     r.mode = FPY_REC_STABLE;
+    FPY_TRY(fpy_fw_mirror(f, OTADATA, 0, FPY_OTA_VALID, FPY_OTA_NO_FALLBACK, &r));
     return fpy_rec_commit(f, &c->cfg.store, &r);
 }
 
 static int od_run(void *ctx, const fpy_flash *f)
 {
     (void)ctx;
-    return fpy_otadata_sync(f, OTADATA, 1, FPY_OTA_PENDING_VERIFY);
+    uint32_t seq;
+    return fpy_otadata_sync(f, OTADATA, 1, FPY_OTA_PENDING_VERIFY, 0, &seq);
 }
 
 /* otadata is only a mirror: whatever a cut leaves, the record decides,

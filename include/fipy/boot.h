@@ -110,10 +110,8 @@ typedef struct fpy_boot_result {
     fpy_boot_facts facts;
     fpy_rec rec;           /* the record after the boot's writes */
     uint8_t rec_found;     /* 0: no valid record, started from otadata */
-    uint8_t adopted;       /* 1: ESP-IDF's otadata asked for another VM
-                              (esp_ota_set_boot_partition, otatool): taken
-                              as attempt(); 2: it marked the trial VM valid
-                              (esp_ota_mark_app_valid_...): taken as accept() */
+    uint8_t adopted;       /* fpy_fw_adopt: what was taken in from otadata
+                              that ESP-IDF's tools wrote (fipy/fw.h) */
     uint8_t alt_vm, alt_bc;
     uint8_t vm_slot, bc_slot;
     uint32_t vm_addr, bc_addr;

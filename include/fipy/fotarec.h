@@ -42,6 +42,17 @@ typedef struct fpy_rec {
     uint8_t reason;     /* the boot rule that last wrote it (FPY_BOOT_R_*) */
     uint8_t has_prev;   /* vm_prev/bc_prev: the pair before the last accept() */
     uint8_t vm_prev, bc_prev;
+    /* ESP-IDF's otadata as fipy last left it: the seq of the active entry
+     * and a CRC-32 of both entries (od_seq 0: not known, a record from
+     * before these fields).  Anything else found there was written by
+     * ESP-IDF's tools, or by a fipy write that power cut short
+     * (lib/fw/reconcile.c). */
+    uint32_t od_seq, od_crc;
+    /* attempt() in progress: it is about to write otadata entry next_seq
+     * selecting vm_next, to run with bc_next. */
+    uint8_t has_next;
+    uint8_t vm_next, bc_next;
+    uint32_t next_seq;
 } fpy_rec;
 
 typedef struct fpy_rec_store {

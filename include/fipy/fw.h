@@ -14,7 +14,9 @@
 
 #include <stdint.h>
 
+#include "fipy/fotarec.h"
 #include "fipy/image.h"
+#include "fipy/otadata.h"
 
 /* Caller-owned working memory for reading images from flash (~6 KiB). */
 typedef struct fpy_fw_work {
@@ -45,5 +47,42 @@ int fpy_fw_vm_check(const fpy_image_src *src, fpy_fw_work *w, uint32_t *abi, fpy
 uint32_t fpy_fw_vm_abi(const fpy_image_info *info);
 /* The same rule on a version string. */
 uint32_t fpy_fw_abi_of_version(const char *version);
+
+/*
+ * The record and ESP-IDF's otadata, reconciled (lib/fw/reconcile.c).
+ * fipy writes otadata first and then the record, which keeps a
+ * fingerprint of what it wrote (od_seq, od_crc).  When otadata is not as the record
+ * says, ESP-IDF's tools wrote it (esp_ota_set_boot_partition, otatool
+ * switch_ota_partition, esp_ota_mark_app_valid_cancel_rollback,
+ * esp_ota_mark_app_invalid_rollback_and_reboot), or a fipy write was cut
+ * short; either way fipy takes in what ESP-IDF's bootloader would now
+ * boot (fpy_otadata_idf_pick), so the two always name the same VM.
+ * docs/boot.md has the table.
+ */
+typedef enum fpy_fw_adopt {
+    FPY_ADOPT_NONE = 0,    /* otadata is as the record says */
+    FPY_ADOPT_RESYNC,      /* it differs, but ESP-IDF boots the same VM */
+    FPY_ADOPT_OWN_ATTEMPT, /* fipy's attempt() wrote otadata, not yet the record */
+    FPY_ADOPT_ATTEMPT,     /* another VM selected as NEW/UNDEFINED: a trial */
+    FPY_ADOPT_ACCEPT,      /* the trial VM marked VALID: accept() */
+    FPY_ADOPT_ROLLBACK,    /* the trial aborted or marked invalid */
+    FPY_ADOPT_SWITCH       /* another VM selected as VALID: the working pair */
+} fpy_fw_adopt;
+
+/* Mirror a choice into otadata (fpy_otadata_sync: `slot` in `state`, the
+ * other entry the fallback) and note in *r what otadata now holds. */
+int fpy_fw_mirror(const fpy_flash *f, uint32_t base, unsigned slot, uint32_t state,
+                  unsigned fallback, fpy_rec *r);
+
+/* Is otadata as the record says?  A record without od_seq (older
+ * format) is in sync when ESP-IDF would boot its current VM; a device
+ * without a record (rec_found 0) is, by definition. */
+int fpy_fw_in_sync(const fpy_rec *r, int rec_found, const fpy_otadata *od);
+/* Decide (pure) how a record takes in otadata that is not in sync. */
+fpy_fw_adopt fpy_fw_adopt_decide(const fpy_rec *r, const fpy_otadata *od);
+/* Apply a decision to the record (in memory). */
+void fpy_fw_adopt_apply(fpy_rec *r, fpy_fw_adopt how, const fpy_otadata *od);
+/* in_sync, decide, apply: returns what was taken in (NONE: nothing). */
+fpy_fw_adopt fpy_fw_reconcile(fpy_rec *r, int rec_found, const fpy_otadata *od);
 
 #endif

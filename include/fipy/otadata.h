@@ -116,13 +116,39 @@ int fpy_otadata_boot_select(const fpy_flash *f, uint32_t base, unsigned app_coun
 /* Sector 0 := seq slot+1, label FF, state VALID (bootloader, blank otadata). */
 int fpy_otadata_init_valid(const fpy_flash *f, uint32_t base, unsigned slot);
 
+/* What ESP-IDF's bootloader (app rollback enabled) boots from `od`,
+ * without writing: PENDING_VERIFY entries count as ABORTED (a trial reset
+ * before it was confirmed), then the active entry.  entry -1 (no valid
+ * entry): ESP-IDF boots factory or ota_0, reported as slot 0 with state
+ * UNDEFINED.  state NEW: it boots that slot as a trial. */
+typedef struct fpy_otadata_pick {
+    int entry;
+    unsigned slot;
+    uint32_t state;
+} fpy_otadata_pick;
+void fpy_otadata_idf_pick(const fpy_otadata *od, fpy_otadata_pick *p);
+
+/* CRC-32 (crc32_le, seed 0xFFFFFFFF) of both entries as encoded: a
+ * fingerprint of the whole selection, as the FOTA record keeps it. */
+uint32_t fpy_otadata_digest(const fpy_otadata *od);
+
+#define FPY_OTA_NO_FALLBACK 0xFFu
+
 /*
- * Mirror a boot choice of fipy's (two OTA slots) into otadata so that
- * ESP-IDF's bootloader and otatool select the same VM: entries left in
- * PENDING_VERIFY for another slot become ABORTED (as ESP-IDF's bootloader
- * does), then the active entry must select `slot` in `state`; it is
- * rewritten only if it does not.
+ * Mirror a choice of fipy's (two OTA slots) into otadata, writing only
+ * what differs:
+ *  1. the active entry selects `slot` in `state`, for ESP-IDF's
+ *     bootloader and otatool alike: rewritten in place if it already
+ *     selects `slot`, else a new entry above every CRC-valid one, placed
+ *     so that the fallback entry (or else the current selection) stays
+ *     intact while it is written;
+ *  2. if `fallback` is the other slot, the other entry selects it as
+ *     VALID, one below the active seq: where ESP-IDF's bootloader goes
+ *     when the active entry is aborted or marked invalid is where fipy
+ *     would go (FPY_OTA_NO_FALLBACK: leave the other entry as it is).
+ * *seq is the active entry's seq afterwards (the record keeps it).
  */
-int fpy_otadata_sync(const fpy_flash *f, uint32_t base, unsigned slot, uint32_t state);
+int fpy_otadata_sync(const fpy_flash *f, uint32_t base, unsigned slot, uint32_t state,
+                     unsigned fallback, uint32_t *seq);
 
 #endif

@@ -115,46 +115,6 @@ static int fpy_abnormal(int reason)
     return reason == FPY_RESET_WATCHDOG || reason == FPY_RESET_PANIC;
 }
 
-/*
- * ESP-IDF's otadata is a mirror that fipy rewrites after every boot, with
- * PENDING_VERIFY or VALID only.  An active entry fipy did not write is
- * ESP-IDF speaking (an app, otatool.py), and is taken into the record:
- * NEW or UNDEFINED for another slot is esp_ota_set_boot_partition, i.e.
- * attempt(); VALID on the VM of a running VM trial is
- * esp_ota_mark_app_valid_cancel_rollback, i.e. accept().
- */
-static int fpy_adopt_otadata(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_rec *r,
-                             fpy_boot_result *res)
-{
-    fpy_otadata od;
-    FPY_TRY(fpy_otadata_read(f, cfg->store.otadata, &od));
-    int a = fpy_otadata_active(&od);
-    if (a < 0)
-        return FPY_OK;
-    unsigned slot = fpy_otadata_slot(od.e[a].seq, FPY_BOOT_APPS);
-    uint32_t st = od.e[a].state;
-    if (r->mode == FPY_REC_STABLE && slot != r->vm_cur &&
-        (st == FPY_OTA_NEW || st == FPY_OTA_UNDEFINED)) {
-        r->vm_cur = (uint8_t)slot;
-        r->mode = FPY_REC_TEST_NEW;
-        r->boot_count = 0;
-        r->flags &= (uint8_t)~(FPY_REC_F_ROLLED_BACK | FPY_REC_F_REVERTED);
-        res->adopted = 1;
-    } else if (r->mode == FPY_REC_TEST_BOOTED && r->vm_cur != r->vm_last &&
-               slot == r->vm_cur && st == FPY_OTA_VALID) {
-        r->has_prev = 1;
-        r->vm_prev = r->vm_last;
-        r->bc_prev = r->bc_last;
-        r->vm_last = r->vm_cur;
-        r->bc_last = r->bc_cur;
-        r->mode = FPY_REC_STABLE;
-        r->boot_count = 0;
-        r->flags &= (uint8_t)~FPY_REC_F_STABLE_RUN;
-        res->adopted = 2;
-    }
-    return FPY_OK;
-}
-
 static uint8_t fpy_trigger(const fpy_boot_cfg *cfg, const fpy_rec *r, int reason)
 {
     uint8_t trials = cfg->trial_boots ? cfg->trial_boots : 1u;
@@ -177,7 +137,11 @@ static int fpy_gather(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work *
     if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
         return rc;
     res->rec_found = rc == FPY_OK;
-    FPY_TRY(fpy_adopt_otadata(f, cfg, r, res));
+    /* What ESP-IDF's tools (or a cut fipy write) left in otadata is taken
+     * in first, as ESP-IDF's bootloader would take it (fipy/fw.h). */
+    fpy_otadata od;
+    FPY_TRY(fpy_otadata_read(f, cfg->store.otadata, &od));
+    res->adopted = (uint8_t)fpy_fw_reconcile(r, res->rec_found, &od);
     x->mode = r->mode;
     x->trigger = fpy_trigger(cfg, r, res->reset_reason);
     FPY_TRY(fpy_pair(f, cfg, w, s, r->vm_cur, r->bc_cur, res, &x->cur));
@@ -252,7 +216,8 @@ static int fpy_rec_differs(const fpy_rec *a, const fpy_rec *b)
     return a->vm_cur != b->vm_cur || a->vm_last != b->vm_last || a->bc_cur != b->bc_cur ||
            a->bc_last != b->bc_last || a->mode != b->mode || a->boot_count != b->boot_count ||
            a->flags != b->flags || a->has_prev != b->has_prev || a->vm_prev != b->vm_prev ||
-           a->bc_prev != b->bc_prev;
+           a->bc_prev != b->bc_prev || a->od_seq != b->od_seq || a->od_crc != b->od_crc ||
+           a->has_next != b->has_next;
 }
 
 static void fpy_fill_result(const fpy_boot_cfg *cfg, const fpy_slots *s,
@@ -274,6 +239,32 @@ static void fpy_fill_result(const fpy_boot_cfg *cfg, const fpy_slots *s,
     res->vm_abi = s->vm_abi[r->vm_cur];
 }
 
+/*
+ * Write the choice before the VM runs: otadata first (ESP-IDF marks a VM
+ * on trial PENDING_VERIFY with the last working VM as its fallback; a
+ * bytecode-only trial, and a pair that is the only one left, keep the VM
+ * VALID), then the record, which keeps what otadata now says.  A cut
+ * between the two leaves otadata ahead of the record, and the next boot
+ * takes it in as ESP-IDF's bootloader would: a trial whose PENDING_VERIFY
+ * landed counts as started, and that boot rolls it back.  Each write only
+ * when something changes: an ordinary power-on writes nothing.
+ */
+static int fpy_boot_write(const fpy_flash *f, const fpy_boot_cfg *cfg,
+                          const fpy_boot_result *res, fpy_rec *next)
+{
+    fpy_boot_action act = res->row->action;
+    int trial = (act == FPY_BOOT_TRIAL || act == FPY_BOOT_TRIAL_AGAIN) &&
+                next->vm_cur != next->vm_last;
+    uint32_t state = trial ? FPY_OTA_PENDING_VERIFY : FPY_OTA_VALID;
+    unsigned fallback = trial ? next->vm_last
+                        : next->has_prev ? next->vm_prev : FPY_OTA_NO_FALLBACK;
+    FPY_TRY(fpy_fw_mirror(f, cfg->store.otadata, next->vm_cur, state, fallback, next));
+    next->has_next = 0;
+    if (!res->rec_found || res->adopted || fpy_rec_differs(next, &res->rec))
+        FPY_TRY(fpy_rec_commit(f, &cfg->store, next));
+    return FPY_OK;
+}
+
 int fpy_boot_run(const fpy_flash *f, const fpy_sys *sys, const fpy_boot_cfg *cfg,
                  fpy_fw_work *w, fpy_boot_result *res)
 {
@@ -287,17 +278,8 @@ int fpy_boot_run(const fpy_flash *f, const fpy_sys *sys, const fpy_boot_cfg *cfg
         return FPY_ERR_NOTFOUND;
     fpy_rec next;
     fpy_next_record(res->row, res, &next);
-    /* The record is written before the VM runs: a trial that crashes
-     * must find TEST_BOOTED at the next boot. */
-    if (!res->rec_found || res->adopted || fpy_rec_differs(&next, &res->rec))
-        FPY_TRY(fpy_rec_commit(f, &cfg->store, &next));
+    FPY_TRY(fpy_boot_write(f, cfg, res, &next));
     res->rec = next;
     fpy_fill_result(cfg, &s, res);
-    /* ESP-IDF marks a VM on trial PENDING_VERIFY; a bytecode-only trial
-     * keeps the VM VALID, and so does a pair that is the only one left. */
-    int trial = res->row->action == FPY_BOOT_TRIAL || res->row->action == FPY_BOOT_TRIAL_AGAIN;
-    uint32_t state = (trial && next.vm_cur != next.vm_last) ? FPY_OTA_PENDING_VERIFY
-                                                            : FPY_OTA_VALID;
-    FPY_TRY(fpy_otadata_sync(f, cfg->store.otadata, res->vm_slot, state));
     return sys->ops->wdt_start(sys->ctx, cfg->wdt_ms ? cfg->wdt_ms : FPY_SFW_BOOT_WDT_MS);
 }

@@ -109,11 +109,18 @@ int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
                    fpy_diag *d)
 {
     fpy_rec r;
+    fpy_otadata od;
     int copy;
     memset(u, 0, sizeof *u);
     int rc = fpy_rec_load(f, st, &r, &copy);
     if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
         return rc;
+    FPY_TRY(fpy_otadata_read(f, st->otadata, &od));
+    if (!fpy_fw_in_sync(&r, rc == FPY_OK, &od))
+        return fpy_diag_set(d, FPY_ERR_STATE,
+                            "ESP-IDF's otadata was changed since the last boot: boot once so "
+                            "that it is taken in, then update",
+                            "otadata", st->otadata);
     FPY_TRY(fpy_fota_check_targets(&r, req, d));
     u->f = f;
     u->layout = l;

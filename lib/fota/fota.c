@@ -1,39 +1,89 @@
 /* attempt / accept / mark_stable over the FOTA record. */
 #include "fipy/fota.h"
 
+#include "fipy/fw.h"
 #include "fipy/otadata.h"
+
+/* Load the record and otadata; FPY_ERR_STATE when otadata is not as the
+ * record says (ESP-IDF's tools changed it): a boot must take that in
+ * first, or this operation would silently override it. */
+static int fpy_fota_load(const fpy_flash *f, const fpy_rec_store *st, fpy_rec *r,
+                         fpy_otadata *od, int *found)
+{
+    int copy;
+    int rc = fpy_rec_load(f, st, r, &copy);
+    if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
+        return rc;
+    *found = rc == FPY_OK;
+    FPY_TRY(fpy_otadata_read(f, st->otadata, od));
+    return fpy_fw_in_sync(r, *found, od) ? FPY_OK : FPY_ERR_STATE;
+}
+
+/*
+ * A new VM is attempted in three writes, so that ESP-IDF's bootloader and
+ * fipy agree after a cut at any point: the record notes the intent (the
+ * pair, and the otadata seq about to select it); otadata selects the VM
+ * as NEW, exactly as esp_ota_set_boot_partition does; the record enters
+ * TEST_NEW.  Cut after the second write, the next boot finds otadata ahead
+ * of the record and takes it in with the noted bytecode slot (fipy/fw.h).
+ */
+static int fpy_attempt_vm(const fpy_flash *f, const fpy_rec_store *st, fpy_rec *r,
+                          const fpy_otadata *od)
+{
+    fpy_ota_entry e;
+    unsigned idx;
+    FPY_TRY(fpy_otadata_plan_set_boot(od, r->vm_next, 2u, 1, &idx, &e));
+    r->has_next = 1;
+    r->next_seq = e.seq;
+    FPY_TRY(fpy_rec_commit(f, st, r));
+    return fpy_fw_mirror(f, st->otadata, r->vm_next, FPY_OTA_NEW, r->vm_cur, r);
+}
 
 int fpy_fota_attempt(const fpy_flash *f, const fpy_rec_store *st, unsigned bc_slot,
                      unsigned vm_slot)
 {
     fpy_rec r;
-    int copy;
-    int rc = fpy_rec_load(f, st, &r, &copy);
-    if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
-        return rc;
+    fpy_otadata od;
+    int found;
+    FPY_TRY(fpy_fota_load(f, st, &r, &od, &found));
     if (bc_slot > 1 || vm_slot > 1)
         return FPY_ERR_INVAL;
     if (r.mode != FPY_REC_STABLE)
         return FPY_ERR_STATE;
     if (bc_slot == r.bc_cur && vm_slot == r.vm_cur)
         return FPY_ERR_INVAL;
+    r.vm_next = (uint8_t)vm_slot;
+    r.bc_next = (uint8_t)bc_slot;
+    if (vm_slot != r.vm_cur) /* ESP-IDF sees only VMs */
+        FPY_TRY(fpy_attempt_vm(f, st, &r, &od));
     r.vm_cur = (uint8_t)vm_slot;
     r.bc_cur = (uint8_t)bc_slot;
     r.mode = FPY_REC_TEST_NEW;
     r.boot_count = 0;
     r.flags = 0;
+    r.has_next = 0;
     return fpy_rec_commit(f, st, &r);
 }
 
 int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st, uint32_t otadata_base)
 {
     fpy_rec r;
-    int copy;
-    FPY_TRY(fpy_rec_load(f, st, &r, &copy));
+    fpy_otadata od;
+    int found;
+    (void)otadata_base; /* the store names it */
+    FPY_TRY(fpy_fota_load(f, st, &r, &od, &found));
+    if (!found)
+        return FPY_ERR_NOTFOUND;
     if (r.mode == FPY_REC_STABLE)
         return FPY_OK;
     if (r.mode != FPY_REC_TEST_BOOTED)
         return FPY_ERR_STATE;
+    /* otadata first (the trial VM VALID, in place, as
+     * esp_ota_mark_app_valid_cancel_rollback writes it), then the record:
+     * a cut between leaves a VALID trial entry, which the next boot takes
+     * as this accept(); a cut during the otadata write leaves the last
+     * working VM selected, and the trial is rolled back, as ESP-IDF would. */
+    FPY_TRY(fpy_fw_mirror(f, st->otadata, r.vm_cur, FPY_OTA_VALID, r.vm_last, &r));
     r.has_prev = 1;
     r.vm_prev = r.vm_last;
     r.bc_prev = r.bc_last;
@@ -42,10 +92,7 @@ int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st, uint32_t otadat
     r.mode = FPY_REC_STABLE;
     r.boot_count = 0;
     r.flags &= (uint8_t)~FPY_REC_F_STABLE_RUN; /* the new pair has not run stably yet */
-    /* The record is the commit point; otadata only mirrors it, and the
-     * next boot repairs the mirror if power fails in between. */
-    FPY_TRY(fpy_rec_commit(f, st, &r));
-    return fpy_otadata_sync(f, otadata_base, r.vm_cur, FPY_OTA_VALID);
+    return fpy_rec_commit(f, st, &r);
 }
 
 int fpy_fota_mark_stable(const fpy_flash *f, const fpy_rec_store *st)

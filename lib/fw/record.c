@@ -14,9 +14,17 @@
 #define FPY_REC_OFF_FLAGS 0x0Eu
 #define FPY_REC_OFF_REASON 0x0Fu
 #define FPY_REC_OFF_PREV 0x10u /* has_prev, vm_prev, bc_prev */
-#define FPY_REC_OFF_RESERVED 0x13u /* zero: room for later fields */
+#define FPY_REC_OFF_PAD 0x13u
+#define FPY_REC_OFF_OD_SEQ 0x14u
+#define FPY_REC_OFF_OD_CRC 0x18u
+#define FPY_REC_OFF_NEXT 0x1Cu /* has_next, vm_next, bc_next, 0 */
+#define FPY_REC_OFF_NEXT_SEQ 0x20u
+#define FPY_REC_OFF_RESERVED 0x24u /* zero: room for later fields */
 #define FPY_REC_OFF_CRC 0xFCu
 _Static_assert(FPY_REC_OFF_REASON + 1u == FPY_REC_OFF_PREV, "previous pair after reason");
+_Static_assert(FPY_REC_OFF_PREV + 3u == FPY_REC_OFF_PAD, "one pad byte after the pair");
+_Static_assert(FPY_REC_OFF_OD_CRC + 4u == FPY_REC_OFF_NEXT, "intent after the mirror");
+_Static_assert(FPY_REC_OFF_NEXT + 4u == FPY_REC_OFF_NEXT_SEQ, "next_seq after the pair");
 _Static_assert(FPY_REC_OFF_CRC + 4u == FPY_REC_LEN, "CRC ends the record");
 
 void fpy_rec_default(fpy_rec *r)
@@ -41,6 +49,12 @@ void fpy_rec_encode(const fpy_rec *r, uint8_t raw[FPY_REC_LEN])
     raw[FPY_REC_OFF_PREV + 0] = r->has_prev;
     raw[FPY_REC_OFF_PREV + 1] = r->vm_prev;
     raw[FPY_REC_OFF_PREV + 2] = r->bc_prev;
+    fpy_put_le32(raw + FPY_REC_OFF_OD_SEQ, r->od_seq);
+    fpy_put_le32(raw + FPY_REC_OFF_OD_CRC, r->od_crc);
+    raw[FPY_REC_OFF_NEXT + 0] = r->has_next;
+    raw[FPY_REC_OFF_NEXT + 1] = r->vm_next;
+    raw[FPY_REC_OFF_NEXT + 2] = r->bc_next;
+    fpy_put_le32(raw + FPY_REC_OFF_NEXT_SEQ, r->next_seq);
     fpy_put_le32(raw + FPY_REC_OFF_CRC, fpy_crc32_le(0xFFFFFFFFu, raw, FPY_REC_OFF_CRC));
 }
 
@@ -65,11 +79,18 @@ int fpy_rec_decode(const uint8_t raw[FPY_REC_LEN], fpy_rec *r)
     r->has_prev = raw[FPY_REC_OFF_PREV + 0];
     r->vm_prev = raw[FPY_REC_OFF_PREV + 1];
     r->bc_prev = raw[FPY_REC_OFF_PREV + 2];
+    r->od_seq = fpy_get_le32(raw + FPY_REC_OFF_OD_SEQ);
+    r->od_crc = fpy_get_le32(raw + FPY_REC_OFF_OD_CRC);
+    r->has_next = raw[FPY_REC_OFF_NEXT + 0];
+    r->vm_next = raw[FPY_REC_OFF_NEXT + 1];
+    r->bc_next = raw[FPY_REC_OFF_NEXT + 2];
+    r->next_seq = fpy_get_le32(raw + FPY_REC_OFF_NEXT_SEQ);
     /* A CRC-valid record with impossible fields was written by something
      * else: treat it as corrupt, never act on it. */
     if (r->vm_cur > 1 || r->vm_last > 1 || r->bc_cur > 1 || r->bc_last > 1 ||
         r->mode > FPY_REC_TEST_BOOTED || r->seq == 0xFFFFFFFFu || r->has_prev > 1 ||
-        r->vm_prev > 1 || r->bc_prev > 1)
+        r->vm_prev > 1 || r->bc_prev > 1 || r->has_next > 1 || r->vm_next > 1 ||
+        r->bc_next > 1)
         return FPY_ERR_CORRUPT;
     return FPY_OK;
 }

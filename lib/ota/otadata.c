@@ -84,6 +84,14 @@ const char *fpy_otadata_state_name(uint32_t state)
     }
 }
 
+uint32_t fpy_otadata_digest(const fpy_otadata *od)
+{
+    uint8_t raw[2 * FPY_OTADATA_ENTRY_LEN];
+    fpy_otadata_encode(&od->e[0], raw);
+    fpy_otadata_encode(&od->e[1], raw + FPY_OTADATA_ENTRY_LEN);
+    return fpy_crc32_le(0xFFFFFFFFu, raw, sizeof raw);
+}
+
 int fpy_otadata_read(const fpy_flash *f, uint32_t base, fpy_otadata *od)
 {
     uint8_t raw[FPY_OTADATA_ENTRY_LEN];
@@ -181,22 +189,17 @@ int fpy_otadata_boot_select(const fpy_flash *f, uint32_t base, unsigned app_coun
                             unsigned *slot, int *from_blank)
 {
     fpy_otadata od;
+    fpy_otadata_pick p;
     FPY_TRY(fpy_otadata_read(f, base, &od));
+    (void)app_count; /* the FiPy has two OTA slots */
+    fpy_otadata_idf_pick(&od, &p);
     /* A test boot that reached a reset without being confirmed fails. */
-    for (unsigned i = 0; i < 2; i++) {
-        if (od.e[i].state == FPY_OTA_PENDING_VERIFY) {
+    for (unsigned i = 0; i < 2; i++)
+        if (od.e[i].state == FPY_OTA_PENDING_VERIFY)
             FPY_TRY(fpy_otadata_set_state(f, base, i, FPY_OTA_ABORTED));
-            od.e[i].state = FPY_OTA_ABORTED;
-        }
-    }
-    int a = fpy_otadata_active(&od);
-    *from_blank = a < 0 || app_count == 0;
-    if (*from_blank) {
-        *slot = 0;
-        return FPY_OK;
-    }
-    *slot = fpy_otadata_slot(od.e[a].seq, app_count);
-    if (od.e[a].state == FPY_OTA_NEW)
-        FPY_TRY(fpy_otadata_set_state(f, base, (unsigned)a, FPY_OTA_PENDING_VERIFY));
+    *from_blank = p.entry < 0;
+    *slot = p.slot;
+    if (p.entry >= 0 && p.state == FPY_OTA_NEW)
+        FPY_TRY(fpy_otadata_set_state(f, base, (unsigned)p.entry, FPY_OTA_PENDING_VERIFY));
     return FPY_OK;
 }

@@ -38,6 +38,11 @@ expect 0 "$FPY_TOOL" fota apply "$F" --vm "$T/v2.bin" --bc "$T/a2.fbc" --chunk 7
 has "VM       -> slot 1 (0x110000)" "$T/out"
 expect 0 "$FPY_TOOL" fota status "$F" --json
 has '"mode": "TEST_NEW", "vm_cur": 1, "bc_cur": 1, "vm_last": 0' "$T/out"
+# attempt() wrote otadata as esp_ota_set_boot_partition does (issue 13):
+# ESP-IDF's bootloader and otatool already select the new VM, as NEW.
+expect 0 "$FPY_TOOL" otadata dump "$F" --json
+has '"boot_slot": 1' "$T/out"
+has '"state_name": "NEW"' "$T/out"
 expect 1 "$FPY_TOOL" fota accept "$F"
 has "has not booted yet" "$T/err"
 expect 0 "$FPY_TOOL" boot "$F" --json
