@@ -624,6 +624,59 @@ static void test_fallback_forgets_the_previous_pair(void **state)
     board_free(b);
 }
 
+/* Issue 13: a configuration that does not hold is refused before the boot
+ * or the update engine reads or writes anything. */
+static void test_bad_configuration_is_refused_on_entry(void **state)
+{
+    (void)state;
+    board *b = board_new();
+    static const fpy_area overlap[] = {
+        {.label = "ota_0", .offset = 0x10000, .size = 0x100000, .kind = FPY_AREA_VM_SLOT},
+        /* overlaps ota_0 */
+        {.label = "ota_1", .offset = 0x100000, .size = 0x100000, .kind = FPY_AREA_VM_SLOT,
+         .index = 1},
+    };
+    static const fpy_area no_bc[] = {
+        {.label = "ota_0", .offset = 0x10000, .size = 0x100000, .kind = FPY_AREA_VM_SLOT},
+        {.label = "ota_1", .offset = 0x110000, .size = 0x100000, .kind = FPY_AREA_VM_SLOT,
+         .index = 1},
+    };
+    fpy_layout bad = *b->cfg.layout;
+    bad.areas = overlap;
+    bad.count = 2;
+    const fpy_layout *good = b->cfg.layout;
+    uint64_t w0 = b->tf->sim.stats.erases + b->tf->sim.stats.pages_programmed;
+    b->cfg.layout = &bad;
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_ERR_CORRUPT); /* fpy_layout_validate's */
+    bad.areas = no_bc;
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_ERR_INVAL);
+    assert_string_equal(b->res.diag_what, "configuration");
+    bad.flash_size = 16u << 20; /* larger than the flash */
+    bad.areas = good->areas;
+    bad.count = good->count;
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_ERR_INVAL);
+    b->cfg.layout = good;
+    fpy_boot_cfg keep = b->cfg;
+    b->cfg.store.addr[1] = b->cfg.store.addr[0]; /* one sector for both copies */
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_ERR_INVAL);
+    b->cfg.store = keep.store;
+    b->cfg.store.otadata = area(b, FPY_AREA_VM_SLOT, 1); /* otadata inside a slot */
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_ERR_INVAL);
+    b->cfg.store.otadata = 0xD100; /* not a sector */
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_ERR_INVAL);
+    fpy_fota u;
+    fpy_fota_req q;
+    fpy_diag d = {0};
+    memset(&q, 0, sizeof q);
+    assert_int_equal(fpy_fota_begin(&u, &b->tf->flash, good, &b->cfg.store, &q, &b->w, &d),
+                     FPY_ERR_INVAL);
+    assert_string_equal(d.field, "otadata");
+    assert_int_equal(b->tf->sim.stats.erases + b->tf->sim.stats.pages_programmed, w0);
+    b->cfg = keep;
+    assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+    board_free(b);
+}
+
 static void test_esp_idf_set_boot_and_mark_valid_are_read(void **state)
 {
     (void)state;
@@ -697,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_foreign_seq_near_the_top_converges),
         cmocka_unit_test(test_fallback_to_the_other_slot),
         cmocka_unit_test(test_fallback_forgets_the_previous_pair),
+        cmocka_unit_test(test_bad_configuration_is_refused_on_entry),
         cmocka_unit_test(test_esp_idf_set_boot_and_mark_valid_are_read),
         cmocka_unit_test(test_vm_without_digest_is_not_booted),
     };

@@ -127,7 +127,9 @@ typedef struct fpy_boot_result {
 } fpy_boot_result;
 
 /*
- * Run the boot: facts, decide, act.  Returns FPY_OK when a VM is to start
+ * Run the boot: facts, decide, act.  A configuration that does not hold
+ * (fpy_fw_config_check) is refused first with its error, res->diag says
+ * why, nothing read or written.  Returns FPY_OK when a VM is to start
  * (see *res), FPY_ERR_NOTFOUND when nothing is bootable (res->row says
  * why: the way back is the ESP32 ROM download mode, GPIO0/P2 low at
  * reset), or a flash error (passed up unchanged).

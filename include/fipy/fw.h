@@ -16,7 +16,20 @@
 
 #include "fipy/fotarec.h"
 #include "fipy/image.h"
+#include "fipy/layout.h"
 #include "fipy/otadata.h"
+
+/*
+ * The configuration the boot and the update engine run on, checked on
+ * entry: the layout validates (fpy_layout_validate) and fits the flash;
+ * it has VM slots 0 and 1 and bytecode slots 0 and 1; the record's two
+ * copies and otadata sit on sector boundaries inside the flash, apart
+ * from every slot.  Otherwise fpy_layout_validate's error, or
+ * FPY_ERR_INVAL, with the diag saying what: nothing is read or written on
+ * a configuration that does not hold.
+ */
+int fpy_fw_config_check(const fpy_flash *f, const fpy_layout *l, const fpy_rec_store *st,
+                        fpy_diag *d);
 
 /* Caller-owned working memory for reading images from flash (~6 KiB). */
 typedef struct fpy_fw_work {

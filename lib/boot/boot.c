@@ -272,6 +272,12 @@ int fpy_boot_run(const fpy_flash *f, const fpy_sys *sys, const fpy_boot_cfg *cfg
     memset(res, 0, sizeof *res);
     memset(&s, 0xFF, sizeof s); /* every slot state -1: not verified yet */
     res->reset_reason = sys->ops->reset_reason(sys->ctx);
+    int rc = fpy_fw_config_check(f, cfg->layout, &cfg->store, &res->diag);
+    if (rc != FPY_OK) {
+        res->diag_rc = rc;
+        res->diag_what = "configuration";
+        return rc;
+    }
     FPY_TRY(fpy_gather(f, cfg, w, &s, res));
     res->row = fpy_boot_decide(&res->facts);
     if (res->row->action == FPY_BOOT_NONE)

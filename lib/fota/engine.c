@@ -112,6 +112,7 @@ int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
     fpy_otadata od;
     int copy;
     memset(u, 0, sizeof *u);
+    FPY_TRY(fpy_fw_config_check(f, l, st, d));
     int rc = fpy_rec_load(f, st, &r, &copy);
     if (rc != FPY_OK && rc != FPY_ERR_NOTFOUND)
         return rc;
