@@ -340,6 +340,48 @@ static void test_blob_versions_alternate(void **state)
     store_free(s);
 }
 
+/* A blob update that runs out of space half-way (its first chunks are
+ * written) gives back what it took: the old value stays, and the space
+ * and chunk range are free for the next version (docs/nvs.md). */
+static void test_blob_out_of_space_keeps_old(void **state)
+{
+    (void)state;
+    store *s = store_new(4);
+    fpy_nvs_handle h = open_rw(s, "ns");
+    uint8_t *old = malloc(3000), *big = malloc(9000), *back = malloc(9000);
+    for (size_t i = 0; i < 9000; i++)
+        big[i] = (uint8_t)(i * 13u + 1u);
+    memset(old, 0x3C, 3000);
+    assert_int_equal(fpy_nvs_set_blob(&h, "b", old, 3000), FPY_OK);
+    fpy_nvs_stats before, after;
+    assert_int_equal(fpy_nvs_stats_get(&s->nvs, &before), FPY_OK);
+    uint64_t m0 = mutations(s);
+    /* 3000 + 9000 bytes need more than the 3 usable pages */
+    assert_int_equal(fpy_nvs_set_blob(&h, "b", big, 9000), FPY_ERR_NOSPC);
+    assert_true(mutations(s) > m0 + 3u); /* chunks were written, then erased */
+    assert_int_equal(fpy_nvs_stats_get(&s->nvs, &after), FPY_OK);
+    assert_int_equal(after.used_entries, before.used_entries);
+    size_t len = 9000;
+    assert_int_equal(fpy_nvs_get_blob(&h, "b", back, &len), FPY_OK);
+    assert_int_equal(len, 3000);
+    assert_memory_equal(back, old, 3000);
+    /* the next version, in the range the failed one used */
+    assert_int_equal(fpy_nvs_set_blob(&h, "b", big, 5000), FPY_OK);
+    len = 9000;
+    assert_int_equal(fpy_nvs_get_blob(&h, "b", back, &len), FPY_OK);
+    assert_int_equal(len, 5000);
+    assert_memory_equal(back, big, 5000);
+    assert_int_equal(store_init(s, 0), FPY_OK);
+    assert_int_equal(s->nvs.report.mutations, 0);
+    len = 9000;
+    assert_int_equal(fpy_nvs_get_blob(&h, "b", back, &len), FPY_OK);
+    assert_memory_equal(back, big, 5000);
+    free(old);
+    free(big);
+    free(back);
+    store_free(s);
+}
+
 /* ---- namespaces, erase, iteration, stats ------------------------------------ */
 
 static void test_namespaces_and_erase_all(void **state)
@@ -357,6 +399,9 @@ static void test_namespaces_and_erase_all(void **state)
     assert_int_equal(v, 1);
     assert_int_equal(fpy_nvs_erase_all(&a), FPY_OK);
     assert_int_equal(fpy_nvs_get_u32(&a, "k", &v), FPY_ERR_NOTFOUND);
+    fpy_nvs_stats st;
+    assert_int_equal(fpy_nvs_stats_get(&s->nvs, &st), FPY_OK);
+    assert_int_equal(st.used_entries, 3); /* at once: two namespaces and beta's k */
     assert_int_equal(fpy_nvs_get_u32(&b, "k", &v), FPY_OK);
     assert_int_equal(v, 2);
     assert_int_equal(fpy_nvs_erase_key(&b, "k"), FPY_OK);
@@ -366,7 +411,6 @@ static void test_namespaces_and_erase_all(void **state)
     fpy_nvs_handle again;
     assert_int_equal(fpy_nvs_open(&s->nvs, "beta", FPY_NVS_READONLY, &again), FPY_OK);
     assert_int_equal(again.ns, 2);
-    fpy_nvs_stats st;
     assert_int_equal(fpy_nvs_stats_get(&s->nvs, &st), FPY_OK);
     assert_int_equal(st.namespace_count, 2);
     assert_int_equal(st.used_entries, 2);
@@ -665,6 +709,42 @@ static void test_recovery_newer_copy_wins(void **state)
     image_close(m);
 }
 
+/* Two complete copies of a key (an update cut before the old copy's
+ * erase) whose newer one has a payload bit gone bad: the sound older copy
+ * wins, read-only and read-write, and the bad one is erased. */
+static void test_recovery_newer_copy_bad_payload(void **state)
+{
+    (void)state;
+    store *s = store_new(4);
+    fpy_nvs_handle h = open_rw(s, "app");
+    char buf[32];
+    size_t len;
+    assert_int_equal(fpy_nvs_set_str(&h, "s", "first value"), FPY_OK);   /* entries 1, 2 */
+    assert_int_equal(fpy_nvs_set_str(&h, "s", "second value"), FPY_OK);  /* entries 3, 4 */
+    uint8_t *page = s->tf->mem + NVS_BASE;
+    fpy_nvs_page_view v;
+    fpy_nvs_page_parse(page, &v);
+    assert_int_equal(v.count[FPY_NVS_ES_WRITTEN], 3);
+    assert_int_equal(v.count[FPY_NVS_ES_ERASED], 2);
+    uint8_t *bm = page + FPY_NVS_BITMAP_OFFSET;
+    fpy_nvs_bitmap_set(bm, 1, FPY_NVS_ES_WRITTEN); /* the old copy, not yet erased */
+    fpy_nvs_bitmap_set(bm, 2, FPY_NVS_ES_WRITTEN);
+    page[FPY_NVS_FIRST_ENTRY + 4u * FPY_NVS_ENTRY_SIZE] &= 0xFE; /* "s" -> "r" */
+    for (int ro = 1; ro >= 0; ro--) {
+        assert_int_equal(store_init(s, ro), FPY_OK);
+        assert_int_equal(s->nvs.report.duplicates, 1);
+        assert_int_equal(fpy_nvs_open(&s->nvs, "app", FPY_NVS_READONLY, &h), FPY_OK);
+        len = sizeof buf;
+        assert_int_equal(fpy_nvs_get_str(&h, "s", buf, &len), FPY_OK);
+        assert_string_equal(buf, "first value");
+    }
+    fpy_nvs_page_parse(page, &v);
+    assert_int_equal(v.count[FPY_NVS_ES_WRITTEN], 3);
+    assert_int_equal(store_init(s, 0), FPY_OK);
+    assert_int_equal(s->nvs.report.mutations, 0);
+    store_free(s);
+}
+
 static void test_recovery_blobs(void **state)
 {
     (void)state;
@@ -734,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_type_change_replaces),
         cmocka_unit_test(test_unchanged_value_costs_nothing),
         cmocka_unit_test(test_blob_versions_alternate),
+        cmocka_unit_test(test_blob_out_of_space_keeps_old),
         cmocka_unit_test(test_namespaces_and_erase_all),
         cmocka_unit_test(test_254_namespaces_at_most),
         cmocka_unit_test(test_iteration),
@@ -746,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_recovery_strays_and_bad_entries),
         cmocka_unit_test(test_recovery_incomplete_string),
         cmocka_unit_test(test_recovery_newer_copy_wins),
+        cmocka_unit_test(test_recovery_newer_copy_bad_payload),
         cmocka_unit_test(test_recovery_blobs),
         cmocka_unit_test(test_recovery_interrupted_gc),
         cmocka_unit_test(test_mount_refusals),
