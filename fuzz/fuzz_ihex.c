@@ -85,7 +85,8 @@ static void fuzz_roundtrip(const fpy_ihex *h)
     fpy_ihex back;
     fpy_diag d;
     if (fpy_ihex_parse(text, len, &back, &d) != FPY_OK || back.nregion != h->nregion ||
-        back.nbytes != h->nbytes || memcmp(back.bytes, h->bytes, h->nbytes) != 0)
+        back.nbytes != h->nbytes ||
+        (h->nbytes > 0 && memcmp(back.bytes, h->bytes, h->nbytes) != 0))
         abort();
     for (size_t i = 0; i < h->nregion; i++)
         if (back.region[i].addr != h->region[i].addr || back.region[i].len != h->region[i].len)
