@@ -137,6 +137,20 @@ int fpy_img_input_open(const fpy_cli_cmd *cmd, const char *path, const char *off
     return rc;
 }
 
+int fpy_img_open_arg(const fpy_cli_cmd *cmd, int argc, char **argv, const fpy_opt *opts,
+                     size_t nopts, const char *const *offset, fpy_img_input *in)
+{
+    char *pos[1];
+    size_t npos = 0;
+    int rc = fpy_cli_parse(cmd, argc, argv, opts, nopts, pos, 1, &npos);
+    if (rc != 0)
+        return fpy_cli_done(rc);
+    if (npos != 1)
+        return fpy_cli_usage_error(cmd, "expected one FILE");
+    rc = fpy_img_input_open(cmd, pos[0], *offset, in);
+    return rc != 0 ? rc : FPY_IMG_OPENED;
+}
+
 size_t fpy_img_input_count(const fpy_img_input *in)
 {
     return in->is_hex ? in->hex.nregion : 1u;
@@ -173,20 +187,15 @@ static int fpy_img_verify_run(int argc, char **argv)
     const char *offset = NULL;
     const fpy_opt opts[] = {{"--no-app-desc", 0, NULL, &no_desc},
                             {"--offset", 0, &offset, NULL}};
-    char *pos[1];
-    size_t npos = 0;
-    int rc = fpy_cli_parse(cmd, argc, argv, opts, 2, pos, 1, &npos);
-    if (rc != 0)
-        return fpy_cli_done(rc);
-    if (npos != 1)
-        return fpy_cli_usage_error(cmd, "expected one FILE");
     fpy_img_input in;
-    if ((rc = fpy_img_input_open(cmd, pos[0], offset, &in)) != 0)
+    int rc = fpy_img_open_arg(cmd, argc, argv, opts, 2, &offset, &in);
+    if (rc != FPY_IMG_OPENED)
         return rc;
+    const char *path = in.path;
     if (fpy_img_input_count(&in) != 1) {
         fprintf(stderr, "fipytool: %s: the Intel HEX file holds %zu separate parts; 'image "
                         "verify' checks one image ('image info' shows each part)\n",
-                pos[0], fpy_img_input_count(&in));
+                path, fpy_img_input_count(&in));
         fpy_img_input_close(&in);
         return FPY_EXIT_FAIL;
     }
@@ -198,10 +207,10 @@ static int fpy_img_verify_run(int argc, char **argv)
     int err = fpy_image_verify(&src, NULL, 0, flags, &info, &d);
     fpy_img_input_close(&in);
     if (err != FPY_OK) {
-        fpy_report(pos[0], &d, err);
+        fpy_report(path, &d, err);
         return FPY_EXIT_FAIL;
     }
-    printf("%s: valid: %" PRIu32 " segments, checksum 0x%02x, %s", pos[0],
+    printf("%s: valid: %" PRIu32 " segments, checksum 0x%02x, %s", path,
            info.nsegments, info.checksum, info.has_digest ? "SHA-256 ok" : "no SHA-256");
     if (info.has_app_desc)
         printf(", %s %s", info.app_desc.project_name, info.app_desc.version);

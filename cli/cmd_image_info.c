@@ -486,15 +486,9 @@ static int fpy_img_info_run(int argc, char **argv)
     int json = 0;
     const char *offset = NULL;
     const fpy_opt opts[] = {{"--json", 0, NULL, &json}, {"--offset", 0, &offset, NULL}};
-    char *pos[1];
-    size_t npos = 0;
-    int rc = fpy_cli_parse(cmd, argc, argv, opts, 2, pos, 1, &npos);
-    if (rc != 0)
-        return fpy_cli_done(rc);
-    if (npos != 1)
-        return fpy_cli_usage_error(cmd, "expected one FILE");
     fpy_img_input in;
-    if ((rc = fpy_img_input_open(cmd, pos[0], offset, &in)) != 0)
+    int rc = fpy_img_open_arg(cmd, argc, argv, opts, 2, &offset, &in);
+    if (rc != FPY_IMG_OPENED)
         return rc;
     size_t n = fpy_img_input_count(&in);
     fpy_img_walk w = {&in, n, in.is_hex && n > 1, json, 0, NULL};

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fipy/bytes.h"
+
 #define FPY_IHEX_MAX_REC (5u + 255u) /* length, address (2), type, data, checksum */
 #define FPY_IHEX_TOP 0x100000000ull  /* the first address past 32 bits */
 
@@ -29,16 +31,14 @@ typedef struct fpy_ihex_reader {
     uint64_t base;   /* from the last 02 or 04 record */
 } fpy_ihex_reader;
 
-/* A diag for `line` with expected and found values. */
+/* A diag for `line` with expected and found values (a line number, when
+ * set, is what a message names instead of an offset). */
 static int fpy_ihex_fail(fpy_diag *d, int err, const char *what, const char *field,
                          uint32_t line, uint64_t expected, uint64_t found)
 {
-    fpy_diag_line(d, err, what, field, line);
-    if (d != NULL) {
-        d->expected = expected;
-        d->found = found;
-        d->has_values = 1;
-    }
+    fpy_diag_val(d, err, what, field, 0, expected, found);
+    if (d != NULL)
+        d->line = line;
     return err;
 }
 
@@ -47,20 +47,9 @@ int fpy_ihex_detect(const uint8_t *buf, size_t len)
     return len > 0 && buf[0] == ':';
 }
 
-static int fpy_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static uint8_t fpy_hexbyte(const char *p)
 {
-    return (uint8_t)(fpy_hexval(p[0]) << 4 | fpy_hexval(p[1]));
+    return (uint8_t)(fpy_hex_digit(p[0]) << 4 | fpy_hex_digit(p[1]));
 }
 
 /* The bytes of line p[0, n) (n > 0) into rec[0, *nrec), after checking
@@ -73,7 +62,7 @@ static int fpy_ihex_decode(const char *p, size_t n, uint32_t line, uint8_t *rec,
         return fpy_diag_line(d, FPY_ERR_CORRUPT, "not a record: a line must start with ':'",
                              "record", line);
     for (size_t i = 1; i < n; i++)
-        if (fpy_hexval(p[i]) < 0)
+        if (fpy_hex_digit(p[i]) < 0)
             return fpy_diag_line(d, FPY_ERR_CORRUPT,
                                  p[i] == ' ' || p[i] == '\t' ? "space or tab inside a record"
                                                              : "not a hex digit in a record",
