@@ -403,7 +403,7 @@ static void fpy_img_text_part(const fpy_img_walk *w, size_t i, uint32_t where, u
         printf("Image size: %" PRIu32 " bytes\nDetected image type: %s\n", size,
                info->chip->name);
     } else {
-        char line[96];
+        char line[128];
         int n = snprintf(line, sizeof line, "Processing file %zu/%zu, offset: 0x%" PRIx32
                          ", size: %" PRIu32 " bytes", i + 1u, w->n, where, size);
         printf("\n");
@@ -440,7 +440,7 @@ static void fpy_img_json_part(const fpy_img_walk *w, size_t i, uint32_t where, u
 static int fpy_img_part(fpy_img_walk *w, size_t i)
 {
     uint32_t where;
-    char ctx[600];
+    char ctx[4200]; /* a path, and where the part is */
     fpy_image_src src = fpy_img_input_src(w->in, i, &where);
     fpy_image_info info;
     if (!w->merged)
