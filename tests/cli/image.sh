@@ -63,12 +63,11 @@ tohex() {
             }
         }'
 }
-# same_as_esptool FILE PIN NAME: 'image info FILE' prints exactly the
-# stdout of esptool 5.3.1's 'image-info FILE' (its version banner left
-# out), whose SHA-256 is PIN (taken by running esptool on the same bytes)
+# same_as_esptool PIN NAME: the last command's stdout ('image info FILE')
+# is exactly the stdout of esptool 5.3.1's 'image-info FILE' (its version
+# banner left out), whose SHA-256 is PIN (esptool run on the same bytes)
 same_as_esptool() {
-    "$T" image info "$1" >"$tmp/esp" 2>"$tmp/esperr"
-    [ "$(sha "$tmp/esp")" = "$2" ] && ok "$3: esptool's text" || { bad "$3: not esptool's text"; cat "$tmp/esp"; }
+    [ "$(sha "$tmp/out")" = "$1" ] && ok "$2: esptool's text" || { bad "$2: not esptool's text"; cat "$tmp/out"; }
 }
 
 # ---- build, and compare with esptool's bytes ------------------------------
@@ -152,22 +151,17 @@ head -c 86080 "$tmp/app.bin" >"$tmp/cutsha.bin"
 expect 0 "info: file ends inside the SHA-256" "$T" image info "$tmp/cutsha.bin"
 has "$tmp/out" "Validation hash: 0faeacb08d8b31b7408f099b914b9709823aad49b1c1967fecc2d529ea517ef2 (invalid)" "cut SHA-256: hash invalid"
 has "$tmp/err" "ends inside the appended SHA-256 (16 of 32 bytes at offset 0x15030)" "cut SHA-256: warned"
-same_as_esptool "$tmp/cutsha.bin" 34fc640416c78818c738dcece73a3c90237724ed7cd43571cdbb0fc327cca4ac "cut SHA-256"
-"$T" image info "$tmp/app.bin" >"$tmp/whole.txt"
-[ "$(diff "$tmp/whole.txt" "$tmp/esp" | grep -c '^[<>]')" = 4 ] && ok "cut SHA-256: only size and validity differ" \
-    || bad "cut SHA-256: $(diff "$tmp/whole.txt" "$tmp/esp")"
+same_as_esptool 34fc640416c78818c738dcece73a3c90237724ed7cd43571cdbb0fc327cca4ac "cut SHA-256"
+[ "$(diff "$tmp/info.txt" "$tmp/out" | grep -c '^[<>]')" = 4 ] && ok "cut SHA-256: only size and validity differ" \
+    || bad "cut SHA-256: $(diff "$tmp/info.txt" "$tmp/out")"
 expect 0 "info --json: cut SHA-256" "$T" image info "$tmp/cutsha.bin" --json
 has "$tmp/out" '"stored": "0faeacb08d8b31b7408f099b914b9709", "stored_len": 16' "json: stored bytes"
 expect 1 "verify: cut SHA-256" "$T" image verify "$tmp/cutsha.bin"
 has "$tmp/err" "image ends inside its SHA-256 (field sha256) at offset 0x15030" "verify: cut SHA-256 named"
-head -c 86064 "$tmp/app.bin" >"$tmp/cutsha0.bin"
-expect 0 "info: file ends right before the SHA-256" "$T" image info "$tmp/cutsha0.bin"
 head -c 86063 "$tmp/app.bin" >"$tmp/cutck.bin"
 expect 1 "info: file ends inside the checksum block" "$T" image info "$tmp/cutck.bin"
 has "$tmp/err" "field checksum" "cut checksum block named"
-head -c 86047 "$tmp/app.bin" >"$tmp/cutseg.bin"
-expect 1 "info: file ends inside the last segment" "$T" image info "$tmp/cutseg.bin"
-has "$tmp/err" "segment.data_len, item 4" "cut segment named"
+# (inside a segment: "info truncated" above)
 
 # 2. Images for other chips: esptool names the chip (header titles,
 # memory map, flash frequency names of that chip) and exits 0; so does
@@ -177,7 +171,7 @@ expect 0 "info: ESP32-S2 image" "$T" image info "$tmp/s2.bin"
 has "$tmp/out" "Chip ID: 2 (ESP32-S2)" "S2: chip named"
 has "$tmp/out" "      1  0x00200  0x3ffb0000  0x00001354  BYTE_ACCESSIBLE, MEM_INTERNAL, DRAM" "S2: its memory map"
 has "$tmp/err" "chip id 2 (ESP32-S2), not the FiPy's ESP32 (0)" "S2: warned"
-same_as_esptool "$tmp/s2.bin" cd1981306adc91f20b49196108e9c4fae85d1afd5a65b0de7d1867bcf34c185b "S2"
+same_as_esptool cd1981306adc91f20b49196108e9c4fae85d1afd5a65b0de7d1867bcf34c185b "S2"
 expect 1 "verify refuses ESP32-S2" "$T" image verify "$tmp/s2.bin"
 has "$tmp/err" "field chip_id" "verify: chip id named"
 printf 'one' >"$tmp/p1" && "$T" bytecode build "$tmp/p1" --abi 1 -o "$tmp/a1.fbc" >/dev/null
@@ -192,14 +186,14 @@ dd if="$tmp/s2.bin" of="$tmp/flash.bin" bs=65536 seek=1 conv=notrunc 2>/dev/null
 expect 1 "boot refuses an ESP32-S2 image in the VM slot" "$T" boot "$tmp/flash.bin"
 has "$tmp/out" "field chip_id" "boot: chip id named"
 # (not resealed from here on: the digest is invalid, for both tools)
-# flash frequency code 0xf: none on the ESP32-C6, 48m on the ESP32-H2
+# flash frequency code 0xf: none on the ESP32-C6 (48m on the H2: unit test)
 cp "$tmp/app.bin" "$tmp/c6.bin" && poke "$tmp/c6.bin" 12 015 && poke "$tmp/c6.bin" 3 017
-same_as_esptool "$tmp/c6.bin" c20a4eaebc1eca1312d1d2359ad949e351fb28834af97d3375021008dbe1688d "C6"
-cp "$tmp/app.bin" "$tmp/h2.bin" && poke "$tmp/h2.bin" 12 020 && poke "$tmp/h2.bin" 3 017
-same_as_esptool "$tmp/h2.bin" 2d50f8729fdcef0290cc908f765fe942ef6015aa003917f15d4c1417a91f9dfa "H2"
+expect 0 "info: ESP32-C6 image" "$T" image info "$tmp/c6.bin"
+same_as_esptool c20a4eaebc1eca1312d1d2359ad949e351fb28834af97d3375021008dbe1688d "C6"
 # chip id 0x0102: esptool picks the chip by the low byte and warns
 cp "$tmp/app.bin" "$tmp/id258.bin" && poke "$tmp/id258.bin" 12 002 && poke "$tmp/id258.bin" 13 001
-same_as_esptool "$tmp/id258.bin" 4958eaff8d46c88035d0c2d97a8df181cf6e382d9e89c11de91c607dc44d630e "chip id 258"
+expect 0 "info: chip id 258" "$T" image info "$tmp/id258.bin"
+same_as_esptool 4958eaff8d46c88035d0c2d97a8df181cf6e382d9e89c11de91c607dc44d630e "chip id 258"
 # no chip has id 7: esptool misreads it as an ESP8266 image and fails
 cp "$tmp/app.bin" "$tmp/id7.bin" && poke "$tmp/id7.bin" 12 007
 expect 1 "info: unknown chip id" "$T" image info "$tmp/id7.bin"
@@ -209,14 +203,14 @@ has "$tmp/err" "chip id 7 is no chip esptool 5.3.1 knows" "unknown chip named"
 # merge-bin --format hex) part by part, a part that is no image skipped.
 { tohex "$tmp/app.bin" 0x10000; echo ":00000001FF"; } >"$tmp/app.hex"
 expect 0 "info: Intel HEX" "$T" image info "$tmp/app.hex"
-cmp -s "$tmp/out" "$tmp/whole.txt" && ok "HEX: same text as the binary" || bad "HEX: text differs from the binary's"
+cmp -s "$tmp/out" "$tmp/info.txt" && ok "HEX: same text as the binary" || bad "HEX: text differs from the binary's"
 expect 0 "verify: Intel HEX" "$T" image verify "$tmp/app.hex"
 "$T" partition gen --layout nonble -o "$tmp/pt.bin" >/dev/null
 { tohex "$tmp/ram.bin" 0x1000; tohex "$tmp/pt.bin" 0x8000; cat "$tmp/app.hex"; } >"$tmp/merged.hex"
 expect 0 "info: merged Intel HEX" "$T" image info "$tmp/merged.hex"
 has "$tmp/out" "Processing file 2/3, offset: 0x8000, size: 3072 bytes" "merged: part 2 shown"
 has "$tmp/err" "part 2/3 at 0x8000: not an image (first byte 0xaa)" "merged: partition table skipped"
-same_as_esptool "$tmp/merged.hex" ba97de9ab1cf941e46dc7fe581dd3aa8d894af472ec00fb9e076b84572f4c925 "merged HEX"
+same_as_esptool ba97de9ab1cf941e46dc7fe581dd3aa8d894af472ec00fb9e076b84572f4c925 "merged HEX"
 expect 0 "info --json: merged Intel HEX" "$T" image info "$tmp/merged.hex" --json
 has "$tmp/out" '{"offset": 32768, "size": 3072, "image": null}' "json: skipped part"
 has "$tmp/out" '"chip": "ESP32"' "json: chip"
@@ -226,9 +220,6 @@ expect 2 "info: --offset with HEX" "$T" image info "$tmp/app.hex" --offset 16
 sed '5s/..$/00/' "$tmp/app.hex" >"$tmp/badsum.hex"
 expect 1 "info: HEX checksum" "$T" image info "$tmp/badsum.hex"
 has "$tmp/err" "record checksum mismatch (field checksum) at line 5" "HEX: checksum line named"
-sed '7p' "$tmp/app.hex" >"$tmp/twice.hex"
-expect 1 "info: HEX overlap" "$T" image info "$tmp/twice.hex"
-has "$tmp/err" "address already holds data from another line (expected: the first free address) (field address) at line 8" "HEX: overlap line named"
 sed '$d' "$tmp/app.hex" >"$tmp/noeof.hex"
 expect 0 "info: HEX without end record" "$T" image info "$tmp/noeof.hex"
 has "$tmp/err" "no end-of-file record" "HEX: missing end record warned"
