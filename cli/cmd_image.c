@@ -5,7 +5,7 @@
  *   elf2image  `esptool elf2image --chip esp32`, byte for byte
  *   mkelf      a synthetic ESP32 app ELF (no cross compiler needed)
  */
-#include "cli.h"
+#include "cmd_image.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,32 +20,20 @@
 /* An app image lives in the FiPy's 8 MiB flash: none is larger. */
 #define FPY_IMG_MAX_LEN FPY_FLASH_SIZE_8M
 
-static int fpy_img_info_run(int argc, char **argv);
 static int fpy_img_verify_run(int argc, char **argv);
 static int fpy_img_elf2image_run(int argc, char **argv);
 static int fpy_img_mkelf_run(int argc, char **argv);
-
-static const fpy_cli_cmd fpy_img_info_cmd = {
-    "image info", "show an app image's header, segments, checksum, digest",
-    "usage: fipytool image info FILE [--json] [--offset N]\n\n"
-    "Print what `esptool image-info` prints for an ESP32 app image: header,\n"
-    "extended header, segments with memory types, checksum and SHA-256\n"
-    "(valid, or invalid with the calculated value) and the app description.\n"
-    "A wrong checksum or digest is reported but is not a failure; use\n"
-    "'fipytool image verify' for a verdict.\n\n"
-    "  --json       machine-readable output\n"
-    "  --offset N   the image starts N bytes into FILE (e.g. a flash dump)\n\n"
-    "Exit status: 0 parsed, 1 not an image or truncated, 2 usage error.\n",
-    fpy_img_info_run};
 
 static const fpy_cli_cmd fpy_img_verify_cmd = {
     "image verify", "check an app image",
     "usage: fipytool image verify FILE [--no-app-desc] [--offset N]\n\n"
     "Check an ESP32 app image the way the ESP-IDF bootloader would: structure,\n"
     "checksum, appended SHA-256, chip id, segment lengths, 64 KiB mapping\n"
-    "alignment, and an esp_app_desc_t at image offset 0x20.\n\n"
+    "alignment, and an esp_app_desc_t at image offset 0x20. Only ESP32 images\n"
+    "pass (chip id 0): an image for another chip is refused. FILE may be\n"
+    "Intel HEX holding one image.\n\n"
     "  --no-app-desc  do not require the app description (bootloader images)\n"
-    "  --offset N     the image starts N bytes into FILE\n\n"
+    "  --offset N     the image starts N bytes into FILE (a binary file)\n\n"
     "Exit status: 0 valid, 1 invalid (the reason names field and offset),\n"
     "2 usage error.\n",
     fpy_img_verify_run};
@@ -103,39 +91,86 @@ static const fpy_cli_cmd *const fpy_img_subs[] = {
 
 /* ---- shared ---------------------------------------------------------------- */
 
-/* Read FILE and make a source of it from `offset` on. */
-static int fpy_img_load(const fpy_cli_cmd *cmd, const char *path, const char *offset_s,
-                        uint8_t **buf, fpy_image_src *src)
+static int fpy_img_input_hex(const fpy_cli_cmd *cmd, fpy_img_input *in, const char *offset_s)
 {
-    char err[512];
-    size_t len = 0;
-    uint32_t off = 0;
-    int rc = fpy_cli_number(cmd, "--offset", offset_s, FPY_NUM_PLAIN, UINT32_MAX, &off);
-    if (rc != 0)
-        return rc;
-    if (fpy_file_read(path, FPY_IMG_FILE_LIMIT, buf, &len, err, sizeof err) != FPY_OK) {
-        fprintf(stderr, "fipytool: %s\n", err);
+    fpy_diag d = {0};
+    int err = fpy_ihex_parse((const char *)in->buf, in->len, &in->hex, &d);
+    if (err != FPY_OK) {
+        fpy_report(in->path, &d, err);
         return FPY_EXIT_FAIL;
     }
-    if (off > len) {
-        fprintf(stderr, "fipytool: %s: --offset 0x%" PRIx32 " is past the end (%zu bytes)\n",
-                path, off, len);
-        free(*buf);
-        *buf = NULL;
+    if (offset_s != NULL)
+        return fpy_cli_usage_error(cmd, "--offset: %s is Intel HEX, whose records give the "
+                                   "addresses; --offset is for binary files", in->path);
+    if (in->hex.nregion == 0) {
+        fprintf(stderr, "fipytool: %s: the Intel HEX file holds no data records\n", in->path);
         return FPY_EXIT_FAIL;
     }
-    *src = fpy_image_src_mem(*buf + off, len - off);
+    if (!in->hex.has_eof)
+        fprintf(stderr, "fipytool: warning: %s: no end-of-file record (type 01): the file "
+                        "may be cut short\n", in->path);
     return FPY_EXIT_OK;
 }
 
-static void fpy_img_mem_list(uint32_t types, char *out, size_t cap)
+int fpy_img_input_open(const fpy_cli_cmd *cmd, const char *path, const char *offset_s,
+                       fpy_img_input *in)
 {
-    size_t n = 0;
-    out[0] = '\0';
-    for (unsigned b = 0; b < FPY_IMAGE_MEM_NTYPES; b++)
-        if ((types & (1u << b)) && n < cap)
-            n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "",
-                                  fpy_image_mem_name(b));
+    char err[512];
+    *in = (fpy_img_input){.path = path};
+    int rc = fpy_cli_number(cmd, "--offset", offset_s, FPY_NUM_PLAIN, UINT32_MAX, &in->offset);
+    if (rc != 0)
+        return rc;
+    if (fpy_file_read(path, FPY_IMG_FILE_LIMIT, &in->buf, &in->len, err, sizeof err) != FPY_OK) {
+        fprintf(stderr, "fipytool: %s\n", err);
+        return FPY_EXIT_FAIL;
+    }
+    in->is_hex = fpy_ihex_detect(in->buf, in->len);
+    if (in->is_hex)
+        rc = fpy_img_input_hex(cmd, in, offset_s);
+    else if (in->offset > in->len) {
+        fprintf(stderr, "fipytool: %s: --offset 0x%" PRIx32 " is past the end (%zu bytes)\n",
+                path, in->offset, in->len);
+        rc = FPY_EXIT_FAIL;
+    }
+    if (rc != 0)
+        fpy_img_input_close(in);
+    return rc;
+}
+
+int fpy_img_open_arg(const fpy_cli_cmd *cmd, int argc, char **argv, const fpy_opt *opts,
+                     size_t nopts, const char *const *offset, fpy_img_input *in)
+{
+    char *pos[1];
+    size_t npos = 0;
+    int rc = fpy_cli_parse(cmd, argc, argv, opts, nopts, pos, 1, &npos);
+    if (rc != 0)
+        return fpy_cli_done(rc);
+    if (npos != 1)
+        return fpy_cli_usage_error(cmd, "expected one FILE");
+    rc = fpy_img_input_open(cmd, pos[0], *offset, in);
+    return rc != 0 ? rc : FPY_IMG_OPENED;
+}
+
+size_t fpy_img_input_count(const fpy_img_input *in)
+{
+    return in->is_hex ? in->hex.nregion : 1u;
+}
+
+fpy_image_src fpy_img_input_src(const fpy_img_input *in, size_t i, uint32_t *where)
+{
+    if (!in->is_hex) {
+        *where = in->offset;
+        return fpy_image_src_mem(in->buf + in->offset, in->len - in->offset);
+    }
+    *where = in->hex.region[i].addr;
+    return fpy_image_src_mem(in->hex.region[i].data, in->hex.region[i].len);
+}
+
+void fpy_img_input_close(fpy_img_input *in)
+{
+    fpy_ihex_free(&in->hex);
+    free(in->buf);
+    in->buf = NULL;
 }
 
 static const char *fpy_img_or(const char *s, const char *dflt)
@@ -143,272 +178,7 @@ static const char *fpy_img_or(const char *s, const char *dflt)
     return s != NULL ? s : dflt;
 }
 
-/* ---- info: text, as esptool 5.x prints it --------------------------------- */
-
-static void fpy_img_title(const char *t)
-{
-    size_t n = strlen(t);
-    printf("%s\n", t);
-    for (size_t i = 0; i < n; i++)
-        putchar('=');
-    putchar('\n');
-}
-
-static void fpy_img_print_header(const fpy_image_header *h)
-{
-    char entry[16];
-    fpy_img_title("ESP32 Image Header");
-    printf("Image version: 1\n");
-    snprintf(entry, sizeof entry, "0x%" PRIx32, h->entry_addr);
-    if (h->entry_addr != 0)
-        printf("Entry point: %8s\n", entry);
-    else
-        printf("Entry point not set\n");
-    printf("Segments: %u\n", h->segment_count);
-    const char *sz = fpy_image_flash_size_name(h->spi_size);
-    const char *fr = fpy_image_flash_freq_name(h->spi_speed);
-    const char *md = fpy_image_flash_mode_name(h->spi_mode);
-    if (sz) printf("Flash size: %s\n", sz);
-    else printf("Warning: Invalid flash size (0x%x)\n", (unsigned)h->spi_size << 4);
-    if (fr) printf("Flash freq: %s\n", fr);
-    else printf("Warning: Invalid flash frequency (0x%x)\n", h->spi_speed);
-    if (md) {
-        printf("Flash mode: ");
-        for (const char *p = md; *p; p++)
-            putchar(*p - 'a' + 'A');
-        putchar('\n');
-    } else {
-        printf("Warning: Invalid flash mode (%u)\n", h->spi_mode);
-    }
-    printf("\n");
-}
-
-static void fpy_img_print_ext(const fpy_image_header *h)
-{
-    const uint8_t *v = h->spi_pin_drv;
-    fpy_img_title("ESP32 Extended Image Header");
-    printf("WP pin: 0x%x%s\n", h->wp_pin,
-           h->wp_pin == FPY_IMAGE_WP_PIN_DISABLED ? " (disabled)" : "");
-    printf("Flash pins drive settings: clk_drv: 0x%x, q_drv: 0x%x, d_drv: 0x%x, "
-           "cs0_drv: 0x%x, hd_drv: 0x%x, wp_drv: 0x%x\n",
-           v[0] & 15, v[0] >> 4, v[1] & 15, v[1] >> 4, v[2] & 15, v[2] >> 4);
-    /* Only the ESP32's id is named: fipy knows no other chip. */
-    printf("Chip ID: %u (%s)\n", h->chip_id,
-           h->chip_id == FPY_IMAGE_CHIP_ID_ESP32 ? "ESP32" : "not ESP32");
-    printf("Minimal chip revision: v%u.%u, (legacy min_rev = %u)\n",
-           h->min_chip_rev_full / 100u, h->min_chip_rev_full % 100u, h->min_chip_rev);
-    printf("Maximal chip revision: v%u.%u\n\n", h->max_chip_rev_full / 100u,
-           h->max_chip_rev_full % 100u);
-}
-
-static void fpy_img_print_segments(const fpy_image_info *info)
-{
-    char types[160];
-    fpy_img_title("Segments Information");
-    printf("Segment   Length   Load addr   File offs  Memory types\n");
-    printf("-------  -------  ----------  ----------  ------------\n");
-    for (uint32_t i = 0; i < info->nsegments; i++) {
-        const fpy_image_segment *s = &info->seg[i];
-        fpy_img_mem_list(s->mem_types, types, sizeof types);
-        printf("%7" PRIu32 "  0x%05" PRIx32 "  0x%08" PRIx32 "  0x%08" PRIx32 "  %s\n",
-               i, s->data_len, s->load_addr, s->file_offset, types);
-    }
-    printf("\n");
-}
-
-static void fpy_img_print_footer(const fpy_image_info *info)
-{
-    char hex[2 * FPY_IMAGE_DIGEST_LEN + 1];
-    fpy_img_title("ESP32 Image Footer");
-    if (info->checksum_ok)
-        printf("Checksum: 0x%02x (valid)\n", info->checksum);
-    else
-        printf("Checksum: 0x%02x (invalid - calculated 0x%02x)\n", info->checksum,
-               info->checksum_calc);
-    if (info->has_digest) {
-        fpy_hex(info->digest_calc, FPY_IMAGE_DIGEST_LEN, hex);
-        printf("Validation hash: %s (%s)\n", hex, info->digest_ok ? "valid" : "invalid");
-    }
-}
-
-static void fpy_img_print_desc(const fpy_image_info *info)
-{
-    char hex[2 * FPY_IMAGE_DIGEST_LEN + 1];
-    if (info->has_app_desc) {
-        const fpy_image_app_desc *a = &info->app_desc;
-        fpy_hex(a->app_elf_sha256, sizeof a->app_elf_sha256, hex);
-        printf("\n");
-        fpy_img_title("Application Information");
-        printf("Project name: %s\nApp version: %s\nCompile time: %s %s\n",
-               a->project_name, a->version, a->date, a->time);
-        printf("ELF file SHA256: %s\nESP-IDF: %s\n", hex, a->idf_ver);
-        printf("Minimal eFuse block revision: %u.%u\n",
-               a->min_efuse_blk_rev_full / 100u, a->min_efuse_blk_rev_full % 100u);
-        printf("Maximal eFuse block revision: %u.%u\n",
-               a->max_efuse_blk_rev_full / 100u, a->max_efuse_blk_rev_full % 100u);
-        if (a->mmu_page_size != 0 && a->mmu_page_size < 32)
-            printf("MMU page size: %" PRIu32 " KB\n", (1u << a->mmu_page_size) / 1024u);
-        printf("Secure version: %" PRIu32 "\n", a->secure_version);
-    } else if (info->has_boot_desc) {
-        printf("\n");
-        fpy_img_title("Bootloader Information");
-        printf("Bootloader version: %" PRIu32 "\nESP-IDF: %s\nCompile time: %s\n",
-               info->boot_desc.version, info->boot_desc.idf_ver, info->boot_desc.date_time);
-    }
-}
-
-static void fpy_img_print_text(const fpy_image_info *info)
-{
-    printf("Image size: %" PRIu32 " bytes\nDetected image type: ESP32\n\n", info->src_size);
-    fpy_img_print_header(&info->hdr);
-    fpy_img_print_ext(&info->hdr);
-    fpy_img_print_segments(info);
-    fpy_img_print_footer(info);
-    fpy_img_print_desc(info);
-}
-
-/* ---- info: JSON ------------------------------------------------------------- */
-
-static void fpy_img_json_kv(const char *k, const char *v, const char *sep)
-{
-    printf("\"%s\": ", k);
-    if (v != NULL)
-        fpy_json_str(stdout, v);
-    else
-        printf("null");
-    printf("%s", sep);
-}
-
-static void fpy_img_json_header(const fpy_image_header *h)
-{
-    printf("  \"header\": {\"magic\": %u, \"segment_count\": %u, \"entry_addr\": %" PRIu32 ", ",
-           h->magic, h->segment_count, h->entry_addr);
-    fpy_img_json_kv("flash_mode", fpy_image_flash_mode_name(h->spi_mode), ", ");
-    fpy_img_json_kv("flash_freq", fpy_image_flash_freq_name(h->spi_speed), ", ");
-    fpy_img_json_kv("flash_size", fpy_image_flash_size_name(h->spi_size), ", ");
-    printf("\"spi_mode\": %u, \"spi_speed\": %u, \"spi_size\": %u},\n", h->spi_mode,
-           h->spi_speed, h->spi_size);
-    printf("  \"extended_header\": {\"wp_pin\": %u, \"spi_pin_drv\": [%u, %u, %u], "
-           "\"chip_id\": %u, \"min_chip_rev\": %u, \"min_chip_rev_full\": %u, "
-           "\"max_chip_rev_full\": %u, \"hash_appended\": %u},\n",
-           h->wp_pin, h->spi_pin_drv[0], h->spi_pin_drv[1], h->spi_pin_drv[2], h->chip_id,
-           h->min_chip_rev, h->min_chip_rev_full, h->max_chip_rev_full, h->hash_appended);
-}
-
-static void fpy_img_json_segments(const fpy_image_info *info)
-{
-    printf("  \"segments\": [");
-    for (uint32_t i = 0; i < info->nsegments; i++) {
-        const fpy_image_segment *s = &info->seg[i];
-        printf("%s\n    {\"index\": %" PRIu32 ", \"length\": %" PRIu32 ", \"load_addr\": %" PRIu32
-               ", \"file_offset\": %" PRIu32 ", \"memory_types\": [",
-               i ? "," : "", i, s->data_len, s->load_addr, s->file_offset);
-        int first = 1;
-        for (unsigned b = 0; b < FPY_IMAGE_MEM_NTYPES; b++) {
-            if (s->mem_types & (1u << b)) {
-                printf("%s\"%s\"", first ? "" : ", ", fpy_image_mem_name(b));
-                first = 0;
-            }
-        }
-        printf("]}");
-    }
-    printf("%s],\n", info->nsegments ? "\n  " : "");
-}
-
-static void fpy_img_json_sums(const fpy_image_info *info)
-{
-    char a[2 * FPY_IMAGE_DIGEST_LEN + 1], b[2 * FPY_IMAGE_DIGEST_LEN + 1];
-    printf("  \"checksum\": {\"offset\": %" PRIu32 ", \"stored\": %u, \"calculated\": %u, "
-           "\"valid\": %s},\n",
-           info->checksum_offset, info->checksum, info->checksum_calc,
-           info->checksum_ok ? "true" : "false");
-    if (!info->has_digest) {
-        printf("  \"sha256\": null,\n");
-        return;
-    }
-    fpy_hex(info->digest, FPY_IMAGE_DIGEST_LEN, a);
-    fpy_hex(info->digest_calc, FPY_IMAGE_DIGEST_LEN, b);
-    printf("  \"sha256\": {\"offset\": %" PRIu32 ", \"stored\": \"%s\", \"calculated\": \"%s\", "
-           "\"valid\": %s},\n",
-           info->checksum_offset + 1u, a, b, info->digest_ok ? "true" : "false");
-}
-
-static void fpy_img_json_desc(const fpy_image_info *info)
-{
-    char hex[2 * FPY_IMAGE_DIGEST_LEN + 1];
-    const fpy_image_app_desc *a = &info->app_desc;
-    if (!info->has_app_desc) {
-        printf("  \"app_desc\": null,\n");
-    } else {
-        fpy_hex(a->app_elf_sha256, sizeof a->app_elf_sha256, hex);
-        printf("  \"app_desc\": {\"magic_word\": %" PRIu32 ", \"secure_version\": %" PRIu32 ", ",
-               a->magic_word, a->secure_version);
-        fpy_img_json_kv("version", a->version, ", ");
-        fpy_img_json_kv("project_name", a->project_name, ", ");
-        fpy_img_json_kv("time", a->time, ", ");
-        fpy_img_json_kv("date", a->date, ", ");
-        fpy_img_json_kv("idf_ver", a->idf_ver, ", ");
-        fpy_img_json_kv("app_elf_sha256", hex, ", ");
-        printf("\"min_efuse_blk_rev_full\": %u, \"max_efuse_blk_rev_full\": %u, "
-               "\"mmu_page_size\": %u},\n",
-               a->min_efuse_blk_rev_full, a->max_efuse_blk_rev_full, a->mmu_page_size);
-    }
-    if (!info->has_boot_desc) {
-        printf("  \"bootloader_desc\": null\n");
-        return;
-    }
-    printf("  \"bootloader_desc\": {\"version\": %" PRIu32 ", ", info->boot_desc.version);
-    fpy_img_json_kv("idf_ver", info->boot_desc.idf_ver, ", ");
-    fpy_img_json_kv("date_time", info->boot_desc.date_time, "}\n");
-}
-
-static void fpy_img_print_json(const char *path, const fpy_image_info *info)
-{
-    printf("{\n  ");
-    fpy_img_json_kv("file", path, ",\n");
-    printf("  \"size\": %" PRIu32 ", \"image_len\": %" PRIu32 ",\n", info->src_size,
-           info->image_len);
-    fpy_img_json_header(&info->hdr);
-    fpy_img_json_segments(info);
-    fpy_img_json_sums(info);
-    fpy_img_json_desc(info);
-    printf("}\n");
-}
-
-/* ---- info and verify ---------------------------------------------------------- */
-
-static int fpy_img_info_run(int argc, char **argv)
-{
-    const fpy_cli_cmd *cmd = &fpy_img_info_cmd;
-    int json = 0;
-    const char *offset = NULL;
-    const fpy_opt opts[] = {{"--json", 0, NULL, &json}, {"--offset", 0, &offset, NULL}};
-    char *pos[1];
-    size_t npos = 0;
-    int rc = fpy_cli_parse(cmd, argc, argv, opts, 2, pos, 1, &npos);
-    if (rc != 0)
-        return fpy_cli_done(rc);
-    if (npos != 1)
-        return fpy_cli_usage_error(cmd, "expected one FILE");
-    uint8_t *buf = NULL;
-    fpy_image_src src;
-    if ((rc = fpy_img_load(cmd, pos[0], offset, &buf, &src)) != FPY_EXIT_OK)
-        return rc;
-    fpy_image_info info;
-    fpy_diag d = {0};
-    int err = fpy_image_parse(&src, NULL, 0, &info, &d);
-    if (err != FPY_OK) {
-        fpy_report(pos[0], &d, err);
-        free(buf);
-        return FPY_EXIT_FAIL;
-    }
-    if (json)
-        fpy_img_print_json(pos[0], &info);
-    else
-        fpy_img_print_text(&info);
-    free(buf);
-    return FPY_EXIT_OK;
-}
+/* ---- verify ---------------------------------------------------------------- */
 
 static int fpy_img_verify_run(int argc, char **argv)
 {
@@ -417,27 +187,30 @@ static int fpy_img_verify_run(int argc, char **argv)
     const char *offset = NULL;
     const fpy_opt opts[] = {{"--no-app-desc", 0, NULL, &no_desc},
                             {"--offset", 0, &offset, NULL}};
-    char *pos[1];
-    size_t npos = 0;
-    int rc = fpy_cli_parse(cmd, argc, argv, opts, 2, pos, 1, &npos);
-    if (rc != 0)
-        return fpy_cli_done(rc);
-    if (npos != 1)
-        return fpy_cli_usage_error(cmd, "expected one FILE");
-    uint8_t *buf = NULL;
-    fpy_image_src src;
-    if ((rc = fpy_img_load(cmd, pos[0], offset, &buf, &src)) != FPY_EXIT_OK)
+    fpy_img_input in;
+    int rc = fpy_img_open_arg(cmd, argc, argv, opts, 2, &offset, &in);
+    if (rc != FPY_IMG_OPENED)
         return rc;
+    const char *path = in.path;
+    if (fpy_img_input_count(&in) != 1) {
+        fprintf(stderr, "fipytool: %s: the Intel HEX file holds %zu separate parts; 'image "
+                        "verify' checks one image ('image info' shows each part)\n",
+                path, fpy_img_input_count(&in));
+        fpy_img_input_close(&in);
+        return FPY_EXIT_FAIL;
+    }
+    uint32_t where;
+    fpy_image_src src = fpy_img_input_src(&in, 0, &where);
     fpy_image_info info;
     fpy_diag d = {0};
     uint32_t flags = no_desc ? FPY_IMAGE_CHECK_LOADER : FPY_IMAGE_CHECK_APP;
     int err = fpy_image_verify(&src, NULL, 0, flags, &info, &d);
-    free(buf);
+    fpy_img_input_close(&in);
     if (err != FPY_OK) {
-        fpy_report(pos[0], &d, err);
+        fpy_report(path, &d, err);
         return FPY_EXIT_FAIL;
     }
-    printf("%s: valid: %" PRIu32 " segments, checksum 0x%02x, %s", pos[0],
+    printf("%s: valid: %" PRIu32 " segments, checksum 0x%02x, %s", path,
            info.nsegments, info.checksum, info.has_digest ? "SHA-256 ok" : "no SHA-256");
     if (info.has_app_desc)
         printf(", %s %s", info.app_desc.project_name, info.app_desc.version);

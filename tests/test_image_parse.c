@@ -346,6 +346,56 @@ static void test_truncated_segment(void **state)
     /* Cut before the checksum byte, then inside the digest. */
     expect(img, 0x1502F, 0, (bad_case){"no checksum", FPY_ERR_TRUNCATED, "checksum", 0x1502F});
     expect(img, 0x15040, 0, (bad_case){"short digest", FPY_ERR_TRUNCATED, "sha256", 0x15030});
+    verify(img, 0x15040, 0, &d);
+    assert_int_equal(d.expected, 0x15050);
+    assert_int_equal(d.found, 0x15040);
+    free(img);
+}
+
+/* A file that ends inside the appended SHA-256 reads like esptool
+ * image-info reads it: everything, with the digest invalid; every check
+ * refuses it, before the checksum and the chip id, from memory and from
+ * flash alike. */
+static void test_digest_cut_short(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *img = example(NULL, &len);
+    fpy_image_info info, fl;
+    fpy_diag d = {0};
+    static const uint32_t cuts[] = {0x15030, 0x15031, 0x15040, 0x1504F};
+    for (size_t k = 0; k < 4; k++) {
+        fpy_image_src src = fpy_image_src_mem(img, cuts[k]);
+        assert_int_equal(fpy_image_parse(&src, NULL, 0, &info, &d), FPY_OK);
+        assert_int_equal(info.digest_len, cuts[k] - 0x15030u);
+        assert_int_equal(info.image_len, cuts[k]);
+        assert_true(info.checksum_ok);
+        assert_false(info.digest_ok);
+        assert_true(info.has_app_desc);
+        assert_int_equal(info.nsegments, 5);
+        expect(img, cuts[k], FPY_IMAGE_CHECK_APP,
+               (bad_case){"cut digest", FPY_ERR_TRUNCATED, "sha256", 0x15030});
+    }
+    /* The digest's calculated value is the whole image's, as esptool shows. */
+    fpy_image_src whole = fpy_image_src_mem(img, len);
+    assert_int_equal(fpy_image_parse(&whole, NULL, 0, &fl, NULL), FPY_OK);
+    assert_memory_equal(info.digest_calc, fl.digest_calc, 32);
+    /* Truncation is said first, even with a wrong checksum too. */
+    img[0x1502F] ^= 1;
+    expect(img, 0x15040, 0, (bad_case){"cut digest, bad checksum", FPY_ERR_TRUNCATED, "sha256",
+                                       0x15030});
+    img[0x1502F] ^= 1;
+    /* From flash: a slot that ends inside the digest. */
+    fpy_test_flash *tf = fpy_test_flash_new(NULL);
+    uint8_t scratch[7];
+    assert_int_equal(fpy_flash_program(&tf->flash, 0x10000, img, (uint32_t)len), FPY_OK);
+    fpy_image_src fsrc = fpy_image_src_flash(&tf->flash, 0x10000, 0x15040);
+    assert_int_equal(fpy_image_parse(&fsrc, scratch, sizeof scratch, &fl, NULL), FPY_OK);
+    assert_int_equal(fl.digest_len, 16);
+    assert_memory_equal(fl.digest, img + 0x15030, 16);
+    assert_int_equal(fpy_image_verify(&fsrc, scratch, sizeof scratch, FPY_IMAGE_CHECK_APP, &fl,
+                                      &d), FPY_ERR_TRUNCATED);
+    fpy_test_flash_free(tf);
     free(img);
 }
 
@@ -508,14 +558,18 @@ static void test_zero_segments(void **state)
 
 /* ---- exhaustive: every prefix, every bit ------------------------------------------------ */
 
-/* Every proper prefix of an image is refused as truncated; each copy is
- * exactly as long as the prefix, so ASan sees any read past it. */
+/* Every proper prefix of an image is refused as truncated: by the walk
+ * when it ends before the checksum byte, by the check when it ends inside
+ * the digest (parse then reads the digest bytes there, as esptool
+ * image-info does).  Each copy is exactly as long as the prefix, so ASan
+ * sees any read past it. */
 static void test_every_prefix_is_truncated(void **state)
 {
     (void)state;
     size_t len;
     uint8_t *img = small(&len);
     assert_int_equal(len, 0x190);
+    const size_t ck = len - 33u; /* the checksum byte */
     fpy_image_info info;
     for (size_t n = 1; n < len; n++) {
         uint8_t *cut = malloc(n);
@@ -523,8 +577,19 @@ static void test_every_prefix_is_truncated(void **state)
         fpy_image_src src = fpy_image_src_mem(cut, n);
         fpy_diag d = {0};
         int rc = fpy_image_parse(&src, NULL, 0, &info, &d);
-        if (rc != FPY_ERR_TRUNCATED)
-            fail_msg("prefix %zu: rc %d", n, rc);
+        if (rc != (n > ck ? FPY_OK : FPY_ERR_TRUNCATED))
+            fail_msg("prefix %zu: parse rc %d", n, rc);
+        if (n > ck) {
+            assert_int_equal(info.digest_len, n - ck - 1u);
+            assert_int_equal(info.image_len, n);
+            assert_true(info.checksum_ok);
+            assert_false(info.digest_ok);
+            assert_memory_equal(info.digest, img + ck + 1u, info.digest_len);
+            rc = fpy_image_check(&info, 0, &d);
+            if (rc != FPY_ERR_TRUNCATED)
+                fail_msg("prefix %zu: check rc %d", n, rc);
+            assert_string_equal(d.field, "sha256");
+        }
         assert_true(d.offset <= n + 32);
         free(cut);
     }
@@ -630,7 +695,9 @@ static void test_memory_types_and_names(void **state)
         assert_int_equal(fpy_image_mem_types(t[i].addr), t[i].types);
     assert_string_equal(fpy_image_mem_name(4), "BYTE_ACCESSIBLE");
     assert_string_equal(fpy_image_mem_name(13), "RTC_DATA");
-    assert_null(fpy_image_mem_name(14));
+    assert_string_equal(fpy_image_mem_name(14), "MEM_INTERNAL");
+    assert_string_equal(fpy_image_mem_name(17), "MEM_INTERNAL2");
+    assert_null(fpy_image_mem_name(18));
     assert_true(fpy_image_is_flash_addr(0x3F400000u));
     assert_false(fpy_image_is_flash_addr(0x3F800000u));
     assert_true(fpy_image_is_flash_addr(0x400D0000u));
@@ -650,6 +717,111 @@ static void test_memory_types_and_names(void **state)
     assert_null(fpy_image_flash_mode_name(4));
 }
 
+/* ---- other chips ---------------------------------------------------------------------- */
+
+/* Memory-type lists as esptool 5.3.1 prints them ("BYTE_ACCESSIBLE,
+ * MEM_INTERNAL, DRAM": its map's order, not the bit order). */
+static void expect_mem(uint32_t chip, uint32_t addr, const char *want)
+{
+    char got[160] = "";
+    uint8_t t[FPY_IMAGE_MEM_NTYPES];
+    size_t n = fpy_image_chip_mem_list(fpy_image_chip_by_id(chip), addr, t);
+    for (size_t i = 0; i < n; i++) {
+        strcat(got, i ? ", " : "");
+        strcat(got, fpy_image_mem_name(t[i]));
+    }
+    if (strcmp(got, want) != 0)
+        fail_msg("chip %u, 0x%08x: '%s', want '%s'", chip, addr, got, want);
+}
+
+static void test_chip_tables(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t id;
+        const char *name;
+    } chips[] = {{0, "ESP32"},      {2, "ESP32-S2"},   {5, "ESP32-C3"},  {9, "ESP32-S3"},
+                 {12, "ESP32-C2"},  {13, "ESP32-C6"},  {16, "ESP32-H2"}, {18, "ESP32-P4"},
+                 {20, "ESP32-C61"}, {23, "ESP32-C5"},  {25, "ESP32-H21"}, {28, "ESP32-H4"},
+                 {31, "ESP32-E22"}, {32, "ESP32-S31"}};
+    size_t known = 0;
+    for (uint32_t id = 0; id < 0x10000u; id++)
+        known += fpy_image_chip_by_id(id) != NULL;
+    assert_int_equal(known, 14);
+    for (size_t i = 0; i < 14; i++) {
+        const fpy_image_chip *c = fpy_image_chip_by_id(chips[i].id);
+        assert_non_null(c);
+        assert_string_equal(c->name, chips[i].name);
+        assert_int_equal(c->id, chips[i].id);
+    }
+    expect_mem(0, 0x3FFB0000u, "BYTE_ACCESSIBLE, DRAM");
+    expect_mem(2, 0x3FFBDE90u, "BYTE_ACCESSIBLE, MEM_INTERNAL, DRAM");
+    expect_mem(2, 0x40022000u, "MEM_INTERNAL, IRAM");
+    expect_mem(2, 0x40080020u, "IROM");
+    expect_mem(13, 0x40860000u, "DRAM, BYTE_ACCESSIBLE, IRAM");
+    expect_mem(13, 0x42000020u, "DROM, IROM");
+    expect_mem(5, 0x50000000u, "RTC_IRAM, RTC_DRAM");
+    expect_mem(18, 0x4FF00000u, "DRAM, BYTE_ACCESSIBLE, IRAM");
+    expect_mem(9, 0x3FC88000u, "BYTE_ACCESSIBLE, MEM_INTERNAL, DRAM");
+    expect_mem(31, 0xC0000000u, "RTC_IRAM, RTC_DRAM");
+    expect_mem(13, 0x3FFB0000u, "");
+    assert_int_equal(fpy_image_chip_mem_list(NULL, 0, (uint8_t[FPY_IMAGE_MEM_NTYPES]){0}), 0);
+    /* Flash frequency names differ by chip; the first name of a code wins. */
+    const fpy_image_chip *c6 = fpy_image_chip_by_id(13), *h2 = fpy_image_chip_by_id(16);
+    assert_string_equal(fpy_image_chip_freq_name(c6, 0x0), "80m");
+    assert_null(fpy_image_chip_freq_name(c6, 0xF));
+    assert_string_equal(fpy_image_chip_freq_name(h2, 0xF), "48m");
+    assert_string_equal(fpy_image_chip_freq_name(fpy_image_chip_by_id(12), 0x0), "30m");
+    assert_string_equal(fpy_image_chip_freq_name(fpy_image_chip_by_id(0), 0x1), "26m");
+    assert_null(fpy_image_chip_freq_name(NULL, 0));
+}
+
+/* An image for another chip reads (chip named, its memory map used) but is
+ * refused by the loader rules; the chip is picked by the id's low byte. */
+static void test_other_chips(void **state)
+{
+    (void)state;
+    uint8_t *img = malloc(0x30000);
+    fpy_image_info info;
+    fpy_diag d;
+    const raw_seg segs[] = {{0x3F000020u, 0x100}, {0x3FFBDE90u, 0x40}};
+    static const struct {
+        uint16_t id;
+        uint32_t chip; /* the chip it reads as; 0xFFFF: none */
+    } ids[] = {{2, 2}, {0x0102, 2}, {0x0100, 0}, {7, 0xFFFF}, {0x20, 32}};
+    for (size_t k = 0; k < 5; k++) {
+        size_t len = handmade(img, segs, 2, ids[k].id);
+        fpy_image_src src = fpy_image_src_mem(img, len);
+        assert_int_equal(fpy_image_parse(&src, NULL, 0, &info, NULL), FPY_OK);
+        assert_ptr_equal(info.chip, fpy_image_chip_by_id(ids[k].chip));
+        assert_true(info.digest_ok);
+        expect(img, len, FPY_IMAGE_CHECK_LOADER,
+               (bad_case){"other chip", FPY_ERR_UNSUPPORTED, "chip_id", 0x0C});
+        assert_int_equal(verify(img, len, FPY_IMAGE_CHECK_APP, &d), FPY_ERR_UNSUPPORTED);
+    }
+    /* As an ESP32-S2: 0x3F000020 is DROM; as an ESP32 it is nothing. */
+    size_t len = handmade(img, segs, 2, 2);
+    fpy_image_src src = fpy_image_src_mem(img, len);
+    assert_int_equal(fpy_image_parse(&src, NULL, 0, &info, NULL), FPY_OK);
+    assert_int_equal(info.seg[0].mem_types, FPY_IMAGE_MEM_DROM);
+    assert_int_equal(info.drom_index, 0);
+    assert_int_equal(info.app_desc_magic, fpy_get_le32(img + 0x20));
+    assert_int_equal(fpy_image_parse_as(&src, fpy_image_chip_by_id(0), NULL, 0, &info, NULL),
+                     FPY_OK);
+    assert_string_equal(info.chip->name, "ESP32");
+    assert_int_equal(info.seg[0].mem_types, 0);
+    assert_int_equal(info.seg[1].mem_types, (1u << 4) | (1u << 5));
+    assert_int_equal(info.drom_index, -1);
+    /* Unknown chip: no memory types, no description. */
+    len = handmade(img, segs, 2, 7);
+    src = fpy_image_src_mem(img, len);
+    assert_int_equal(fpy_image_parse(&src, NULL, 0, &info, NULL), FPY_OK);
+    assert_null(info.chip);
+    assert_int_equal(info.seg[0].mem_types | info.seg[1].mem_types, 0);
+    assert_int_equal(info.drom_index, -1);
+    free(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +833,7 @@ int main(void)
         cmocka_unit_test(test_bad_magic),
         cmocka_unit_test(test_header_fields),
         cmocka_unit_test(test_truncated_segment),
+        cmocka_unit_test(test_digest_cut_short),
         cmocka_unit_test(test_segment_length_overflow),
         cmocka_unit_test(test_bad_checksum),
         cmocka_unit_test(test_bad_digest),
@@ -673,6 +846,8 @@ int main(void)
         cmocka_unit_test(test_app_desc_codec),
         cmocka_unit_test(test_header_codec),
         cmocka_unit_test(test_memory_types_and_names),
+        cmocka_unit_test(test_chip_tables),
+        cmocka_unit_test(test_other_chips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

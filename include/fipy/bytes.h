@@ -72,4 +72,16 @@ static inline uint32_t fpy_align_up32(uint32_t v, uint32_t a)
     return (v + (a - 1u)) & ~(a - 1u);
 }
 
+/* The value of the hex digit `c` (0-9, a-f, A-F), or -1. */
+static inline int fpy_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 #endif

@@ -173,22 +173,73 @@ typedef struct fpy_image_boot_desc {
     char date_time[25];
 } fpy_image_boot_desc;
 
-/* ---- memory map (esptool's ESP32 MEMORY_MAP) ----------------------------- */
+/* ---- chips and memory maps (esptool 5.3.1's targets) ---------------------- */
 
-/* Bit i of a memory-type mask is the type fpy_image_mem_name(i).  Bits are
- * in esptool's table order, so listing set bits from 0 up gives esptool's
- * "BYTE_ACCESSIBLE, DRAM" text.  IROM names both the mask ROM at
- * 0x40000000 and flash-mapped code at 0x400D0000, as esptool does. */
-#define FPY_IMAGE_MEM_NTYPES 14u
-uint32_t fpy_image_mem_types(uint32_t addr);
+/* Memory-type names, as esptool spells them.  Bit i of a memory-type mask
+ * is the type fpy_image_mem_name(i).  Bits 0-13 are the ESP32's types in
+ * the order of esptool's ESP32 MEMORY_MAP, so for the ESP32 listing set
+ * bits from 0 up gives esptool's "BYTE_ACCESSIBLE, DRAM"; 14-17 occur
+ * only on other chips (list those with fpy_image_chip_mem_list).  IROM
+ * names both the ESP32's mask ROM at 0x40000000 and flash-mapped code at
+ * 0x400D0000, as esptool does. */
+#define FPY_IMAGE_MEM_NTYPES 18u
 const char *fpy_image_mem_name(unsigned bit);
-/* Flash-mapped: IROM [0x400D0000, 0x40400000) or DROM [0x3F400000, 0x3F800000). */
-int fpy_image_is_flash_addr(uint32_t addr);
-/* The DROM type bit, for "is this segment DROM". */
+/* The DROM and DRAM type bits, for "is this segment DROM" on any chip. */
 #define FPY_IMAGE_MEM_DROM (1u << 1)
 #define FPY_IMAGE_MEM_DRAM (1u << 5)
 
-/* Names as esptool spells them ("dio", "40m", "8MB"); NULL if unknown. */
+/* One row of a chip's memory map: [start, end) has type `type` (a bit
+ * number of the mask above). */
+typedef struct fpy_image_mem_range {
+    uint32_t start;
+    uint32_t end;
+    uint8_t type;
+} fpy_image_mem_range;
+
+/* A name and its header code, as in esptool's tables; a lookup by code
+ * takes the first row that has it (esptool's ESP32-C6 names code 0 both
+ * "80m" and "40m", and prints "80m"). */
+typedef struct fpy_image_name_code {
+    const char *name;
+    uint8_t code;
+} fpy_image_name_code;
+
+/* A chip esptool 5.3.1 knows, as `image-info` describes its images.  All
+ * chips of the ESP32 family share the header layout, flash modes and flash
+ * sizes; they differ in memory map and flash frequency names.  Only the
+ * ESP32 is a FiPy: fpy_image_check's loader rules refuse the others. */
+typedef struct fpy_image_chip {
+    const char *name;                 /* "ESP32-S2", as esptool prints it */
+    uint16_t id;                      /* the header's chip_id */
+    uint8_t nmap;
+    uint8_t nfreq;
+    const fpy_image_mem_range *map;   /* esptool's MEMORY_MAP, its order */
+    const fpy_image_name_code *freq;  /* esptool's FLASH_FREQUENCY, its order */
+} fpy_image_chip;
+
+/* The chip whose image chip id is `id` (ESP32 0, ESP32-S2 2, ESP32-C3 5,
+ * ESP32-S3 9, ESP32-C2 12, ESP32-C6 13, ESP32-H2 16, ESP32-P4 18,
+ * ESP32-C61 20, ESP32-C5 23, ESP32-H21 25, ESP32-H4 28, ESP32-E22 31,
+ * ESP32-S31 32), or NULL. */
+const fpy_image_chip *fpy_image_chip_by_id(uint32_t id);
+/* The memory types of `addr` on chip `c`, in esptool's order (the order
+ * of the rows of c's map that contain it), as bit numbers into out[];
+ * returns how many.  `c` NULL: none. */
+size_t fpy_image_chip_mem_list(const fpy_image_chip *c, uint32_t addr,
+                               uint8_t out[FPY_IMAGE_MEM_NTYPES]);
+/* The same as a mask. */
+uint32_t fpy_image_chip_mem_types(const fpy_image_chip *c, uint32_t addr);
+/* The flash frequency name of header code `code` on chip `c`; NULL if
+ * esptool has none (it then warns "Invalid flash frequency"). */
+const char *fpy_image_chip_freq_name(const fpy_image_chip *c, uint8_t code);
+
+/* The ESP32's memory types of `addr` (what elf2image merges by). */
+uint32_t fpy_image_mem_types(uint32_t addr);
+/* ESP32 flash-mapped: IROM [0x400D0000, 0x40400000) or DROM [0x3F400000, 0x3F800000). */
+int fpy_image_is_flash_addr(uint32_t addr);
+
+/* Names as esptool spells them for the ESP32 ("dio", "40m", "8MB"); NULL
+ * if unknown.  Modes and sizes are the same on every chip. */
 const char *fpy_image_flash_mode_name(uint8_t mode);
 const char *fpy_image_flash_freq_name(uint8_t freq);
 const char *fpy_image_flash_size_name(uint8_t size);
@@ -228,11 +279,17 @@ typedef struct fpy_image_segment {
     uint32_t load_addr;
     uint32_t data_len;
     uint32_t file_offset; /* of the 8-byte segment header; data follows */
-    uint32_t mem_types;   /* fpy_image_mem_types(load_addr) */
+    uint32_t mem_types;   /* fpy_image_chip_mem_types(info->chip, load_addr) */
 } fpy_image_segment;
 
 typedef struct fpy_image_info {
     fpy_image_header hdr;
+    /* The chip the image was read as: the one given to
+     * fpy_image_parse_as(), or the one its chip id names.  Like esptool
+     * image-info, the id's low byte alone picks it (so chip id 0x0102
+     * reads as an ESP32-S2 whose id is not 2).  NULL: no chip has that
+     * id; segments then have no memory types and no description. */
+    const fpy_image_chip *chip;
     uint32_t nsegments;                 /* == hdr.segment_count */
     fpy_image_segment seg[FPY_IMAGE_MAX_SEGMENTS];
     uint32_t checksum_offset;           /* the checksum byte: 16n + 15 */
@@ -241,9 +298,13 @@ typedef struct fpy_image_info {
     uint8_t checksum_ok;
     uint8_t has_digest;                 /* hash_appended == 1 */
     uint8_t digest_ok;
-    uint8_t digest[FPY_IMAGE_DIGEST_LEN];      /* stored, at checksum_offset+1 */
+    uint8_t digest_len;   /* stored digest bytes present: 32, or fewer when
+                             the source ends inside the digest */
+    uint8_t digest[FPY_IMAGE_DIGEST_LEN];      /* stored, at checksum_offset+1
+                                                  (digest_len bytes, then 0) */
     uint8_t digest_calc[FPY_IMAGE_DIGEST_LEN]; /* over [0, checksum_offset] */
-    uint32_t image_len;   /* through the checksum block and digest */
+    uint32_t image_len;   /* through the checksum block and the digest
+                             bytes present */
     uint32_t src_size;    /* bytes the source offered (>= image_len) */
     /* The first DROM segment, decoded as esptool image-info does. */
     int32_t drom_index;         /* -1: no DROM segment */
@@ -259,11 +320,13 @@ typedef struct fpy_image_info {
 /*
  * Walk the image in `src`, fill `info`.  `scratch` (scratch_len >= 1)
  * is where flash content is read in chunks while hashing; it may be NULL
- * for an in-memory source.  Returns FPY_OK when the structure is sound
- * (even if the checksum or digest is wrong: see info->checksum_ok and
- * info->digest_ok), or:
- *   FPY_ERR_TRUNCATED  source ends inside the header, a segment, the
- *                      checksum block or the digest;
+ * for an in-memory source.  Returns FPY_OK when the structure can be
+ * walked up to the checksum byte, like esptool image-info: a wrong
+ * checksum or digest, a digest cut short by the end of the source
+ * (info->digest_len < 32) or a chip id of another chip are recorded, not
+ * errors (fpy_image_check refuses them).  Otherwise:
+ *   FPY_ERR_TRUNCATED  source ends inside the header, a segment or the
+ *                      checksum block;
  *   FPY_ERR_CORRUPT    bad magic, more than 16 segments, hash_appended
  *                      not 0/1, a data_len of 16 MiB or more;
  *   FPY_ERR_INVAL      a flash source without scratch;
@@ -271,6 +334,12 @@ typedef struct fpy_image_info {
  */
 int fpy_image_parse(const fpy_image_src *src, uint8_t *scratch,
                     uint32_t scratch_len, fpy_image_info *info, fpy_diag *d);
+/* The same, reading the image as one for `chip` whatever its chip id says
+ * (as esptool image-info does with --chip, and with every image after the
+ * first of a merged file); `chip` NULL: by the chip id. */
+int fpy_image_parse_as(const fpy_image_src *src, const fpy_image_chip *chip,
+                       uint8_t *scratch, uint32_t scratch_len,
+                       fpy_image_info *info, fpy_diag *d);
 
 /* What fpy_image_check() demands besides checksum and digest. */
 #define FPY_IMAGE_CHECK_LOADER 0x1u   /* chip id ESP32, data_len % 4 == 0,
@@ -281,9 +350,10 @@ int fpy_image_parse(const fpy_image_src *src, uint8_t *scratch,
 
 /*
  * Decide whether a parsed image is acceptable.  Pure: reads only `info`.
- * In this order: checksum (FPY_ERR_CHECKSUM, field "checksum"), digest when
- * appended (FPY_ERR_CHECKSUM, field "sha256"), then with CHECK_LOADER the
- * chip id (FPY_ERR_UNSUPPORTED), segment lengths and mapping alignment
+ * In this order: a digest cut short (FPY_ERR_TRUNCATED, field "sha256"),
+ * checksum (FPY_ERR_CHECKSUM, field "checksum"), digest when appended
+ * (FPY_ERR_CHECKSUM, field "sha256"), then with CHECK_LOADER the chip id:
+ * anything but the ESP32's 0 (FPY_ERR_UNSUPPORTED), segment lengths and mapping alignment
  * (FPY_ERR_CORRUPT), then with CHECK_APP_DESC the app description
  * (FPY_ERR_NOTFOUND when segment 0 is not DROM, FPY_ERR_TRUNCATED when it
  * is shorter than 256 bytes, FPY_ERR_CORRUPT for a wrong magic).

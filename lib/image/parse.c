@@ -45,8 +45,14 @@ static int fpy_src_chunk(const fpy_image_src *s, uint32_t off, uint32_t len,
 
 /* ---- walk ------------------------------------------------------------------ */
 
-static int fpy_walk_header(const fpy_image_src *s, fpy_image_info *info,
-                           fpy_diag *d)
+/* esptool image-info picks the chip by the chip id's low byte alone. */
+static const fpy_image_chip *fpy_chip_of(const fpy_image_header *h)
+{
+    return fpy_image_chip_by_id(h->chip_id & 0xFFu);
+}
+
+static int fpy_walk_header(const fpy_image_src *s, const fpy_image_chip *chip,
+                           fpy_image_info *info, fpy_diag *d)
 {
     uint8_t raw[FPY_IMAGE_HEADER_LEN] = {0};
     uint32_t n = s->size < FPY_IMAGE_HEADER_LEN ? s->size : FPY_IMAGE_HEADER_LEN;
@@ -69,11 +75,13 @@ static int fpy_walk_header(const fpy_image_src *s, fpy_image_info *info,
                             info->hdr.hash_appended);
     info->nsegments = info->hdr.segment_count;
     info->has_digest = info->hdr.hash_appended;
+    info->chip = chip != NULL ? chip : fpy_chip_of(&info->hdr);
     return FPY_OK;
 }
 
-static int fpy_walk_segment(const fpy_image_src *s, uint32_t i, uint32_t pos,
-                            fpy_image_segment *seg, fpy_diag *d)
+static int fpy_walk_segment(const fpy_image_src *s, const fpy_image_chip *chip,
+                            uint32_t i, uint32_t pos, fpy_image_segment *seg,
+                            fpy_diag *d)
 {
     uint8_t raw[FPY_IMAGE_SEG_HEADER_LEN];
     if (!fpy_in_bounds(pos, FPY_IMAGE_SEG_HEADER_LEN, s->size)) {
@@ -87,7 +95,7 @@ static int fpy_walk_segment(const fpy_image_src *s, uint32_t i, uint32_t pos,
     seg->file_offset = pos;
     seg->load_addr = fpy_get_le32(raw);
     seg->data_len = fpy_get_le32(raw + 4);
-    seg->mem_types = fpy_image_mem_types(seg->load_addr);
+    seg->mem_types = fpy_image_chip_mem_types(chip, seg->load_addr);
     int rc = FPY_OK;
     if (seg->data_len >= FPY_IMAGE_MAX_SEG_LEN)
         rc = fpy_diag_val(d, FPY_ERR_CORRUPT, "segment length of 16 MiB or more",
@@ -104,13 +112,15 @@ static int fpy_walk_segment(const fpy_image_src *s, uint32_t i, uint32_t pos,
 }
 
 /* Segments, then the checksum byte (last of a 16-byte block, with at least
- * one byte of padding before it) and the digest. */
+ * one byte of padding before it) and the digest, or as much of it as the
+ * source holds (esptool image-info reads what is there and calls it
+ * invalid; fpy_image_check refuses it). */
 static int fpy_walk_body(const fpy_image_src *s, fpy_image_info *info,
                          fpy_diag *d)
 {
     uint32_t pos = FPY_IMAGE_HEADER_LEN;
     for (uint32_t i = 0; i < info->nsegments; i++) {
-        FPY_TRY(fpy_walk_segment(s, i, pos, &info->seg[i], d));
+        FPY_TRY(fpy_walk_segment(s, info->chip, i, pos, &info->seg[i], d));
         pos += FPY_IMAGE_SEG_HEADER_LEN + info->seg[i].data_len;
     }
     uint64_t ck = (uint64_t)pos + 15u - pos % 16u;
@@ -122,12 +132,11 @@ static int fpy_walk_body(const fpy_image_src *s, fpy_image_info *info,
     info->image_len = info->checksum_offset + 1u;
     if (!info->has_digest)
         return FPY_OK;
-    if (!fpy_in_bounds(info->image_len, FPY_IMAGE_DIGEST_LEN, s->size))
-        return fpy_diag_val(d, FPY_ERR_TRUNCATED, "image ends inside its SHA-256",
-                            "sha256", info->image_len,
-                            (uint64_t)info->image_len + FPY_IMAGE_DIGEST_LEN, s->size);
-    FPY_TRY(fpy_src_read(s, info->image_len, info->digest, FPY_IMAGE_DIGEST_LEN));
-    info->image_len += FPY_IMAGE_DIGEST_LEN;
+    uint32_t left = s->size - info->image_len; /* ck < size: no wrap */
+    info->digest_len = (uint8_t)(left < FPY_IMAGE_DIGEST_LEN ? left : FPY_IMAGE_DIGEST_LEN);
+    if (info->digest_len > 0)
+        FPY_TRY(fpy_src_read(s, info->image_len, info->digest, info->digest_len));
+    info->image_len += info->digest_len;
     return FPY_OK;
 }
 
@@ -180,7 +189,7 @@ static int fpy_sum_all(const fpy_image_src *s, uint8_t *scratch,
     FPY_TRY(rc);
     info->checksum_calc = sums.xor;
     info->checksum_ok = info->checksum == sums.xor;
-    info->digest_ok = info->has_digest &&
+    info->digest_ok = info->has_digest && info->digest_len == FPY_IMAGE_DIGEST_LEN &&
                       fpy_digest_cmp(info->digest, info->digest_calc,
                                      FPY_IMAGE_DIGEST_LEN) == 0;
     return FPY_OK;
@@ -231,6 +240,13 @@ static int fpy_describe(const fpy_image_src *s, fpy_image_info *info)
 int fpy_image_parse(const fpy_image_src *src, uint8_t *scratch,
                     uint32_t scratch_len, fpy_image_info *info, fpy_diag *d)
 {
+    return fpy_image_parse_as(src, NULL, scratch, scratch_len, info, d);
+}
+
+int fpy_image_parse_as(const fpy_image_src *src, const fpy_image_chip *chip,
+                       uint8_t *scratch, uint32_t scratch_len,
+                       fpy_image_info *info, fpy_diag *d)
+{
     if (src == NULL || info == NULL ||
         (src->mem == NULL && (src->flash == NULL || scratch == NULL || scratch_len == 0)))
         return fpy_diag_set(d, FPY_ERR_INVAL, "no image source or scratch buffer",
@@ -238,7 +254,7 @@ int fpy_image_parse(const fpy_image_src *src, uint8_t *scratch,
     memset(info, 0, sizeof *info);
     info->src_size = src->size;
     info->drom_index = -1;
-    FPY_TRY(fpy_walk_header(src, info, d));
+    FPY_TRY(fpy_walk_header(src, chip, info, d));
     FPY_TRY(fpy_walk_body(src, info, d));
     FPY_TRY(fpy_sum_all(src, scratch, scratch_len, info));
     return fpy_describe(src, info);
@@ -256,6 +272,11 @@ static uint64_t fpy_bswap64(uint64_t v)
 
 static int fpy_check_sums(const fpy_image_info *info, fpy_diag *d)
 {
+    if (info->has_digest && info->digest_len < FPY_IMAGE_DIGEST_LEN)
+        return fpy_diag_val(d, FPY_ERR_TRUNCATED, "image ends inside its SHA-256",
+                            "sha256", info->checksum_offset + 1u,
+                            (uint64_t)info->checksum_offset + 1u + FPY_IMAGE_DIGEST_LEN,
+                            info->src_size);
     if (!info->checksum_ok)
         return fpy_diag_val(d, FPY_ERR_CHECKSUM, "checksum mismatch", "checksum",
                             info->checksum_offset, info->checksum_calc,
