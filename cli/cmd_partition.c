@@ -7,6 +7,7 @@
 #include "fipy/flash.h"
 #include "fipy/part.h"
 #include "hostio.h"
+#include "part_csv.h"
 
 #define FPY_CSV_LIMIT (1u << 20) /* a CSV file bigger than 1 MiB is not a table */
 
@@ -150,7 +151,7 @@ static void fpy_issue_text(const fpy_part_table *t, const fpy_part_issue *is,
 static int fpy_check(const char *file, const fpy_part_table *t, const fpy_part_opts *o,
                      fpy_part_issue *issues, size_t cap, size_t *n)
 {
-    int rc = fpy_part_validate(t, o, issues, cap, n, NULL);
+    int rc = fpy_part_check(t, o, issues, cap, n, NULL);
     size_t shown = *n < cap ? *n : cap;
     for (size_t i = 0; i < shown; i++) {
         char text[512];

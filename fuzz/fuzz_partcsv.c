@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fipy/part.h"
+#include "part_csv.h"
 
 static fpy_part_table fpy_fz_t, fpy_fz_back, fpy_fz_again;
 static uint8_t fpy_fz_bin[FPY_PART_TABLE_LEN], fpy_fz_bin2[FPY_PART_TABLE_LEN];
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     if (fpy_part_from_csv((const char *)data, size, NULL, &fpy_fz_t, &d) != FPY_OK)
         return 0;
-    (void)fpy_part_validate(&fpy_fz_t, NULL, fpy_fz_issues, 8, &n, &d);
+    (void)fpy_part_check(&fpy_fz_t, NULL, fpy_fz_issues, 8, &n, &d);
     int rc = fpy_part_encode(&fpy_fz_t, fpy_fz_bin, sizeof fpy_fz_bin, &d);
     if (rc == FPY_ERR_NOSPC && fpy_fz_t.count > FPY_PART_MAX_ENTRIES_MD5)
         return 0;

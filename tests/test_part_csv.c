@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fipy/part.h"
+#include "part_csv.h"
 #include "testutil.h"
 
 static fpy_part_table tbl;
@@ -274,13 +275,13 @@ static void test_labels(void **state)
     assert_int_equal(parse("0123456789abcdef,data,nvs,,4K\n", &d), FPY_OK);
     assert_string_equal(tbl.entries[0].label, "0123456789abcdef");
     assert_int_equal(tbl.entries[0].name_cut, 0);
-    assert_int_equal(fpy_part_validate(&tbl, NULL, is, 4, &n, NULL), FPY_OK);
+    assert_int_equal(fpy_part_check(&tbl, NULL, is, 4, &n, NULL), FPY_OK);
     assert_int_equal(n, 0);
     /* Longer names are cut to 16 bytes, silently by the tool; fipy warns. */
     assert_int_equal(parse("\n0123456789abcdefXYZ,data,nvs,,4K\n", &d), FPY_OK);
     assert_string_equal(tbl.entries[0].label, "0123456789abcdef");
     assert_int_equal(tbl.entries[0].name_cut, 1);
-    assert_int_equal(fpy_part_validate(&tbl, NULL, is, 4, &n, NULL), FPY_OK);
+    assert_int_equal(fpy_part_check(&tbl, NULL, is, 4, &n, NULL), FPY_OK);
     assert_int_equal(n, 1);
     assert_int_equal(is[0].severity, FPY_PART_WARNING);
     assert_int_equal(is[0].diag.line, 2);

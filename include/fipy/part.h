@@ -1,23 +1,24 @@
 /*
  * ESP-IDF partition tables: the 0xC00-byte binary that the bootloader reads
- * at 0x8000, and the CSV text that ESP-IDF's gen_esp32part.py (v5.3.1)
- * turns into it.  docs/formats/partition-table.md describes both.
+ * at 0x8000 (docs/formats/partition-table.md).  The CSV text that ESP-IDF's
+ * gen_esp32part.py turns into it is read and written on the host only
+ * (host/part_csv.h).
  *
  * The module keeps parse, decide and act apart:
- *   parse   fpy_part_decode (binary), fpy_part_from_csv (text),
- *           fpy_part_from_layout (fipy's own layouts)
+ *   parse   fpy_part_decode (binary), fpy_part_from_layout (fipy's own
+ *           layouts)
  *   decide  fpy_part_validate: gen_esp32part's verify() rules, the
  *           bootloader's and the app's, as a list of errors and warnings
- *   act     fpy_part_encode (binary), fpy_part_to_csv (text)
+ *   act     fpy_part_encode (binary)
  * All of them work on a caller-allocated fpy_part_table and caller
  * buffers; nothing allocates, nothing does I/O, nothing recurses, and every
  * loop is bounded by the input length or FPY_PART_MAX_SLOTS.
  *
- * Guarantees for untrusted input (binary or CSV):
+ * Guarantees for an untrusted binary:
  *  - never reads outside [buf, buf + len) and needs no NUL terminator;
  *  - never writes past the caller's table or output buffer;
  *  - a rejected input leaves a diag naming the entry (index), the field,
- *    and the byte offset (binary) or line (CSV).
+ *    and the byte offset.
  */
 #ifndef FIPY_PART_H
 #define FIPY_PART_H
@@ -63,9 +64,6 @@
 #define FPY_PART_OTADATA_SIZE 0x2000u
 #define FPY_PART_APP_ALIGN 0x10000u  /* app offsets: a 64 KiB MMU page */
 #define FPY_PART_DATA_ALIGN 0x1000u  /* everything else: a 4 KiB sector */
-
-/* Worst-case length of fpy_part_to_csv output for a full table. */
-#define FPY_PART_CSV_MAX 8192u
 
 /* One partition.  Plain values; the binary is produced by fpy_part_encode. */
 typedef struct fpy_part_entry {
@@ -151,31 +149,6 @@ int fpy_part_encode(const fpy_part_table *t, uint8_t *out, size_t cap,
 int fpy_part_from_layout(const fpy_layout *l, const fpy_part_opts *o,
                          fpy_part_table *t, fpy_diag *d);
 
-/*
- * Parse gen_esp32part CSV text (text[0, len), UTF-8, no NUL needed) into
- * `t`, placing automatic offsets and resolving negative sizes as the tool
- * does (docs/formats/partition-table.md lists every rule).  The whole text
- * is checked line by line first, then offsets are placed, so the first
- * error reported is the one gen_esp32part would report.
- * fipy does not expand environment variables: a `$NAME` or `${...}`
- * outside a comment is FPY_ERR_UNSUPPORTED, as is a byte order mark.
- * Other errors: FPY_ERR_CORRUPT (syntax, invalid UTF-8, overlap with the
- * previous partition), FPY_ERR_RANGE (value does not fit its field),
- * FPY_ERR_NOSPC (more than 95 partitions).  The diag gives the line, the
- * field and the entry index.  Does not run fpy_part_validate.
- */
-int fpy_part_from_csv(const char *text, size_t len, const fpy_part_opts *o,
-                      fpy_part_table *t, fpy_diag *d);
-
-/*
- * Write `t` as gen_esp32part's to_csv() does, byte for byte: two header
- * lines, then "name,type,subtype,0xoffset,size,flags\n" per entry.
- * The text (not NUL-terminated) goes to out[0, cap); *len gets its length.
- * FPY_ERR_NOSPC if cap is too small (FPY_PART_CSV_MAX always suffices).
- */
-int fpy_part_to_csv(const fpy_part_table *t, char *out, size_t cap,
-                    size_t *len);
-
 /* ---- validation ------------------------------------------------------- */
 
 #define FPY_PART_WARNING 1u
@@ -209,17 +182,40 @@ typedef struct fpy_part_issue {
  * one data/ota of exactly 0x2000 bytes; data/ota and data/coredump not
  * readonly; name/keyword mismatch as a warning), the bootloader's
  * (every partition inside flash_size, when given) and the app's (MD5
- * entry expected), plus warnings for anything that would not come back
- * the same through CSV.  Issues are stored in found order into
+ * entry expected).  Issues are stored in found order into
  * issues[0, cap); *count gets how many there were (possibly more than
  * cap).  Returns FPY_OK when there is no error-severity issue, otherwise
- * the err of the first error, which is also put in `d`.
+ * the err of the first error, which is also put in `d`.  What would not
+ * survive a CSV round trip is a host concern: fpy_part_check
+ * (host/part_csv.h) adds those warnings.
  */
 int fpy_part_validate(const fpy_part_table *t, const fpy_part_opts *o,
                       fpy_part_issue *issues, size_t cap, size_t *count,
                       fpy_diag *d);
 
+/*
+ * Fill `is` with a finding about the field at byte `foff` of entry
+ * `index` of `t`: located by the entry's CSV line when it has one, else by
+ * its byte offset in the binary; `other` FPY_PART_NO_OTHER.
+ */
+void fpy_part_issue_at(const fpy_part_table *t, uint32_t index, uint32_t foff,
+                       const char *what, const char *field, int err,
+                       uint8_t severity, uint8_t rule, fpy_part_issue *is);
+/* Store `is` at issues[*count] when it fits in cap, and count it. */
+void fpy_part_issue_push(fpy_part_issue *issues, size_t cap, size_t *count,
+                         const fpy_part_issue *is);
+
 /* ---- names and look-ups ------------------------------------------------ */
+
+/* Keyword look-up as gen_esp32part's parse_int() does it: an exact,
+ * ASCII case-insensitive match of s[0, n).  Types: "app", "data".
+ * Subtypes: those of `type` (app or data; other types have none).
+ * 1 and *v set when found, else 0. */
+int fpy_part_kw_type(const char *s, size_t n, uint32_t *v);
+int fpy_part_kw_subtype(uint8_t type, const char *s, size_t n, uint32_t *v);
+
+/* The table offset of `o`: o->table_offset, or 0x8000 for NULL or 0. */
+uint32_t fpy_part_table_offset(const fpy_part_opts *o);
 
 /* "app", "data" or NULL: gen_esp32part's type keywords. */
 const char *fpy_part_type_keyword(uint8_t type);

@@ -5,7 +5,6 @@
 
 #include "fipy/bytes.h"
 #include "fipy/hash.h"
-#include "part_int.h"
 
 /* The entry layout is esp_partition_info_t ('<2sBBLL16sL'); pin it. */
 _Static_assert(FPY_PART_OFF_TYPE == FPY_PART_OFF_MAGIC + 2, "type follows magic");
@@ -140,29 +139,6 @@ const char *fpy_part_fipy_subtype(uint8_t type, uint8_t subtype)
 uint32_t fpy_part_table_offset(const fpy_part_opts *o)
 {
     return (o != NULL && o->table_offset != 0) ? o->table_offset : FPY_PART_TABLE_OFFSET;
-}
-
-int fpy_part_diag_line_val(fpy_diag *d, int err, const char *what,
-                           const char *field, uint32_t line, uint32_t index,
-                           uint64_t expected, uint64_t found)
-{
-    fpy_diag_val(d, err, what, field, 0, expected, found);
-    if (d != NULL) {
-        d->has_offset = 0;
-        d->line = line;
-    }
-    if (index != FPY_PART_NO_OTHER)
-        fpy_diag_index(d, index);
-    return err;
-}
-
-int fpy_part_diag_line(fpy_diag *d, int err, const char *what,
-                       const char *field, uint32_t line, uint32_t index)
-{
-    fpy_diag_line(d, err, what, field, line);
-    if (index != FPY_PART_NO_OTHER)
-        fpy_diag_index(d, index);
-    return err;
 }
 
 /* A binary diag about field `foff` of slot `slot`. */

@@ -1,8 +1,9 @@
 /*
  * Judging a partition table: gen_esp32part's verify() (v5.3.1), the
- * bootloader's esp_partition_table_verify(), the app's load_partitions(),
- * and what would not survive a CSV round trip.  Pure: it reads the table
- * and fills the caller's issue array; nothing is changed.
+ * bootloader's esp_partition_table_verify() and the app's
+ * load_partitions().  Pure: it reads the table and fills the caller's
+ * issue array; nothing is changed.  (What would not survive a CSV round
+ * trip is judged on the host, host/part_csv_out.c.)
  *
  * The checks run in verify()'s order (each partition, then names, then
  * overlaps, then otadata) so the first error is the one the tool would
@@ -11,8 +12,6 @@
 #include "fipy/part.h"
 
 #include <string.h>
-
-#include "part_int.h"
 
 typedef struct fpy_part_vctx {
     const fpy_part_table *t;
@@ -39,6 +38,17 @@ typedef struct fpy_part_finding {
     uint64_t found;
 } fpy_part_finding;
 
+/* Name entry `index` in dg; an entry from CSV by its line, which says
+ * more than an offset. */
+static void fpy_part_at_entry(const fpy_part_table *t, uint32_t index, fpy_diag *dg)
+{
+    fpy_diag_index(dg, index);
+    if (t->entries[index].line != 0) {
+        dg->line = t->entries[index].line;
+        dg->has_offset = 0;
+    }
+}
+
 static void fpy_part_locate(const fpy_part_vctx *v, const fpy_part_finding *f,
                             fpy_diag *dg)
 {
@@ -48,14 +58,30 @@ static void fpy_part_locate(const fpy_part_vctx *v, const fpy_part_finding *f,
         fpy_diag_val(dg, f->err, f->what, f->field, off, f->expected, f->found);
     else
         fpy_diag_set(dg, f->err, f->what, f->field, off);
-    if (f->index == FPY_PART_NO_OTHER)
-        return;
-    fpy_diag_index(dg, f->index);
-    uint32_t line = v->t->entries[f->index].line;
-    if (line != 0) { /* from CSV: the line says more than an offset */
-        dg->line = line;
-        dg->has_offset = 0;
-    }
+    if (f->index != FPY_PART_NO_OTHER)
+        fpy_part_at_entry(v->t, f->index, dg);
+}
+
+void fpy_part_issue_at(const fpy_part_table *t, uint32_t index, uint32_t foff,
+                       const char *what, const char *field, int err,
+                       uint8_t severity, uint8_t rule, fpy_part_issue *is)
+{
+    memset(is, 0, sizeof *is);
+    fpy_diag_set(&is->diag, err, what, field,
+                 (uint64_t)index * FPY_PART_ENTRY_SIZE + foff);
+    fpy_part_at_entry(t, index, &is->diag);
+    is->err = err;
+    is->other = FPY_PART_NO_OTHER;
+    is->severity = severity;
+    is->rule = rule;
+}
+
+void fpy_part_issue_push(fpy_part_issue *issues, size_t cap, size_t *count,
+                         const fpy_part_issue *is)
+{
+    if (*count < cap)
+        issues[*count] = *is;
+    (*count)++;
 }
 
 static void fpy_part_report(fpy_part_vctx *v, const fpy_part_finding *f)
@@ -72,9 +98,7 @@ static void fpy_part_report(fpy_part_vctx *v, const fpy_part_finding *f)
         if (v->d != NULL)
             *v->d = is.diag;
     }
-    if (v->n < v->cap)
-        v->issues[v->n] = is;
-    v->n++;
+    fpy_part_issue_push(v->issues, v->cap, &v->n, &is);
 }
 
 #define FPY_PART_ERR(...)                                                     \
@@ -152,74 +176,6 @@ static void fpy_part_check_flags(fpy_part_vctx *v, uint32_t i)
                                           .index = i, .foff = FPY_PART_OFF_FLAGS,
                                           .rule = FPY_PART_RULE_GEN, .has_values = 1,
                                           .expected = FPY_PART_FLAGS_KNOWN, .found = e->flags));
-}
-
-static int fpy_part_is_word(uint8_t c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_';
-}
-
-/* Would the name be read back unchanged from a to_csv line?  Not if it
- * holds a comma, starts with '#', has whitespace at either end (stripped)
- * or a '$' reference (expanded). */
-static int fpy_part_csv_safe(const char *label)
-{
-    const uint8_t *s = (const uint8_t *)label;
-    size_t n = strlen(label), off = 0, k = n;
-    fpy_part_strip(s, &off, &k, 0);
-    if (off != 0 || k != n || (n > 0 && s[0] == '#') || memchr(s, ',', n) != NULL)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (fpy_part_linebreak_len(s + i, n - i) != 0)
-            return 0;
-        if (s[i] == '$' && i + 1 < n && (s[i + 1] == '{' || fpy_part_is_word(s[i + 1])))
-            return 0;
-    }
-    return 1;
-}
-
-static int fpy_part_is_utf8(const char *label)
-{
-    const uint8_t *s = (const uint8_t *)label;
-    size_t n = strlen(label);
-    for (size_t i = 0, k; i < n; i += k)
-        if ((k = fpy_part_utf8_len(s + i, n - i)) == 0)
-            return 0;
-    return 1;
-}
-
-static int fpy_part_label_tail_clean(const fpy_part_entry *e)
-{
-    for (size_t i = strlen(e->label); i < FPY_PART_LABEL_LEN; i++)
-        if (e->label[i] != '\0')
-            return 0;
-    return 1;
-}
-
-static void fpy_part_check_label(fpy_part_vctx *v, uint32_t i)
-{
-    const fpy_part_entry *e = &v->t->entries[i];
-    fpy_part_finding f = FPY_PART_WARN(.field = "label", .err = FPY_ERR_INVAL, .index = i,
-                                       .foff = FPY_PART_OFF_LABEL, .rule = FPY_PART_RULE_FIPY);
-    if (e->name_cut) {
-        f.what = "name longer than 16 bytes, cut to 16 (as gen_esp32part does)";
-        fpy_part_report(v, &f);
-    }
-    if (!fpy_part_is_utf8(e->label)) {
-        f.what = "label is not valid UTF-8 (gen_esp32part cannot read the table back)";
-        f.rule = FPY_PART_RULE_GEN;
-        fpy_part_report(v, &f);
-        f.rule = FPY_PART_RULE_FIPY;
-    }
-    if (!fpy_part_label_tail_clean(e)) {
-        f.what = "label has non-zero bytes after its NUL (lost in CSV)";
-        fpy_part_report(v, &f);
-    }
-    if (!fpy_part_csv_safe(e->label)) {
-        f.what = "label cannot be written to CSV and read back unchanged";
-        fpy_part_report(v, &f);
-    }
 }
 
 static void fpy_part_check_extent(fpy_part_vctx *v, uint32_t i)
@@ -379,7 +335,6 @@ int fpy_part_validate(const fpy_part_table *t, const fpy_part_opts *o,
         fpy_part_check_align(&v, i);
         fpy_part_check_name_kw(&v, i);
         fpy_part_check_flags(&v, i);
-        fpy_part_check_label(&v, i);
         fpy_part_check_extent(&v, i);
     }
     fpy_part_check_names(&v);

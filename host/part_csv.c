@@ -9,11 +9,11 @@
  *      negative sizes, ascending explicit offsets.
  * Parsing twice costs a little time and saves a per-row scratch array.
  */
-#include "fipy/part.h"
+#include "part_csv.h"
 
 #include <string.h>
 
-#include "part_int.h"
+#include "pytext.h"
 
 #define FPY_PART_NFIELDS 6u
 #define FPY_PART_AUTO_OFFSET (-1)
@@ -42,6 +42,31 @@ typedef struct fpy_part_lctx {
     fpy_diag *d;
 } fpy_part_lctx;
 
+/* A diag for text input: line instead of offset, with values; index
+ * FPY_PART_NO_OTHER when the problem is not in one entry. */
+static int fpy_part_diag_line_val(fpy_diag *d, int err, const char *what, const char *field,
+                                  uint32_t line, uint32_t index, uint64_t expected,
+                                  uint64_t found)
+{
+    fpy_diag_val(d, err, what, field, 0, expected, found);
+    if (d != NULL) {
+        d->has_offset = 0;
+        d->line = line;
+    }
+    if (index != FPY_PART_NO_OTHER)
+        fpy_diag_index(d, index);
+    return err;
+}
+
+static int fpy_part_diag_line(fpy_diag *d, int err, const char *what, const char *field,
+                              uint32_t line, uint32_t index)
+{
+    fpy_diag_line(d, err, what, field, line);
+    if (index != FPY_PART_NO_OTHER)
+        fpy_diag_index(d, index);
+    return err;
+}
+
 static int fpy_part_err(const fpy_part_lctx *c, int err, const char *what,
                         const char *field)
 {
@@ -61,13 +86,13 @@ static int fpy_part_line(const uint8_t *s, size_t len, size_t *pos,
     size_t i = *pos;
     content->off = i;
     while (i < len) {
-        size_t br = fpy_part_linebreak_len(s + i, len - i);
+        size_t br = fpy_py_linebreak_len(s + i, len - i);
         if (br != 0) {
             content->len = i - content->off;
             *pos = i + br;
             return 0;
         }
-        size_t ch = fpy_part_utf8_len(s + i, len - i);
+        size_t ch = fpy_py_utf8_len(s + i, len - i);
         if (ch == 0)
             return -1;
         i += ch;
@@ -99,7 +124,7 @@ static int fpy_part_check_utf8(const uint8_t *s, size_t len, fpy_diag *d)
 /* Comment or blank once stripped: gen_esp32part skips it. */
 static int fpy_part_skip_line(const uint8_t *s, fpy_part_span *ln)
 {
-    fpy_part_strip(s, &ln->off, &ln->len, 0);
+    fpy_py_strip(s, &ln->off, &ln->len, FPY_PY_STR);
     return ln->len == 0 || s[ln->off] == '#';
 }
 
@@ -137,7 +162,7 @@ static void fpy_part_fields(const uint8_t *s, fpy_part_span ln,
         while (pos < end && s[pos] != ',')
             pos++;
         f[k].len = pos - f[k].off;
-        fpy_part_strip(s, &f[k].off, &f[k].len, 0);
+        fpy_py_strip(s, &f[k].off, &f[k].len, FPY_PY_STR);
         if (pos < end)
             pos++; /* past the comma */
     }
@@ -181,17 +206,19 @@ static unsigned fpy_part_suffixes(const uint8_t *s, size_t *n)
     return pow;
 }
 
-static int fpy_part_scale(int64_t v, unsigned pow, int big, int64_t *out)
+/* Magnitudes past this fit no field; below it every product is exact. */
+#define FPY_PART_NUM_MAX ((uint64_t)1 << 40)
+
+static int fpy_part_scale(const fpy_py_intval *v, unsigned pow, int64_t *out)
 {
-    if (v == 0) {
+    if (v->mag == 0) {
         *out = 0; /* 0 x anything: Python's ints do not overflow */
         return 1;
     }
-    uint64_t mag = v < 0 ? (uint64_t)(-v) : (uint64_t)v;
-    if (big || pow > 4 || mag > (FPY_PART_INT_MAX >> (10u * pow)))
+    if (v->big || pow > 4 || v->mag > (FPY_PART_NUM_MAX >> (10u * pow)))
         return 0;
-    mag <<= 10u * pow;
-    *out = v < 0 ? -(int64_t)mag : (int64_t)mag;
+    int64_t m = (int64_t)(v->mag << (10u * pow));
+    *out = v->neg ? -m : m;
     return 1;
 }
 
@@ -202,21 +229,21 @@ static int fpy_part_number(const fpy_part_lctx *c, fpy_part_span f, fpy_part_kws
     const uint8_t *s = c->s + f.off;
     size_t n = f.len;
     unsigned pow = fpy_part_suffixes(s, &n);
-    int64_t v = 0;
-    int big = 0, lz = 0;
+    fpy_py_intval v;
     uint32_t kv = 0;
-    if (fpy_part_pyint(s, n, &v, &big, &lz)) {
-        if (!fpy_part_scale(v, pow, big, out))
+    if (fpy_py_int(s, n, 0, FPY_PY_INT, &v)) {
+        if (!fpy_part_scale(&v, pow, out))
             return fpy_part_err(c, FPY_ERR_RANGE, "number too large", field);
         return FPY_OK;
     }
     if (fpy_part_kw(set, type, (const char *)s, n, &kv)) {
         /* "appk" is 0 x 1024 = app: parse_int allows it, so do we. */
-        if (!fpy_part_scale((int64_t)kv, pow, 0, out))
+        fpy_py_intval k = {kv, 0, 0, 0};
+        if (!fpy_part_scale(&k, pow, out))
             return fpy_part_err(c, FPY_ERR_RANGE, "number too large", field);
         return FPY_OK;
     }
-    if (lz)
+    if (v.leading_zero)
         return fpy_part_err(c, FPY_ERR_CORRUPT,
                             "decimal number with a leading zero (write 0x.. or drop the 0)",
                             field);

@@ -11,7 +11,8 @@
  */
 #include <string.h>
 
-#include "fipy/nvs_gen.h"
+#include "nvs_gen.h"
+#include "pytext.h"
 
 typedef enum fpy_csv_state {
     FPY_CSV_START_RECORD,
@@ -24,39 +25,11 @@ typedef enum fpy_csv_state {
 
 static const char *const fpy_csv_names[FPY_NVS_COLS] = {"key", "type", "encoding", "value"};
 
-/* Length of the UTF-8 sequence at s (strict, as Python's codec), or 0. */
-static size_t fpy_utf8_len(const uint8_t *s, size_t n)
-{
-    uint8_t c = s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-                 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (len == 0 || len > n)
-        return 0;
-    for (size_t k = 1; k < len; k++)
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0) ||
-        (c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
-        return 0; /* overlong, surrogate, or beyond U+10FFFF */
-    return len;
-}
-
-int fpy_nvs_utf8_valid(const uint8_t *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        size_t k = fpy_utf8_len(s + i, n - i);
-        if (k == 0)
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
 static int fpy_csv_check_utf8(const uint8_t *s, size_t n, fpy_diag *d)
 {
     uint32_t line = 1;
     for (size_t i = 0; i < n;) {
-        size_t k = fpy_utf8_len(s + i, n - i);
+        size_t k = fpy_py_utf8_len(s + i, n - i);
         if (k == 0) {
             fpy_diag_line(d, FPY_ERR_CORRUPT, "not UTF-8 (Python reads the CSV as UTF-8)",
                           NULL, line);

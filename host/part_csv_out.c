@@ -1,13 +1,13 @@
 /*
  * Writing CSV exactly as gen_esp32part's to_csv() (v5.3.1) does, so that
  * `fipytool partition to-csv` and `gen_esp32part.py table.bin` print the
- * same bytes.
+ * same bytes; and the warnings about labels that CSV cannot carry.
  */
-#include "fipy/part.h"
+#include "part_csv.h"
 
 #include <string.h>
 
-#include "part_int.h"
+#include "pytext.h"
 
 typedef struct fpy_part_out {
     char *buf;
@@ -116,4 +116,82 @@ int fpy_part_to_csv(const fpy_part_table *t, char *out, size_t cap,
         fpy_part_put_entry(&o, &t->entries[i]);
     *len = o.n;
     return o.full ? FPY_ERR_NOSPC : FPY_OK;
+}
+
+/* ---- what CSV cannot carry ------------------------------------------------ */
+
+static int fpy_part_is_word(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+}
+
+/* Would the name be read back unchanged from a to_csv line?  Not if it
+ * holds a comma, starts with '#', has whitespace at either end (stripped),
+ * a line break, or a '$' reference (expanded). */
+static int fpy_part_csv_safe(const char *label)
+{
+    const uint8_t *s = (const uint8_t *)label;
+    size_t n = strlen(label), off = 0, k = n;
+    fpy_py_strip(s, &off, &k, FPY_PY_STR);
+    if (off != 0 || k != n || (n > 0 && s[0] == '#') || memchr(s, ',', n) != NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (fpy_py_linebreak_len(s + i, n - i) != 0)
+            return 0;
+        if (s[i] == '$' && i + 1 < n && (s[i + 1] == '{' || fpy_part_is_word(s[i + 1])))
+            return 0;
+    }
+    return 1;
+}
+
+static int fpy_part_label_tail_clean(const fpy_part_entry *e)
+{
+    for (size_t i = strlen(e->label); i < FPY_PART_LABEL_LEN; i++)
+        if (e->label[i] != '\0')
+            return 0;
+    return 1;
+}
+
+static void fpy_part_warn_label(const fpy_part_table *t, uint32_t i, const char *what,
+                                uint8_t rule, fpy_part_issue *issues, size_t cap,
+                                size_t *count)
+{
+    fpy_part_issue is;
+    fpy_part_issue_at(t, i, FPY_PART_OFF_LABEL, what, "label", FPY_ERR_INVAL,
+                      FPY_PART_WARNING, rule, &is);
+    fpy_part_issue_push(issues, cap, count, &is);
+}
+
+static void fpy_part_check_label(const fpy_part_table *t, uint32_t i, fpy_part_issue *issues,
+                                 size_t cap, size_t *count)
+{
+    const fpy_part_entry *e = &t->entries[i];
+    if (e->name_cut)
+        fpy_part_warn_label(t, i, "name longer than 16 bytes, cut to 16 (as gen_esp32part does)",
+                            FPY_PART_RULE_FIPY, issues, cap, count);
+    if (!fpy_py_utf8_valid((const uint8_t *)e->label, strlen(e->label)))
+        fpy_part_warn_label(t, i,
+                            "label is not valid UTF-8 (gen_esp32part cannot read the table back)",
+                            FPY_PART_RULE_GEN, issues, cap, count);
+    if (!fpy_part_label_tail_clean(e))
+        fpy_part_warn_label(t, i, "label has non-zero bytes after its NUL (lost in CSV)",
+                            FPY_PART_RULE_FIPY, issues, cap, count);
+    if (!fpy_part_csv_safe(e->label))
+        fpy_part_warn_label(t, i, "label cannot be written to CSV and read back unchanged",
+                            FPY_PART_RULE_FIPY, issues, cap, count);
+}
+
+int fpy_part_check(const fpy_part_table *t, const fpy_part_opts *o,
+                   fpy_part_issue *issues, size_t cap, size_t *count,
+                   fpy_diag *d)
+{
+    size_t n = 0;
+    int rc = fpy_part_validate(t, o, issues, cap, &n, d);
+    if (t->count <= FPY_PART_MAX_ENTRIES)
+        for (uint32_t i = 0; i < t->count; i++)
+            fpy_part_check_label(t, i, issues, cap, &n);
+    if (count != NULL)
+        *count = n;
+    return rc;
 }
