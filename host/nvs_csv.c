@@ -195,14 +195,16 @@ static int fpy_csv_feed_line(fpy_nvs_csv *r, fpy_csv_rec *c, size_t start, size_
     return fpy_csv_eol(r, c);
 }
 
-/* Read one record (possibly empty) into buf; FPY_ERR_NOTFOUND at the end. */
+/* Read one record (possibly empty) into buf; FPY_ERR_NOTFOUND at the end.
+ * Comment lines are dropped wherever they are, before the header too:
+ * they never end a record nor make an empty one. */
 static int fpy_csv_record(fpy_nvs_csv *r, uint32_t *line, fpy_diag *d)
 {
     fpy_csv_rec c = {FPY_CSV_START_RECORD, 0, 0, d};
     r->used = 0;
     r->nfields = 0;
     memset(r->fhave, 0, sizeof r->fhave);
-    do {
+    for (;;) {
         size_t start, n;
         int nl;
         if (r->pos >= r->len) {
@@ -220,7 +222,9 @@ static int fpy_csv_record(fpy_nvs_csv *r, uint32_t *line, fpy_diag *d)
         if (rc == FPY_ERR_NOSPC && (d == NULL || d->what == NULL))
             return fpy_diag_line(d, rc, "CSV field buffer too small", NULL, r->line);
         FPY_TRY(rc);
-    } while (c.st != FPY_CSV_START_RECORD);
+        if (c.st == FPY_CSV_START_RECORD)
+            break;
+    }
     *line = c.line;
     return FPY_OK;
 }
