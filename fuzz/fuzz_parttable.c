@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     o.flash_size = 0x800000;
     (void)fpy_part_check(&fpy_fz_t, &o, fpy_fz_issues, 8, &n, &d);
-    if (fpy_part_to_csv(&fpy_fz_t, fpy_fz_csv, sizeof fpy_fz_csv, &len) != FPY_OK)
+    if (fpy_part_to_csv(&fpy_fz_t, NULL, fpy_fz_csv, sizeof fpy_fz_csv, &len) != FPY_OK)
         abort(); /* FPY_PART_CSV_MAX is documented to suffice */
     if (fpy_part_encode(&fpy_fz_t, fpy_fz_bin, sizeof fpy_fz_bin, &d) != FPY_OK)
         abort(); /* a decoded table always leaves room for its end marker */

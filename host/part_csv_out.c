@@ -1,5 +1,5 @@
 /*
- * Writing CSV exactly as gen_esp32part's to_csv() (v5.3.1) does, so that
+ * Writing CSV exactly as gen_esp32part's to_csv() (v5.5.1) does, so that
  * `fipytool partition to-csv` and `gen_esp32part.py table.bin` print the
  * same bytes; and the warnings about labels that CSV cannot carry.
  */
@@ -90,13 +90,14 @@ static void fpy_part_put_flags(fpy_part_out *o, uint32_t flags)
         fpy_part_puts(o, "readonly");
 }
 
-static void fpy_part_put_entry(fpy_part_out *o, const fpy_part_entry *e)
+static void fpy_part_put_entry(fpy_part_out *o, const fpy_part_opts *opts,
+                               const fpy_part_entry *e)
 {
     fpy_part_puts(o, e->label); /* the name up to its first NUL */
     fpy_part_putc(o, ',');
     fpy_part_put_kw(o, fpy_part_type_keyword(e->type), e->type);
     fpy_part_putc(o, ',');
-    fpy_part_put_kw(o, fpy_part_subtype_keyword(e->type, e->subtype), e->subtype);
+    fpy_part_put_kw(o, fpy_part_subtype_keyword(opts, e->type, e->subtype), e->subtype);
     fpy_part_putc(o, ',');
     fpy_part_put_hex(o, e->offset);
     fpy_part_putc(o, ',');
@@ -106,14 +107,14 @@ static void fpy_part_put_entry(fpy_part_out *o, const fpy_part_entry *e)
     fpy_part_putc(o, '\n');
 }
 
-int fpy_part_to_csv(const fpy_part_table *t, char *out, size_t cap,
-                    size_t *len)
+int fpy_part_to_csv(const fpy_part_table *t, const fpy_part_opts *opts, char *out,
+                    size_t cap, size_t *len)
 {
     fpy_part_out o = {out, cap, 0, 0};
     fpy_part_puts(&o, "# ESP-IDF Partition Table\n"
                       "# Name, Type, SubType, Offset, Size, Flags\n");
     for (uint32_t i = 0; i < t->count && i < FPY_PART_MAX_ENTRIES; i++)
-        fpy_part_put_entry(&o, &t->entries[i]);
+        fpy_part_put_entry(&o, opts, &t->entries[i]);
     *len = o.n;
     return o.full ? FPY_ERR_NOSPC : FPY_OK;
 }
@@ -188,7 +189,7 @@ int fpy_part_check(const fpy_part_table *t, const fpy_part_opts *o,
 {
     size_t n = 0;
     int rc = fpy_part_validate(t, o, issues, cap, &n, d);
-    if (t->count <= FPY_PART_MAX_ENTRIES)
+    if (t->count <= FPY_PART_MAX_ENTRIES && (o == NULL || !o->no_verify))
         for (uint32_t i = 0; i < t->count; i++)
             fpy_part_check_label(t, i, issues, cap, &n);
     if (count != NULL)

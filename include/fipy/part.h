@@ -60,10 +60,19 @@
 #define FPY_PART_FLAG_READONLY 0x2u
 #define FPY_PART_FLAGS_KNOWN 0x3u
 
-/* Size of the OTA data partition ESP-IDF requires. */
+/* Size of the OTA data partitions (data/ota, data/tee_ota) ESP-IDF requires. */
 #define FPY_PART_OTADATA_SIZE 0x2000u
 #define FPY_PART_APP_ALIGN 0x10000u  /* app offsets: a 64 KiB MMU page */
 #define FPY_PART_DATA_ALIGN 0x1000u  /* everything else: a 4 KiB sector */
+/* A read-write NVS partition needs 3 pages (ESP-IDF 5.5: else readonly). */
+#define FPY_PART_NVS_RW_MIN 0x3000u
+
+/* Types and subtypes beyond app/data (include/fipy/layout.h has those):
+ * ESP-IDF 5.5's bootloader and partition_table types, whose "primary"
+ * entries are the ones in use and sit below the table. */
+#define FPY_PART_TYPE_BOOTLOADER 0x02u
+#define FPY_PART_TYPE_PARTITION_TABLE 0x03u
+#define FPY_PART_SUB_DATA_UNDEFINED 0x06u /* an empty CSV subtype */
 
 /* One partition.  Plain values; the binary is produced by fpy_part_encode. */
 typedef struct fpy_part_entry {
@@ -97,17 +106,48 @@ typedef struct fpy_part_table {
     uint8_t md5_computed[FPY_PART_MD5_LEN]; /* decode, when has_md5 */
 } fpy_part_table;
 
+/* Longest keyword fipy takes for an extra subtype. */
+#define FPY_PART_KW_MAX 32u
+
+/* One gen_esp32part --extra-partition-subtypes entry ("app,name,0x40"). */
+typedef struct fpy_part_extra {
+    uint8_t type;                    /* app, data, bootloader or partition_table */
+    uint8_t subtype;
+    char name[FPY_PART_KW_MAX + 1];  /* NUL-terminated keyword */
+} fpy_part_extra;
+
 /*
  * Options, shared by the functions below.  A zeroed struct means the
  * defaults of gen_esp32part: table at 0x8000, MD5 entry written, flash
- * size not checked, no secure boot.
+ * size not checked, no secure boot, no bootloader offsets, no extra
+ * subtypes.  fpy_part_opts_check says whether a set of options is sound.
  */
 typedef struct fpy_part_opts {
     uint32_t table_offset; /* 0: 0x8000 (gen_esp32part --offset) */
     uint32_t flash_size;   /* 0: not checked (--flash-size) */
     uint8_t no_md5;        /* 1: no MD5 entry (--disable-md5sum) */
     uint8_t secure_v1;     /* 1: app sizes 64 KiB aligned (--secure v1) */
+    /* 1: validate only what gen_esp32part checks under --no-verify:
+     * partitions inside flash_size, and room for the MD5 entry. */
+    uint8_t no_verify;
+    uint8_t has_primary_bootloader;  /* --primary-bootloader-offset given */
+    uint8_t has_recovery_bootloader; /* --recovery-bootloader-offset given */
+    uint32_t primary_bootloader;     /* its offset */
+    uint32_t recovery_bootloader;
+    /* --extra-partition-subtypes, applied in order; the caller owns it. */
+    const fpy_part_extra *extra;
+    uint32_t extra_count;
 } fpy_part_opts;
+
+/*
+ * FPY_OK when `o` (NULL: the defaults) is usable: the primary bootloader
+ * below the table offset (FPY_ERR_INVAL), each extra subtype of a named
+ * type with a non-empty name (FPY_ERR_INVAL) and a value its type does
+ * not have yet, counting the extras before it (FPY_ERR_EXISTS, as
+ * gen_esp32part refuses it).  The diag names the field and, for an extra
+ * subtype, its index.
+ */
+int fpy_part_opts_check(const fpy_part_opts *o, fpy_diag *d);
 
 /*
  * Decode a binary table from buf[0, len).  Reads 32-byte slots until the
@@ -176,13 +216,16 @@ typedef struct fpy_part_issue {
 } fpy_part_issue;
 
 /*
- * Check `t` against gen_esp32part's verify() (offset alignment 64 KiB for
- * app and 4 KiB otherwise; app size 4 KiB or 64 KiB with secure_v1;
- * unique names; no partition below table_offset + 0x1000; no overlap;
- * one data/ota of exactly 0x2000 bytes; data/ota and data/coredump not
- * readonly; name/keyword mismatch as a warning), the bootloader's
- * (every partition inside flash_size, when given) and the app's (MD5
- * entry expected).  Issues are stored in found order into
+ * Check `t` against gen_esp32part v5.5.1's verify() (offset alignment
+ * 64 KiB for app and 4 KiB otherwise; app size 4 KiB or 64 KiB with
+ * secure_v1; data/ota and data/coredump not readonly; a data/nvs under
+ * 0x3000 bytes readonly; unique names; nothing but the primary
+ * bootloader and primary partition table below table_offset + 0x1000; no
+ * overlap; at most one data/ota and one data/tee_ota, each exactly 0x2000
+ * bytes; name/keyword mismatch as a warning), the bootloader's (every
+ * partition inside flash_size, when given) and the app's (MD5 entry
+ * expected).  With o->no_verify only the flash size and the room for the
+ * MD5 entry are checked.  Issues are stored in found order into
  * issues[0, cap); *count gets how many there were (possibly more than
  * cap).  Returns FPY_OK when there is no error-severity issue, otherwise
  * the err of the first error, which is also put in `d`.  What would not
@@ -207,20 +250,33 @@ void fpy_part_issue_push(fpy_part_issue *issues, size_t cap, size_t *count,
 
 /* ---- names and look-ups ------------------------------------------------ */
 
-/* Keyword look-up as gen_esp32part's parse_int() does it: an exact,
- * ASCII case-insensitive match of s[0, n).  Types: "app", "data".
- * Subtypes: those of `type` (app or data; other types have none).
- * 1 and *v set when found, else 0. */
-int fpy_part_kw_type(const char *s, size_t n, uint32_t *v);
-int fpy_part_kw_subtype(uint8_t type, const char *s, size_t n, uint32_t *v);
+/*
+ * gen_esp32part's keywords (ESP-IDF v5.5.1): the types bootloader,
+ * partition_table, app and data; the subtypes of each of those four, with
+ * the extra subtypes of `o` (may be NULL) applied.  Custom types have no
+ * keywords.  Look-up of s[0, n): with `fold`, as parse_int's
+ * keywords[v.lower()] (the text is lower-cased, ASCII only, the keyword
+ * is not: an extra "Foo" never matches); without, an exact match (as
+ * verify()'s `name in TYPES`).  1 and *v set when found, else 0.
+ */
+int fpy_part_kw_type(const char *s, size_t n, int fold, uint32_t *v);
+int fpy_part_kw_subtype(const fpy_part_opts *o, uint8_t type, const char *s, size_t n,
+                        int fold, uint32_t *v);
+/* 1 when `keyword` is the (o-adjusted) name of `subtype` of `type`. */
+int fpy_part_subtype_is(const fpy_part_opts *o, uint8_t type, uint8_t subtype,
+                        const char *keyword);
+/* 1 for the primary bootloader or primary partition table entry: they
+ * stand for the bootloader and the table themselves, sit below the table
+ * offset, and take no part in automatic placement. */
+int fpy_part_is_primary(const fpy_part_opts *o, uint8_t type, uint8_t subtype);
 
 /* The table offset of `o`: o->table_offset, or 0x8000 for NULL or 0. */
 uint32_t fpy_part_table_offset(const fpy_part_opts *o);
 
-/* "app", "data" or NULL: gen_esp32part's type keywords. */
+/* The type's keyword ("app", "partition_table") or NULL. */
 const char *fpy_part_type_keyword(uint8_t type);
-/* gen_esp32part's subtype keyword ("nvs", "ota_1") or NULL. */
-const char *fpy_part_subtype_keyword(uint8_t type, uint8_t subtype);
+/* The subtype's keyword ("nvs", "ota_1", "tee_0", an extra one) or NULL. */
+const char *fpy_part_subtype_keyword(const fpy_part_opts *o, uint8_t type, uint8_t subtype);
 /* fipy's own data subtypes ("bytecode", "vmstore", "storage") or NULL. */
 const char *fpy_part_fipy_subtype(uint8_t type, uint8_t subtype);
 
