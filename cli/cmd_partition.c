@@ -234,10 +234,18 @@ static int fpy_check_opts(const fpy_cli_cmd *cmd, const fpy_popts *p, const fpy_
                                d.what, (unsigned)fpy_part_table_offset(o));
 }
 
+/* An optional offset option: *given and *out set when it is there. */
+static int fpy_opt_offset(const fpy_cli_cmd *cmd, const char *name, const char *text,
+                          uint8_t *given, uint32_t *out)
+{
+    int rc = fpy_cli_number(cmd, name, text, FPY_NUM_PLAIN, UINT32_MAX, out);
+    *given = rc == 0 && text != NULL;
+    return rc;
+}
+
 /* The numbers of the table options into the library's options. */
 static int fpy_parse_numbers(const fpy_cli_cmd *cmd, const fpy_popts *p, fpy_part_opts *o)
 {
-    uint32_t v = 0;
     int rc = fpy_cli_number(cmd, "--offset", p->offset, FPY_NUM_PLAIN, UINT32_MAX,
                             &o->table_offset);
     if (rc == 0 && p->offset != NULL &&
@@ -247,18 +255,12 @@ static int fpy_parse_numbers(const fpy_cli_cmd *cmd, const fpy_popts *p, fpy_par
     if (rc == 0)
         rc = fpy_cli_number(cmd, "--flash-size", p->flash, FPY_NUM_SIZE, UINT32_MAX,
                             &o->flash_size);
-    if (rc == 0 && (rc = fpy_cli_number(cmd, "--primary-bootloader-offset", p->primary_bl,
-                                        FPY_NUM_PLAIN, UINT32_MAX, &v)) == 0 &&
-        p->primary_bl != NULL) {
-        o->has_primary_bootloader = 1;
-        o->primary_bootloader = v;
-    }
-    if (rc == 0 && (rc = fpy_cli_number(cmd, "--recovery-bootloader-offset", p->recovery_bl,
-                                        FPY_NUM_PLAIN, UINT32_MAX, &v)) == 0 &&
-        p->recovery_bl != NULL) {
-        o->has_recovery_bootloader = 1;
-        o->recovery_bootloader = v;
-    }
+    if (rc == 0)
+        rc = fpy_opt_offset(cmd, "--primary-bootloader-offset", p->primary_bl,
+                            &o->has_primary_bootloader, &o->primary_bootloader);
+    if (rc == 0)
+        rc = fpy_opt_offset(cmd, "--recovery-bootloader-offset", p->recovery_bl,
+                            &o->has_recovery_bootloader, &o->recovery_bootloader);
     return rc;
 }
 
