@@ -5,8 +5,8 @@
 
 #include "cli.h"
 #include "fipy/flash.h"
-#include "fipy/nvs_gen.h"
 #include "hostio.h"
+#include "nvs_gen.h"
 #include "nvs_host.h"
 
 #define FPY_NVS_CSV_LIMIT (64u << 20)

@@ -7,6 +7,7 @@
 #include "fipy/flash.h"
 #include "fipy/part.h"
 #include "hostio.h"
+#include "part_csv.h"
 
 #define FPY_CSV_LIMIT (1u << 20) /* a CSV file bigger than 1 MiB is not a table */
 
@@ -22,53 +23,74 @@ static const char fpy_partition_usage[] =
     "'fipytool partition COMMAND --help' describes one command.\n"
     "Exit status: 0 ok, 1 failure, 2 usage error.\n";
 
+/* The options every table command shares, for the usage texts. */
+#define FPY_TABLE_OPTS_HELP                                                       \
+    "  --offset OFF       where the table lives (default 0x8000; partitions\n"     \
+    "                     start at OFF + 0x1000 or later)\n"                       \
+    "  --secure [v1|v2]   secure boot: with v1 (the default of a bare\n"         \
+    "                     --secure) app sizes must be 64 KiB multiples\n"        \
+    "  --primary-bootloader-offset OFF   where the bootloader is: the\n"         \
+    "                     offset and size of 'bootloader' entries (the size\n"   \
+    "                     is the table offset minus OFF); below --offset\n"      \
+    "  --recovery-bootloader-offset OFF  the offset of a 'bootloader,\n"         \
+    "                     recovery' entry\n"                                     \
+    "  --extra-partition-subtypes TYPE,NAME,VALUE...  more subtype keywords,\n"  \
+    "                     VALUE in hex (\"app,my_app,40\"); one or more entries\n" \
+    "                     after the option, which may be repeated\n"
+
 static const char fpy_gen_usage[] =
-    "usage: fipytool partition gen --layout nonble|ble -o FILE [--no-md5]\n\n"
+    "usage: fipytool partition gen --layout nonble|ble -o FILE [--no-md5]\n"
+    "                              [--secure [v1|v2]]\n\n"
     "Write the ESP-IDF partition table of one of the FiPy's layouts: the\n"
     "areas that are partitions, in flash order, then the MD5 entry, padded\n"
     "with FF to 0xC00 bytes; the same bytes gen_esp32part.py writes for the\n"
     "CSV that 'to-csv' prints.  Flash it at 0x8000.\n\n"
-    "  --layout NAME   nonble (non-BLE VMs) or ble (BLE VMs)\n"
-    "  -o, --output F  output file (required; '-' for standard output)\n"
-    "  --no-md5        leave out the MD5 entry (gen_esp32part --disable-md5sum)\n";
+    "  --layout NAME     nonble (non-BLE VMs) or ble (BLE VMs)\n"
+    "  -o, --output F    output file (required; '-' for standard output)\n"
+    "  --no-md5          leave out the MD5 entry (gen_esp32part --disable-md5sum)\n"
+    "  --secure [v1|v2]  check the app sizes for secure boot (v1: 64 KiB\n"
+    "                    multiples)\n";
 
 static const char fpy_dump_usage[] =
     "usage: fipytool partition dump FILE [--json] [--flash-size SIZE]\n"
-    "                               [--offset OFF]\n\n"
+    "                               [TABLE OPTIONS]\n\n"
     "Decode a binary partition table (0xC00 bytes, or 0x1000 with the last\n"
     "1 KiB erased) and list its partitions: label, type, subtype, offset,\n"
-    "size, flags, and the MD5 entry.  Then check it with gen_esp32part's\n"
-    "rules, the bootloader's and the app's; problems go to standard error\n"
-    "as 'warning:' or 'error:'.  Exit 1 on an undecodable table or an error.\n\n"
+    "size, flags, and the MD5 entry.  Then check it with the rules of\n"
+    "gen_esp32part.py v5.5.1, the bootloader's and the app's; problems go to\n"
+    "standard error as 'warning:' or 'error:'.  Exit 1 on an undecodable\n"
+    "table or an error.\n\n"
     "  --json             machine-readable output (issues included)\n"
-    "  --flash-size SIZE  flash every partition must fit (default 8M, the\n"
-    "                     FiPy's; 0 to skip)\n"
-    "  --offset OFF       where the table lives (default 0x8000)\n";
+    "  --flash-size SIZE  flash every partition must fit: 4MB, 8M, 0x800000\n"
+    "                     (default 8MB, the FiPy's; 0 to skip)\n"
+    "Table options:\n" FPY_TABLE_OPTS_HELP;
 
 static const char fpy_from_csv_usage[] =
-    "usage: fipytool partition from-csv CSV -o FILE [--offset OFF]\n"
-    "              [--flash-size SIZE] [--no-md5] [--secure] [--no-verify]\n\n"
+    "usage: fipytool partition from-csv CSV -o FILE [--flash-size SIZE]\n"
+    "              [--no-md5] [--no-verify] [TABLE OPTIONS]\n\n"
     "Turn a gen_esp32part CSV (Name, Type, SubType, Offset, Size, Flags)\n"
-    "into the binary table, byte for byte as gen_esp32part.py v5.3.1 does,\n"
-    "including automatic offsets and negative sizes.  Environment variables\n"
-    "($NAME) are not expanded: such a line is an error.\n\n"
+    "into the binary table, byte for byte as gen_esp32part.py v5.5.1 does,\n"
+    "including automatic offsets, negative sizes, the bootloader and\n"
+    "partition_table types and a UTF-8 byte order mark.  Environment\n"
+    "variables ($NAME) are not expanded: such a line is an error.\n\n"
     "  -o, --output F     output file (required; '-' for standard output)\n"
-    "  --offset OFF       table offset (default 0x8000; the first partition\n"
-    "                     may start at OFF + 0x1000)\n"
-    "  --flash-size SIZE  check that every partition fits (e.g. 8M)\n"
-    "  --no-md5           leave out the MD5 entry\n"
-    "  --secure           app sizes must be 64 KiB multiples (secure boot v1)\n"
-    "  --no-verify        skip gen_esp32part's verify() rules\n";
+    "  --flash-size SIZE  check that every partition fits (4MB, 8M, ...)\n"
+    "  --no-md5           leave out the MD5 entry (--disable-md5sum)\n"
+    "  --no-verify        skip gen_esp32part's verify() rules (the flash\n"
+    "                     size is still checked, as the tool does)\n"
+    "Table options:\n" FPY_TABLE_OPTS_HELP;
 
 static const char fpy_to_csv_usage[] =
-    "usage: fipytool partition to-csv FILE [-o OUT] [--offset OFF]\n"
-    "              [--flash-size SIZE] [--no-verify]\n\n"
+    "usage: fipytool partition to-csv FILE [-o OUT] [--flash-size SIZE]\n"
+    "              [--no-verify] [TABLE OPTIONS]\n\n"
     "Print a binary partition table as CSV, exactly as gen_esp32part.py\n"
-    "v5.3.1 prints it.  The table is verified first, as the tool does.\n\n"
+    "v5.5.1 prints it (subtypes by keyword, the extra ones included).  The\n"
+    "table is verified first, as the tool does.\n\n"
     "  -o, --output F     output file (default '-': standard output)\n"
-    "  --offset OFF       table offset (default 0x8000)\n"
-    "  --flash-size SIZE  check that every partition fits\n"
-    "  --no-verify        skip gen_esp32part's verify() rules\n";
+    "  --flash-size SIZE  check that every partition fits (4MB, 8M, ...)\n"
+    "  --no-verify        skip gen_esp32part's verify() rules (the flash\n"
+    "                     size is still checked, as the tool does)\n"
+    "Table options:\n" FPY_TABLE_OPTS_HELP;
 
 static const fpy_cli_cmd fpy_gen_cmd = {"partition gen", "", fpy_gen_usage, NULL};
 static const fpy_cli_cmd fpy_dump_cmd = {"partition dump", "", fpy_dump_usage, NULL};
@@ -77,25 +99,153 @@ static const fpy_cli_cmd fpy_to_csv_cmd = {"partition to-csv", "", fpy_to_csv_us
 
 /* ---- shared pieces -------------------------------------------------------- */
 
+#define FPY_MAX_EXTRA 32u /* --extra-partition-subtypes entries */
+
 typedef struct fpy_popts {
     const char *out;
     const char *layout;
     const char *offset;
     const char *flash;
+    const char *primary_bl;
+    const char *recovery_bl;
+    const char *secure; /* "v1" or "v2"; NULL: not given */
     int json;
     int no_md5;
-    int secure;
     int no_verify;
+    const char *extra_text[FPY_MAX_EXTRA];
+    fpy_part_extra extra[FPY_MAX_EXTRA];
+    size_t n_extra;
 } fpy_popts;
 
-/* --offset and --flash-size into the library's options. */
-static int fpy_parse_numbers(const fpy_cli_cmd *cmd, const fpy_popts *p,
-                             fpy_part_opts *o, uint32_t flash_default)
+/* The options dump, from-csv and to-csv share (besides --secure and
+ * --extra-partition-subtypes, which fpy_take_special takes). */
+#define FPY_TABLE_OPTS(p)                                                      \
+    {"--offset", 0, &(p).offset, NULL},                                        \
+        {"--primary-bootloader-offset", 0, &(p).primary_bl, NULL},             \
+        {"--recovery-bootloader-offset", 0, &(p).recovery_bl, NULL}
+
+/* The value options of the partition commands (for fpy_take_special). */
+static int fpy_takes_value(const char *a)
 {
-    memset(o, 0, sizeof *o);
-    o->flash_size = flash_default;
-    o->no_md5 = (uint8_t)p->no_md5;
-    o->secure_v1 = (uint8_t)p->secure;
+    static const char *const names[] = {"-o", "--output", "--layout", "--offset",
+                                        "--flash-size", "--primary-bootloader-offset",
+                                        "--recovery-bootloader-offset"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(a, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int fpy_is_secure_level(const char *a)
+{
+    return strcmp(a, "v1") == 0 || strcmp(a, "v2") == 0;
+}
+
+/* --secure, --secure v1|v2, --secure=v1|v2 (gen_esp32part: nargs='?'). */
+static int fpy_take_secure(const fpy_cli_cmd *cmd, int argc, char **argv, int *i, fpy_popts *p)
+{
+    const char *a = argv[*i];
+    if (a[8] == '=') {
+        if (!fpy_is_secure_level(a + 9))
+            return fpy_cli_usage_error(cmd, "--secure takes v1 or v2, not '%s'", a + 9);
+        p->secure = a + 9;
+    } else if (*i + 1 < argc && fpy_is_secure_level(argv[*i + 1])) {
+        p->secure = argv[++*i];
+    } else {
+        p->secure = "v1";
+    }
+    return 0;
+}
+
+/* --extra-partition-subtypes ENTRY... (gen_esp32part: nargs='*'): the
+ * arguments that follow it and hold a comma, or one ENTRY after '='. */
+static int fpy_take_extra(const fpy_cli_cmd *cmd, int argc, char **argv, int *i, fpy_popts *p)
+{
+    const char *eq = strchr(argv[*i], '=');
+    size_t before = p->n_extra;
+    while (eq != NULL || (*i + 1 < argc && argv[*i + 1][0] != '-' &&
+                          strchr(argv[*i + 1], ',') != NULL)) {
+        if (p->n_extra == FPY_MAX_EXTRA)
+            return fpy_cli_usage_error(cmd, "more than %u extra subtypes",
+                                       (unsigned)FPY_MAX_EXTRA);
+        p->extra_text[p->n_extra++] = eq != NULL ? eq + 1 : argv[++*i];
+        if (eq != NULL)
+            break;
+    }
+    if (p->n_extra == before)
+        return fpy_cli_usage_error(cmd, "--extra-partition-subtypes wants TYPE,NAME,VALUE "
+                                        "entries");
+    return 0;
+}
+
+/*
+ * gen_esp32part's `--secure [v1|v2]` (an optional value) and
+ * `--extra-partition-subtypes ENTRY...` (several values) do not fit the
+ * shared option parser: take them out of argv before it runs.  The values
+ * of the other options and everything after "--" are left alone.
+ */
+static int fpy_take_special(const fpy_cli_cmd *cmd, int extra_ok, int *argc, char **argv,
+                            fpy_popts *p)
+{
+    int n = 1, rc = 0, i = 1;
+    for (; i < *argc && rc == 0; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strcmp(a, "--secure") == 0 || strncmp(a, "--secure=", 9) == 0)
+            rc = fpy_take_secure(cmd, *argc, argv, &i, p);
+        else if (extra_ok && strncmp(a, "--extra-partition-subtypes", 26) == 0 &&
+                 (a[26] == '\0' || a[26] == '='))
+            rc = fpy_take_extra(cmd, *argc, argv, &i, p);
+        else if (fpy_takes_value(a) && i + 1 < *argc) {
+            argv[n++] = argv[i++];
+            argv[n++] = argv[i];
+        } else
+            argv[n++] = argv[i];
+    }
+    while (i < *argc)
+        argv[n++] = argv[i++];
+    *argc = n;
+    return rc;
+}
+
+/* The extra subtypes' text into the library's form. */
+static int fpy_parse_extras(const fpy_cli_cmd *cmd, fpy_popts *p)
+{
+    for (size_t i = 0; i < p->n_extra; i++) {
+        fpy_diag d;
+        const char *t = p->extra_text[i];
+        if (fpy_part_extra_parse(t, strlen(t), &p->extra[i], &d) != FPY_OK)
+            return fpy_cli_usage_error(cmd, "--extra-partition-subtypes '%s': %s", t, d.what);
+    }
+    return 0;
+}
+
+/* A sound set of options, as fpy_part_opts_check judges it. */
+static int fpy_check_opts(const fpy_cli_cmd *cmd, const fpy_popts *p, const fpy_part_opts *o)
+{
+    fpy_diag d;
+    if (fpy_part_opts_check(o, &d) == FPY_OK)
+        return 0;
+    if (d.has_index)
+        return fpy_cli_usage_error(cmd, "--extra-partition-subtypes '%s': %s",
+                                   p->extra_text[d.index], d.what);
+    return fpy_cli_usage_error(cmd, "--primary-bootloader-offset %s: %s (0x%x)", p->primary_bl,
+                               d.what, (unsigned)fpy_part_table_offset(o));
+}
+
+/* An optional offset option: *given and *out set when it is there. */
+static int fpy_opt_offset(const fpy_cli_cmd *cmd, const char *name, const char *text,
+                          uint8_t *given, uint32_t *out)
+{
+    int rc = fpy_cli_number(cmd, name, text, FPY_NUM_PLAIN, UINT32_MAX, out);
+    *given = rc == 0 && text != NULL;
+    return rc;
+}
+
+/* The numbers of the table options into the library's options. */
+static int fpy_parse_numbers(const fpy_cli_cmd *cmd, const fpy_popts *p, fpy_part_opts *o)
+{
     int rc = fpy_cli_number(cmd, "--offset", p->offset, FPY_NUM_PLAIN, UINT32_MAX,
                             &o->table_offset);
     if (rc == 0 && p->offset != NULL &&
@@ -105,7 +255,30 @@ static int fpy_parse_numbers(const fpy_cli_cmd *cmd, const fpy_popts *p,
     if (rc == 0)
         rc = fpy_cli_number(cmd, "--flash-size", p->flash, FPY_NUM_SIZE, UINT32_MAX,
                             &o->flash_size);
+    if (rc == 0)
+        rc = fpy_opt_offset(cmd, "--primary-bootloader-offset", p->primary_bl,
+                            &o->has_primary_bootloader, &o->primary_bootloader);
+    if (rc == 0)
+        rc = fpy_opt_offset(cmd, "--recovery-bootloader-offset", p->recovery_bl,
+                            &o->has_recovery_bootloader, &o->recovery_bootloader);
     return rc;
+}
+
+/* Every table option into the library's options, checked. */
+static int fpy_table_opts(const fpy_cli_cmd *cmd, fpy_popts *p, fpy_part_opts *o,
+                          uint32_t flash_default)
+{
+    memset(o, 0, sizeof *o);
+    o->flash_size = flash_default;
+    o->no_md5 = (uint8_t)p->no_md5;
+    o->no_verify = (uint8_t)p->no_verify;
+    o->secure_v1 = p->secure != NULL && strcmp(p->secure, "v1") == 0;
+    int rc = fpy_parse_numbers(cmd, p, o);
+    if (rc == 0)
+        rc = fpy_parse_extras(cmd, p);
+    o->extra = p->extra;
+    o->extra_count = (uint32_t)p->n_extra;
+    return rc != 0 ? rc : fpy_check_opts(cmd, p, o);
 }
 
 static const char *fpy_rule_name(uint8_t rule)
@@ -150,7 +323,7 @@ static void fpy_issue_text(const fpy_part_table *t, const fpy_part_issue *is,
 static int fpy_check(const char *file, const fpy_part_table *t, const fpy_part_opts *o,
                      fpy_part_issue *issues, size_t cap, size_t *n)
 {
-    int rc = fpy_part_validate(t, o, issues, cap, n, NULL);
+    int rc = fpy_part_check(t, o, issues, cap, n, NULL);
     size_t shown = *n < cap ? *n : cap;
     for (size_t i = 0; i < shown; i++) {
         char text[512];
@@ -236,7 +409,10 @@ static int fpy_gen_run(int argc, char **argv)
     };
     char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(&fpy_gen_cmd, argc, argv, opts, 3, pos, 0, &npos);
+    int rc = fpy_take_special(&fpy_gen_cmd, 0, &argc, argv, &p);
+    if (rc != 0)
+        return rc;
+    rc = fpy_cli_parse(&fpy_gen_cmd, argc, argv, opts, 3, pos, 0, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     const fpy_layout *l = fpy_layout_find(p.layout);
@@ -246,6 +422,7 @@ static int fpy_gen_run(int argc, char **argv)
         return fpy_cli_usage_error(&fpy_gen_cmd, "-o FILE is required ('-' for stdout)");
     fpy_part_opts o = {0};
     o.no_md5 = (uint8_t)p.no_md5;
+    o.secure_v1 = p.secure != NULL && strcmp(p.secure, "v1") == 0;
     o.flash_size = l->flash_size;
     fpy_part_table t;
     fpy_diag d;
@@ -265,9 +442,10 @@ static int fpy_gen_run(int argc, char **argv)
 /* ---- dump ------------------------------------------------------------------- */
 
 /* The subtype's name: ESP-IDF's keyword, fipy's own, or "-". */
-static void fpy_subtype_str(const fpy_part_entry *e, char *out, size_t n)
+static void fpy_subtype_str(const fpy_part_opts *o, const fpy_part_entry *e, char *out,
+                            size_t n)
 {
-    const char *kw = fpy_part_subtype_keyword(e->type, e->subtype);
+    const char *kw = fpy_part_subtype_keyword(o, e->type, e->subtype);
     const char *fk = fpy_part_fipy_subtype(e->type, e->subtype);
     if (kw != NULL)
         snprintf(out, n, "%s", kw);
@@ -300,7 +478,7 @@ static void fpy_size_str(uint32_t v, char *out, size_t n)
         snprintf(out, n, "%u", (unsigned)v);
 }
 
-static void fpy_dump_text(const char *file, const fpy_part_table *t)
+static void fpy_dump_text(const char *file, const fpy_part_table *t, const fpy_part_opts *o)
 {
     printf("%s: ESP-IDF partition table, %u partition%s\n", file, (unsigned)t->count,
            t->count == 1 ? "" : "s");
@@ -309,9 +487,9 @@ static void fpy_dump_text(const char *file, const fpy_part_table *t)
     for (uint32_t i = 0; i < t->count; i++) {
         const fpy_part_entry *e = &t->entries[i];
         const char *tk = fpy_part_type_keyword(e->type);
-        char sub[32], fl[48], sz[16], ty[16], lab[4 * FPY_PART_LABEL_LEN + 1];
+        char sub[48], fl[48], sz[16], ty[16], lab[4 * FPY_PART_LABEL_LEN + 1];
         fpy_label_str(e->label, lab, sizeof lab);
-        fpy_subtype_str(e, sub, sizeof sub);
+        fpy_subtype_str(o, e, sub, sizeof sub);
         fpy_flags_str(e->flags, fl, sizeof fl);
         fpy_size_str(e->size, sz, sizeof sz);
         snprintf(ty, sizeof ty, "%s", tk ? tk : "-");
@@ -342,11 +520,11 @@ static void fpy_json_label(const char *s)
     putchar('"');
 }
 
-static void fpy_json_entry(const fpy_part_entry *e, uint32_t i)
+static void fpy_json_entry(const fpy_part_opts *o, const fpy_part_entry *e, uint32_t i)
 {
-    char sub[32], hex[2 * FPY_PART_LABEL_LEN + 1];
+    char sub[48], hex[2 * FPY_PART_LABEL_LEN + 1];
     const char *tk = fpy_part_type_keyword(e->type);
-    fpy_subtype_str(e, sub, sizeof sub);
+    fpy_subtype_str(o, e, sub, sizeof sub);
     fpy_hex((const uint8_t *)e->label, strlen(e->label), hex);
     printf("    {\"index\": %u, \"label\": ", (unsigned)i);
     fpy_json_label(e->label);
@@ -377,7 +555,7 @@ static void fpy_json_issue(const fpy_part_issue *is)
 }
 
 static void fpy_dump_json(const char *file, size_t size, const fpy_part_table *t,
-                          const fpy_part_issue *issues, size_t n)
+                          const fpy_part_opts *o, const fpy_part_issue *issues, size_t n)
 {
     char hex[2 * FPY_PART_MD5_LEN + 1];
     size_t errors = 0;
@@ -391,7 +569,7 @@ static void fpy_dump_json(const char *file, size_t size, const fpy_part_table *t
         printf("{\"present\": false}");
     printf(",\n  \"entries\": [\n");
     for (uint32_t i = 0; i < t->count; i++) {
-        fpy_json_entry(&t->entries[i], i);
+        fpy_json_entry(o, &t->entries[i], i);
         printf(i + 1 < t->count ? ",\n" : "\n");
     }
     printf("  ],\n  \"issues\": [\n");
@@ -411,17 +589,20 @@ static int fpy_dump_run(int argc, char **argv)
     const fpy_opt opts[] = {
         {"--json", 0, NULL, &p.json},
         {"--flash-size", 0, &p.flash, NULL},
-        {"--offset", 0, &p.offset, NULL},
+        FPY_TABLE_OPTS(p),
     };
     char *pos[1];
     size_t npos = 0, size = 0, n = 0;
-    int rc = fpy_cli_parse(&fpy_dump_cmd, argc, argv, opts, 3, pos, 1, &npos);
+    int rc = fpy_take_special(&fpy_dump_cmd, 1, &argc, argv, &p);
+    if (rc != 0)
+        return rc;
+    rc = fpy_cli_parse(&fpy_dump_cmd, argc, argv, opts, 5, pos, 1, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
         return fpy_cli_usage_error(&fpy_dump_cmd, "which table file?");
     fpy_part_opts o;
-    if ((rc = fpy_parse_numbers(&fpy_dump_cmd, &p, &o, FPY_FLASH_SIZE_8M)) != 0)
+    if ((rc = fpy_table_opts(&fpy_dump_cmd, &p, &o, FPY_FLASH_SIZE_8M)) != 0)
         return rc;
     static fpy_part_table t;
     static fpy_part_issue issues[FPY_MAX_ISSUES];
@@ -431,9 +612,9 @@ static int fpy_dump_run(int argc, char **argv)
     if (n > FPY_MAX_ISSUES)
         n = FPY_MAX_ISSUES;
     if (p.json)
-        fpy_dump_json(pos[0], size, &t, issues, n);
+        fpy_dump_json(pos[0], size, &t, &o, issues, n);
     else
-        fpy_dump_text(pos[0], &t);
+        fpy_dump_text(pos[0], &t, &o);
     return bad ? FPY_EXIT_FAIL : FPY_EXIT_OK;
 }
 
@@ -452,7 +633,7 @@ static int fpy_from_csv_convert(const char *file, const char *text, size_t len,
         fpy_report(file, &d, rc);
         return FPY_EXIT_FAIL;
     }
-    if (!p->no_verify && fpy_check(file, &t, o, issues, FPY_MAX_ISSUES, &n))
+    if (fpy_check(file, &t, o, issues, FPY_MAX_ISSUES, &n))
         return FPY_EXIT_FAIL;
     if ((rc = fpy_part_encode(&t, bin, sizeof bin, &d)) != FPY_OK) {
         fpy_report(file, &d, rc);
@@ -465,13 +646,16 @@ static int fpy_from_csv_run(int argc, char **argv)
 {
     fpy_popts p = {0};
     const fpy_opt opts[] = {
-        {"--output", 'o', &p.out, NULL},       {"--offset", 0, &p.offset, NULL},
-        {"--flash-size", 0, &p.flash, NULL},   {"--no-md5", 0, NULL, &p.no_md5},
-        {"--secure", 0, NULL, &p.secure},      {"--no-verify", 0, NULL, &p.no_verify},
+        {"--output", 'o', &p.out, NULL},     {"--flash-size", 0, &p.flash, NULL},
+        {"--no-md5", 0, NULL, &p.no_md5},    {"--no-verify", 0, NULL, &p.no_verify},
+        FPY_TABLE_OPTS(p),
     };
     char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(&fpy_from_csv_cmd, argc, argv, opts, 6, pos, 1, &npos);
+    int rc = fpy_take_special(&fpy_from_csv_cmd, 1, &argc, argv, &p);
+    if (rc != 0)
+        return rc;
+    rc = fpy_cli_parse(&fpy_from_csv_cmd, argc, argv, opts, 7, pos, 1, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -482,7 +666,7 @@ static int fpy_from_csv_run(int argc, char **argv)
     if ((rc = fpy_cli_distinct(&fpy_from_csv_cmd, p.out, inputs, 1)) != 0)
         return rc;
     fpy_part_opts o;
-    if ((rc = fpy_parse_numbers(&fpy_from_csv_cmd, &p, &o, 0)) != 0)
+    if ((rc = fpy_table_opts(&fpy_from_csv_cmd, &p, &o, 0)) != 0)
         return rc;
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -501,13 +685,16 @@ static int fpy_to_csv_run(int argc, char **argv)
     fpy_popts p = {0};
     const fpy_opt opts[] = {
         {"--output", 'o', &p.out, NULL},
-        {"--offset", 0, &p.offset, NULL},
         {"--flash-size", 0, &p.flash, NULL},
         {"--no-verify", 0, NULL, &p.no_verify},
+        FPY_TABLE_OPTS(p),
     };
     char *pos[1];
     size_t npos = 0, size = 0, n = 0, len = 0;
-    int rc = fpy_cli_parse(&fpy_to_csv_cmd, argc, argv, opts, 4, pos, 1, &npos);
+    int rc = fpy_take_special(&fpy_to_csv_cmd, 1, &argc, argv, &p);
+    if (rc != 0)
+        return rc;
+    rc = fpy_cli_parse(&fpy_to_csv_cmd, argc, argv, opts, 6, pos, 1, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -516,16 +703,16 @@ static int fpy_to_csv_run(int argc, char **argv)
     if ((rc = fpy_cli_distinct(&fpy_to_csv_cmd, p.out, inputs, 1)) != 0)
         return rc;
     fpy_part_opts o;
-    if ((rc = fpy_parse_numbers(&fpy_to_csv_cmd, &p, &o, 0)) != 0)
+    if ((rc = fpy_table_opts(&fpy_to_csv_cmd, &p, &o, 0)) != 0)
         return rc;
     static fpy_part_table t;
     static fpy_part_issue issues[FPY_MAX_ISSUES];
     static char csv[FPY_PART_CSV_MAX];
     if (fpy_load_table(pos[0], &t, &size))
         return FPY_EXIT_FAIL;
-    if (!p.no_verify && fpy_check(pos[0], &t, &o, issues, FPY_MAX_ISSUES, &n))
+    if (fpy_check(pos[0], &t, &o, issues, FPY_MAX_ISSUES, &n))
         return FPY_EXIT_FAIL;
-    if (fpy_part_to_csv(&t, csv, sizeof csv, &len) != FPY_OK) {
+    if (fpy_part_to_csv(&t, &o, csv, sizeof csv, &len) != FPY_OK) {
         fprintf(stderr, "fipytool: %s: CSV longer than %u bytes\n", pos[0],
                 (unsigned)sizeof csv);
         return FPY_EXIT_FAIL;

@@ -14,7 +14,7 @@
 
 #include "fipy/flashsim.h"
 #include "fipy/nvs.h"
-#include "fipy/nvs_gen.h"
+#include "nvs_gen.h"
 
 #define FPY_FZ_MAX_PAGES 8u
 #define FPY_FZ_TEXT_MAX 65536u

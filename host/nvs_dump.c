@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fipy/nvs_gen.h"
 #include "hostio.h"
+#include "pytext.h"
 
 typedef struct fpy_dump {
     FILE *out;
@@ -180,7 +180,7 @@ static void fpy_dump_page(fpy_dump *dp, uint32_t p)
  * (\xNN in text, \u00NN in JSON, which keeps the JSON valid). */
 static void fpy_dump_text_bytes(FILE *out, const uint8_t *b, size_t n, int json)
 {
-    int utf8 = fpy_nvs_utf8_valid(b, n);
+    int utf8 = fpy_py_utf8_valid(b, n);
     fputc('"', out);
     for (size_t i = 0; i < n; i++) {
         uint8_t c = b[i];

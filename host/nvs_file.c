@@ -6,9 +6,9 @@
 
 #include "fipy/layout.h"
 #include "fipy/nvs_format.h"
-#include "fipy/nvs_gen.h"
 #include "flashimg.h"
 #include "hostio.h"
+#include "nvs_gen.h"
 
 #define FPY_NVS_CSV_LIMIT (64u << 20)
 #define FPY_NVS_VALUE_FILE_LIMIT (64u << 20)

@@ -1,10 +1,13 @@
 /* gen_esp32part CSV: each grammar rule with an accepted and a rejected
- * case, automatic placement, verify() rules, and exact to_csv output. */
+ * case, automatic placement, verify() rules, and exact to_csv output;
+ * then what ESP-IDF 5.5 (gen_esp32part v5.5.1) added. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fipy/hash.h"
 #include "fipy/part.h"
+#include "part_csv.h"
 #include "testutil.h"
 
 static fpy_part_table tbl;
@@ -271,16 +274,16 @@ static void test_labels(void **state)
     fpy_diag d;
     fpy_part_issue is[4];
     size_t n = 0;
-    assert_int_equal(parse("0123456789abcdef,data,nvs,,4K\n", &d), FPY_OK);
+    assert_int_equal(parse("0123456789abcdef,data,nvs,,12K\n", &d), FPY_OK);
     assert_string_equal(tbl.entries[0].label, "0123456789abcdef");
     assert_int_equal(tbl.entries[0].name_cut, 0);
-    assert_int_equal(fpy_part_validate(&tbl, NULL, is, 4, &n, NULL), FPY_OK);
+    assert_int_equal(fpy_part_check(&tbl, NULL, is, 4, &n, NULL), FPY_OK);
     assert_int_equal(n, 0);
     /* Longer names are cut to 16 bytes, silently by the tool; fipy warns. */
-    assert_int_equal(parse("\n0123456789abcdefXYZ,data,nvs,,4K\n", &d), FPY_OK);
+    assert_int_equal(parse("\n0123456789abcdefXYZ,data,nvs,,12K\n", &d), FPY_OK);
     assert_string_equal(tbl.entries[0].label, "0123456789abcdef");
     assert_int_equal(tbl.entries[0].name_cut, 1);
-    assert_int_equal(fpy_part_validate(&tbl, NULL, is, 4, &n, NULL), FPY_OK);
+    assert_int_equal(fpy_part_check(&tbl, NULL, is, 4, &n, NULL), FPY_OK);
     assert_int_equal(n, 1);
     assert_int_equal(is[0].severity, FPY_PART_WARNING);
     assert_int_equal(is[0].diag.line, 2);
@@ -311,7 +314,6 @@ static void test_utf8(void **state)
     expect_err("a,data,nvs,,4K\n# \xff\n", FPY_ERR_CORRUPT, "text", 2);
     expect_err("a,data,nvs,,4K\n# \xc0\xaf overlong\n", FPY_ERR_CORRUPT, "text", 2);
     expect_err("a,data,nvs,,4K\n# \xed\xa0\x80 surrogate\n", FPY_ERR_CORRUPT, "text", 2);
-    expect_err("\xef\xbb\xbfnvs,data,nvs,,4K\n", FPY_ERR_UNSUPPORTED, "text", 1);
     /* UTF-8 names are kept; Unicode spaces around fields are stripped. */
     assert_int_equal(parse("gr\xc3\xb6\xc3\x9f" "e\xe3\x80\x80,\xc2\xa0" "data,nvs,,4K\n", &d),
                      FPY_OK);
@@ -416,12 +418,12 @@ static void test_verify_alignment(void **state)
     expect_verify("a,app,factory,0x18000,64K\n", NULL, FPY_ERR_ALIGN, "offset", 1);
     expect_verify("a,app,factory,0x20000,64K\n", NULL, FPY_OK, NULL, 0);
     expect_verify("a,data,nvs,0x9800,4K\n", NULL, FPY_ERR_ALIGN, "offset", 1);
-    expect_verify("a,data,nvs,0xa000,4K\n", NULL, FPY_OK, NULL, 0);
-    expect_verify("x,data,nvs,,4K\na,app,factory,,0x800\n", NULL, FPY_ERR_ALIGN, "size", 2);
+    expect_verify("a,data,nvs,0xa000,12K\n", NULL, FPY_OK, NULL, 0);
+    expect_verify("x,data,phy,,4K\na,app,factory,,0x800\n", NULL, FPY_ERR_ALIGN, "size", 2);
     expect_verify("a,app,factory,,0x1000\n", NULL, FPY_OK, NULL, 0);
     expect_verify("a,app,factory,,0x1000\n", &secure, FPY_ERR_ALIGN, "size", 1);
     expect_verify("a,app,factory,,0x10000\n", &secure, FPY_OK, NULL, 0);
-    expect_verify("a,data,nvs,,1000\n", NULL, FPY_OK, NULL, 0); /* data sizes are free */
+    expect_verify("a,data,spiffs,,1000\n", NULL, FPY_OK, NULL, 0); /* data sizes are free */
 }
 
 static void test_verify_table_rules(void **state)
@@ -432,7 +434,7 @@ static void test_verify_table_rules(void **state)
     expect_verify("a,data,ota,,8K,readonly\n", NULL, FPY_ERR_INVAL, "flags", 1);
     expect_verify("a,data,coredump,,64K,readonly\n", NULL, FPY_ERR_INVAL, "flags", 1);
     expect_verify("a,data,nvs,,64K,readonly\n", NULL, FPY_OK, NULL, 0);
-    expect_verify("a,data,nvs,,4K\nb,data,nvs,,4K\na,data,nvs,,4K\n", NULL, FPY_ERR_EXISTS,
+    expect_verify("a,data,nvs,,12K\nb,data,nvs,,12K\na,data,nvs,,12K\n", NULL, FPY_ERR_EXISTS,
                   "label", 3);
     expect_verify("a,data,ota,,8K\nb,data,ota,,8K\n", NULL, FPY_ERR_EXISTS, "subtype", 2);
     expect_verify("a,data,ota,,4K\n", NULL, FPY_ERR_INVAL, "size", 1);
@@ -477,7 +479,7 @@ static void test_to_csv_formats(void **state)
     };
     memcpy(t.entries, e, sizeof e);
     t.count = 6;
-    assert_int_equal(fpy_part_to_csv(&t, out, sizeof out, &len), FPY_OK);
+    assert_int_equal(fpy_part_to_csv(&t, NULL, out, sizeof out, &len), FPY_OK);
     static const char want[] = "# ESP-IDF Partition Table\n"
                                "# Name, Type, SubType, Offset, Size, Flags\n"
                                "a,64,153,0xabc000,0x3e8,\n"
@@ -520,10 +522,267 @@ static void test_every_feature_round_trip(void **state)
     assert_int_equal(t1.entries[8].subtype, 0x06);
     assert_int_equal(fpy_part_encode(&t1, b1, sizeof b1, &d), FPY_OK);
     assert_int_equal(fpy_part_decode(b1, sizeof b1, &t2, &d), FPY_OK);
-    assert_int_equal(fpy_part_to_csv(&t2, out, sizeof out, &len), FPY_OK);
+    assert_int_equal(fpy_part_to_csv(&t2, NULL, out, sizeof out, &len), FPY_OK);
     assert_int_equal(fpy_part_from_csv(out, len, NULL, &t3, &d), FPY_OK);
     assert_int_equal(fpy_part_encode(&t3, b2, sizeof b2, &d), FPY_OK);
     assert_memory_equal(b1, b2, sizeof b1);
+}
+
+
+/* ---- ESP-IDF 5.5: gen_esp32part v5.5.1 ----------------------------------------- */
+
+/*
+ * CSV -> checked table -> binary, compared with the SHA-256 of what
+ * gen_esp32part.py v5.5.1 wrote for the same text and options
+ * (`python3 gen_esp32part.py [OPTIONS] in.csv out.bin; sha256sum out.bin`,
+ * ESP-IDF tag v5.5.1).
+ */
+static void expect_table_sha(const char *csv, const fpy_part_opts *o, const char *hex)
+{
+    uint8_t bin[FPY_PART_TABLE_LEN], want[32], got[32];
+    fpy_part_issue is[16];
+    fpy_diag d;
+    size_t n = 0;
+    memset(&d, 0, sizeof d);
+    if (parse_opts(csv, o, &d) != FPY_OK)
+        fail_msg("refused: %s (line %u)", d.what ? d.what : "-", (unsigned)d.line);
+    assert_int_equal(fpy_part_check(&tbl, o, is, 16, &n, &d), FPY_OK);
+    assert_int_equal(fpy_part_encode(&tbl, bin, sizeof bin, &d), FPY_OK);
+    fpy_test_unhex(hex, want, sizeof want);
+    fpy_sha256_buf(bin, sizeof bin, got);
+    assert_memory_equal(got, want, sizeof want);
+}
+
+/* to_csv of the table in `tbl`, exactly `want`. */
+static void expect_csv(const fpy_part_opts *o, const char *want)
+{
+    static char out[FPY_PART_CSV_MAX];
+    size_t len = 0;
+    assert_int_equal(fpy_part_to_csv(&tbl, o, out, sizeof out, &len), FPY_OK);
+    if (len != strlen(want) || memcmp(out, want, len) != 0)
+        fail_msg("to_csv gave:\n%.*s", (int)len, out);
+}
+
+#define FPY_CSV_HEAD "# ESP-IDF Partition Table\n# Name, Type, SubType, Offset, Size, Flags\n"
+
+/* The rows of ESP-IDF 5.5's partitions_two_ota_tee.csv and
+ * partitions_singleapp_tee.csv, which 2677874 refused. */
+static void test_idf55_tee_sample_tables(void **state)
+{
+    (void)state;
+    expect_table_sha("tee_0,          app,   tee_0,       , 192K,\n"
+                     "tee_1,          app,   tee_1,       , 192K,\n"
+                     "tee_otadata,    data,  tee_ota,     , 8K,\n"
+                     "secure_storage, data,  nvs,         , 56K,\n"
+                     "ota_0,          app,   ota_0,       , 1536K,\n"
+                     "ota_1,          app,   ota_1,       , 1536K,\n"
+                     "otadata,        data,  ota,         , 8K,\n"
+                     "nvs,            data,  nvs,         , 24K,\n"
+                     "phy_init,       data,  phy,         , 4K,\n",
+                     NULL, "883be03f33444f90c55145666fcf819ef1354a55446fb005d8c411adb37d9c4c");
+    expect_csv(NULL, FPY_CSV_HEAD "tee_0,app,tee_0,0x10000,192K,\n"
+                                  "tee_1,app,tee_1,0x40000,192K,\n"
+                                  "tee_otadata,data,tee_ota,0x70000,8K,\n"
+                                  "secure_storage,data,nvs,0x72000,56K,\n"
+                                  "ota_0,app,ota_0,0x80000,1536K,\n"
+                                  "ota_1,app,ota_1,0x200000,1536K,\n"
+                                  "otadata,data,ota,0x380000,8K,\n"
+                                  "nvs,data,nvs,0x382000,24K,\n"
+                                  "phy_init,data,phy,0x388000,4K,\n");
+    expect_table_sha("tee,            app,   tee_0,       , 192K,\n"
+                     "secure_storage, data,  nvs,         , 64K,\n"
+                     "factory,        app,   factory,     , 1536K,\n"
+                     "nvs,            data,  nvs,         , 24K,\n"
+                     "phy_init,       data,  phy,         , 4K,\n",
+                     NULL, "1251f930b8a2ec0b50befddd8085af9457fa6b94284de1f03494e597a808d95a");
+    assert_int_equal(parse("a,APP,TEE_1,,64K\n", NULL), FPY_OK); /* keywords fold case */
+    assert_int_equal(tbl.entries[0].subtype, 0x31);
+}
+
+static void test_tee_otadata_rules(void **state)
+{
+    (void)state;
+    expect_verify("a,data,tee_ota,,8K\nb,data,tee_ota,,8K\n", NULL, FPY_ERR_EXISTS, "subtype", 2);
+    expect_verify("a,data,tee_ota,,4K\n", NULL, FPY_ERR_INVAL, "size", 1);
+    expect_verify("a,data,tee_ota,,8K,readonly\n", NULL, FPY_OK, NULL, 0);
+    /* One otadata and one TEE otadata may sit side by side. */
+    expect_verify("a,data,ota,,8K\nb,data,tee_ota,,8K\n", NULL, FPY_OK, NULL, 0);
+}
+
+static void test_nvs_read_write_minimum(void **state)
+{
+    (void)state;
+    expect_verify("a,data,nvs,,8K\n", NULL, FPY_ERR_RANGE, "size", 1);
+    expect_verify("a,data,nvs,,0x2fff\n", NULL, FPY_ERR_RANGE, "size", 1);
+    expect_verify("a,data,nvs,,8K,readonly\n", NULL, FPY_OK, NULL, 0);
+    expect_verify("a,data,nvs,,12K\n", NULL, FPY_OK, NULL, 0);
+    expect_verify("a,data,nvs_keys,,4K\n", NULL, FPY_OK, NULL, 0); /* only data/nvs */
+}
+
+static const char bootloader_csv[] = "bootloader,bootloader,primary,N/A,N/A,\n"
+                                     "partition_table,partition_table,primary,N/A,N/A,\n"
+                                     "nvs,data,nvs,,0x6000,\n"
+                                     "otadata,data,ota,,0x2000,\n"
+                                     "phy_init,data,phy,,0x1000,\n"
+                                     "factory,app,factory,,1M,\n"
+                                     "recovery,bootloader,recovery,N/A,N/A,\n"
+                                     "ota_0,app,ota_0,,1M,\n"
+                                     "pt_ota,partition_table,ota,,N/A,\n"
+                                     "bl_ota,bootloader,ota,,N/A,\n";
+
+static void test_bootloader_and_partition_table_entries(void **state)
+{
+    (void)state;
+    fpy_part_opts o = {0};
+    o.has_primary_bootloader = 1;
+    o.primary_bootloader = 0x1000;
+    o.has_recovery_bootloader = 1;
+    o.recovery_bootloader = 0x3F0000;
+    /* --primary-bootloader-offset 0x1000 --recovery-bootloader-offset 0x3f0000 */
+    expect_table_sha(bootloader_csv, &o,
+                     "d74d721074757c4b6c6ede60e57f54f6f4506e04f27aab432d40efaa8f5338e2");
+    /* The primary entries come from the options and do not move the next
+     * free offset; the other bootloader entries are placed like data. */
+    expect_csv(&o, FPY_CSV_HEAD "bootloader,bootloader,primary,0x1000,28K,\n"
+                                "partition_table,partition_table,primary,0x8000,4K,\n"
+                                "nvs,data,nvs,0x9000,24K,\n"
+                                "otadata,data,ota,0xf000,8K,\n"
+                                "phy_init,data,phy,0x11000,4K,\n"
+                                "factory,app,factory,0x20000,1M,\n"
+                                "recovery,bootloader,recovery,0x3f0000,28K,\n"
+                                "ota_0,app,ota_0,0x400000,1M,\n"
+                                "pt_ota,partition_table,ota,0x500000,4K,\n"
+                                "bl_ota,bootloader,ota,0x501000,28K,\n");
+    /* Numbers work as the keywords; an empty subtype is "undefined". */
+    assert_int_equal(parse_opts("b,2,0,,\nt,3,,,\n", &o, NULL), FPY_OK);
+    assert_int_equal(tbl.entries[0].offset, 0x1000);
+    assert_int_equal(tbl.entries[1].subtype, 0x06);
+    assert_int_equal(tbl.entries[1].offset, 0x9000);
+    assert_int_equal(tbl.entries[1].size, 0x1000);
+    /* Without the options a bootloader entry cannot be placed. */
+    expect_err("a,data,nvs,,12K\nbootloader,bootloader,primary,,\n", FPY_ERR_INVAL, "offset", 2);
+    expect_err("r,bootloader,recovery,,\n", FPY_ERR_INVAL, "offset", 1);
+    expect_err("b,bootloader,ota,,\n", FPY_ERR_INVAL, "size", 1);
+    /* Only the primary entries may sit below the table. */
+    o.table_offset = 0x10000;
+    expect_verify("t,partition_table,primary,,\nb,bootloader,primary,,\n", &o, FPY_OK, NULL, 0);
+    fpy_part_issue is[4];
+    size_t n = 0;
+    assert_int_equal(parse_opts("b,bootloader,primary,,\n", &o, NULL), FPY_OK);
+    tbl.entries[0].subtype = 1; /* bootloader/ota at 0x1000: a table no CSV makes */
+    tbl.entries[0].line = 0;
+    assert_int_equal(fpy_part_validate(&tbl, &o, is, 4, &n, NULL), FPY_ERR_RANGE);
+    /* The primary bootloader must be below the table. */
+    o.primary_bootloader = 0x10000;
+    fpy_diag d;
+    assert_int_equal(parse_opts("a,data,nvs,,12K\n", &o, &d), FPY_ERR_INVAL);
+    assert_string_equal(d.field, "primary_bootloader");
+}
+
+static void test_byte_order_mark(void **state)
+{
+    (void)state;
+    /* A UTF-8 BOM, CRLF lines (gen_esp32part 5.5 decodes as utf-8-sig). */
+    expect_table_sha("\xef\xbb\xbf# Name, Type, SubType, Offset, Size, Flags\r\n"
+                     "nvs,data,nvs,,24K,\r\nfactory,app,factory,,1M,\r\n",
+                     NULL, "4d02417ef1902b866e90e7d2e4a5824aa415d01561e70d71c5bb62541716cee0");
+    assert_int_equal(parse("\xef\xbb\xbfnvs,data,nvs,,24K\n", NULL), FPY_OK);
+    assert_string_equal(tbl.entries[0].label, "nvs");
+    expect_err("\xef\xbb\xbfnvs,data,nvs,,24K\nx,data,nvs,,24Q\n", FPY_ERR_CORRUPT, "size", 2);
+    /* Only the first one is a BOM; a second is part of the name. */
+    assert_int_equal(parse("\xef\xbb\xbf\xef\xbb\xbfnvs,data,nvs,,24K\n", NULL), FPY_OK);
+    assert_string_equal(tbl.entries[0].label, "\xef\xbb\xbfnvs");
+    /* UTF-16 (which gen_esp32part 5.5 would decode) is refused. */
+    static const char utf16[] = "\xff\xfen\0,\0";
+    fpy_diag d;
+    assert_int_equal(fpy_part_from_csv(utf16, sizeof utf16 - 1, NULL, &tbl, &d),
+                     FPY_ERR_UNSUPPORTED);
+}
+
+static void extra(fpy_part_extra *x, const char *text)
+{
+    fpy_diag d;
+    if (fpy_part_extra_parse(text, strlen(text), x, &d) != FPY_OK)
+        fail_msg("'%s' refused: %s", text, d.what);
+}
+
+static void test_extra_subtypes(void **state)
+{
+    (void)state;
+    fpy_part_extra x[3];
+    fpy_part_opts o = {0};
+    fpy_diag d;
+    extra(&x[0], "app,my_app,40");
+    assert_int_equal(x[0].type, FPY_PTYPE_APP);
+    assert_int_equal(x[0].subtype, 0x40);
+    assert_string_equal(x[0].name, "my_app");
+    extra(&x[1], " data , my_data , 0x41 , ignored");
+    /* --extra-partition-subtypes app,my_app,40 data,my_data,41 */
+    o.extra = x;
+    o.extra_count = 2;
+    assert_int_equal(fpy_part_opts_check(&o, &d), FPY_OK);
+    expect_table_sha("nvs,data,nvs,,24K,\nfw,app,my_app,,1M,\ncfg,data,MY_DATA,,4K,\n", &o,
+                     "3d240f988fc07e6a2d53aad7c6e4ce42b6b2fb8ebc591d5c5e7b1ea5eb0178c2");
+    expect_csv(&o, FPY_CSV_HEAD "nvs,data,nvs,0x9000,24K,\nfw,app,my_app,0x10000,1M,\n"
+                                "cfg,data,my_data,0x110000,4K,\n");
+    /* Without the option the keyword is unknown. */
+    expect_err("fw,app,my_app,,1M\n", FPY_ERR_CORRUPT, "subtype", 1);
+    /* A value the type has already is refused, counting earlier extras. */
+    extra(&x[2], "app,other,0x40");
+    o.extra_count = 3;
+    assert_int_equal(fpy_part_opts_check(&o, &d), FPY_ERR_EXISTS);
+    assert_int_equal(d.index, 2);
+    extra(&x[0], "app,again,20"); /* "test" */
+    o.extra_count = 1;
+    assert_int_equal(fpy_part_opts_check(&o, &d), FPY_ERR_EXISTS);
+    /* A known name gets a new value (a dict assignment), freeing the old. */
+    extra(&x[0], "app,test,21");
+    extra(&x[1], "app,was_test,20");
+    o.extra_count = 2;
+    assert_int_equal(fpy_part_opts_check(&o, &d), FPY_OK);
+    assert_string_equal(fpy_part_subtype_keyword(&o, FPY_PTYPE_APP, 0x21), "test");
+    assert_string_equal(fpy_part_subtype_keyword(&o, FPY_PTYPE_APP, 0x20), "was_test");
+    /* The text is lower-cased before the look-up, the keyword is not: an
+     * upper-case extra can be printed but never read. */
+    extra(&x[0], "data,Mixed,44");
+    o.extra_count = 1;
+    expect_err("m,data,Mixed,,4K\n", FPY_ERR_CORRUPT, "subtype", 1);
+    assert_string_equal(fpy_part_subtype_keyword(&o, FPY_PTYPE_DATA, 0x44), "Mixed");
+    /* Entries fipy refuses. */
+    static const char *const bad[] = {"app,x", "custom,x,40", "APP,x,40", "app,my-app,40",
+                                      "app,,40", "app,x,100", "app,x,-1", "app,x,0o7"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (fpy_part_extra_parse(bad[i], strlen(bad[i]), &x[0], &d) != FPY_ERR_INVAL)
+            fail_msg("'%s' accepted", bad[i]);
+}
+
+static void test_extra_subtypes_in_name_warnings(void **state)
+{
+    (void)state;
+    fpy_part_extra x;
+    fpy_part_opts o = {0};
+    fpy_part_issue is[4];
+    size_t n = 0;
+    extra(&x, "app,my_app,40");
+    o.extra = &x;
+    o.extra_count = 1;
+    /* verify()'s all_subtype_names has the extra keywords too. */
+    assert_int_equal(parse_opts("my_app,data,nvs,,12K\nprimary,data,nvs,,12K\n", &o, NULL),
+                     FPY_OK);
+    assert_int_equal(fpy_part_validate(&tbl, &o, is, 4, &n, NULL), FPY_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(is[0].severity, FPY_PART_WARNING);
+    assert_int_equal(is[1].diag.line, 2);
+}
+
+static void test_no_verify_checks_only_the_flash(void **state)
+{
+    (void)state;
+    fpy_part_opts o = {0};
+    o.no_verify = 1;
+    expect_verify("a,app,factory,0x18000,64K\nb,data,ota,,4K,readonly\n", &o, FPY_OK, NULL, 0);
+    o.flash_size = 0x400000;
+    expect_verify("a,app,factory,0x18000,64K\nb,data,ota,,4M\n", &o, FPY_ERR_RANGE, "size", 2);
 }
 
 int main(void)
@@ -551,6 +810,14 @@ int main(void)
         cmocka_unit_test(test_verify_name_keyword_warnings),
         cmocka_unit_test(test_to_csv_formats),
         cmocka_unit_test(test_every_feature_round_trip),
+        cmocka_unit_test(test_idf55_tee_sample_tables),
+        cmocka_unit_test(test_tee_otadata_rules),
+        cmocka_unit_test(test_nvs_read_write_minimum),
+        cmocka_unit_test(test_bootloader_and_partition_table_entries),
+        cmocka_unit_test(test_byte_order_mark),
+        cmocka_unit_test(test_extra_subtypes),
+        cmocka_unit_test(test_extra_subtypes_in_name_warnings),
+        cmocka_unit_test(test_no_verify_checks_only_the_flash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,23 +1,24 @@
 /*
  * ESP-IDF partition tables: the 0xC00-byte binary that the bootloader reads
- * at 0x8000, and the CSV text that ESP-IDF's gen_esp32part.py (v5.3.1)
- * turns into it.  docs/formats/partition-table.md describes both.
+ * at 0x8000 (docs/formats/partition-table.md).  The CSV text that ESP-IDF's
+ * gen_esp32part.py turns into it is read and written on the host only
+ * (host/part_csv.h).
  *
  * The module keeps parse, decide and act apart:
- *   parse   fpy_part_decode (binary), fpy_part_from_csv (text),
- *           fpy_part_from_layout (fipy's own layouts)
+ *   parse   fpy_part_decode (binary), fpy_part_from_layout (fipy's own
+ *           layouts)
  *   decide  fpy_part_validate: gen_esp32part's verify() rules, the
  *           bootloader's and the app's, as a list of errors and warnings
- *   act     fpy_part_encode (binary), fpy_part_to_csv (text)
+ *   act     fpy_part_encode (binary)
  * All of them work on a caller-allocated fpy_part_table and caller
  * buffers; nothing allocates, nothing does I/O, nothing recurses, and every
  * loop is bounded by the input length or FPY_PART_MAX_SLOTS.
  *
- * Guarantees for untrusted input (binary or CSV):
+ * Guarantees for an untrusted binary:
  *  - never reads outside [buf, buf + len) and needs no NUL terminator;
  *  - never writes past the caller's table or output buffer;
  *  - a rejected input leaves a diag naming the entry (index), the field,
- *    and the byte offset (binary) or line (CSV).
+ *    and the byte offset.
  */
 #ifndef FIPY_PART_H
 #define FIPY_PART_H
@@ -59,13 +60,19 @@
 #define FPY_PART_FLAG_READONLY 0x2u
 #define FPY_PART_FLAGS_KNOWN 0x3u
 
-/* Size of the OTA data partition ESP-IDF requires. */
+/* Size of the OTA data partitions (data/ota, data/tee_ota) ESP-IDF requires. */
 #define FPY_PART_OTADATA_SIZE 0x2000u
 #define FPY_PART_APP_ALIGN 0x10000u  /* app offsets: a 64 KiB MMU page */
 #define FPY_PART_DATA_ALIGN 0x1000u  /* everything else: a 4 KiB sector */
+/* A read-write NVS partition needs 3 pages (ESP-IDF 5.5: else readonly). */
+#define FPY_PART_NVS_RW_MIN 0x3000u
 
-/* Worst-case length of fpy_part_to_csv output for a full table. */
-#define FPY_PART_CSV_MAX 8192u
+/* Types and subtypes beyond app/data (include/fipy/layout.h has those):
+ * ESP-IDF 5.5's bootloader and partition_table types, whose "primary"
+ * entries are the ones in use and sit below the table. */
+#define FPY_PART_TYPE_BOOTLOADER 0x02u
+#define FPY_PART_TYPE_PARTITION_TABLE 0x03u
+#define FPY_PART_SUB_DATA_UNDEFINED 0x06u /* an empty CSV subtype */
 
 /* One partition.  Plain values; the binary is produced by fpy_part_encode. */
 typedef struct fpy_part_entry {
@@ -99,17 +106,48 @@ typedef struct fpy_part_table {
     uint8_t md5_computed[FPY_PART_MD5_LEN]; /* decode, when has_md5 */
 } fpy_part_table;
 
+/* Longest keyword fipy takes for an extra subtype. */
+#define FPY_PART_KW_MAX 32u
+
+/* One gen_esp32part --extra-partition-subtypes entry ("app,name,0x40"). */
+typedef struct fpy_part_extra {
+    uint8_t type;                    /* app, data, bootloader or partition_table */
+    uint8_t subtype;
+    char name[FPY_PART_KW_MAX + 1];  /* NUL-terminated keyword */
+} fpy_part_extra;
+
 /*
  * Options, shared by the functions below.  A zeroed struct means the
  * defaults of gen_esp32part: table at 0x8000, MD5 entry written, flash
- * size not checked, no secure boot.
+ * size not checked, no secure boot, no bootloader offsets, no extra
+ * subtypes.  fpy_part_opts_check says whether a set of options is sound.
  */
 typedef struct fpy_part_opts {
     uint32_t table_offset; /* 0: 0x8000 (gen_esp32part --offset) */
     uint32_t flash_size;   /* 0: not checked (--flash-size) */
     uint8_t no_md5;        /* 1: no MD5 entry (--disable-md5sum) */
     uint8_t secure_v1;     /* 1: app sizes 64 KiB aligned (--secure v1) */
+    /* 1: validate only what gen_esp32part checks under --no-verify:
+     * partitions inside flash_size, and room for the MD5 entry. */
+    uint8_t no_verify;
+    uint8_t has_primary_bootloader;  /* --primary-bootloader-offset given */
+    uint8_t has_recovery_bootloader; /* --recovery-bootloader-offset given */
+    uint32_t primary_bootloader;     /* its offset */
+    uint32_t recovery_bootloader;
+    /* --extra-partition-subtypes, applied in order; the caller owns it. */
+    const fpy_part_extra *extra;
+    uint32_t extra_count;
 } fpy_part_opts;
+
+/*
+ * FPY_OK when `o` (NULL: the defaults) is usable: the primary bootloader
+ * below the table offset (FPY_ERR_INVAL), each extra subtype of a named
+ * type with a non-empty name (FPY_ERR_INVAL) and a value its type does
+ * not have yet, counting the extras before it (FPY_ERR_EXISTS, as
+ * gen_esp32part refuses it).  The diag names the field and, for an extra
+ * subtype, its index.
+ */
+int fpy_part_opts_check(const fpy_part_opts *o, fpy_diag *d);
 
 /*
  * Decode a binary table from buf[0, len).  Reads 32-byte slots until the
@@ -151,31 +189,6 @@ int fpy_part_encode(const fpy_part_table *t, uint8_t *out, size_t cap,
 int fpy_part_from_layout(const fpy_layout *l, const fpy_part_opts *o,
                          fpy_part_table *t, fpy_diag *d);
 
-/*
- * Parse gen_esp32part CSV text (text[0, len), UTF-8, no NUL needed) into
- * `t`, placing automatic offsets and resolving negative sizes as the tool
- * does (docs/formats/partition-table.md lists every rule).  The whole text
- * is checked line by line first, then offsets are placed, so the first
- * error reported is the one gen_esp32part would report.
- * fipy does not expand environment variables: a `$NAME` or `${...}`
- * outside a comment is FPY_ERR_UNSUPPORTED, as is a byte order mark.
- * Other errors: FPY_ERR_CORRUPT (syntax, invalid UTF-8, overlap with the
- * previous partition), FPY_ERR_RANGE (value does not fit its field),
- * FPY_ERR_NOSPC (more than 95 partitions).  The diag gives the line, the
- * field and the entry index.  Does not run fpy_part_validate.
- */
-int fpy_part_from_csv(const char *text, size_t len, const fpy_part_opts *o,
-                      fpy_part_table *t, fpy_diag *d);
-
-/*
- * Write `t` as gen_esp32part's to_csv() does, byte for byte: two header
- * lines, then "name,type,subtype,0xoffset,size,flags\n" per entry.
- * The text (not NUL-terminated) goes to out[0, cap); *len gets its length.
- * FPY_ERR_NOSPC if cap is too small (FPY_PART_CSV_MAX always suffices).
- */
-int fpy_part_to_csv(const fpy_part_table *t, char *out, size_t cap,
-                    size_t *len);
-
 /* ---- validation ------------------------------------------------------- */
 
 #define FPY_PART_WARNING 1u
@@ -203,28 +216,67 @@ typedef struct fpy_part_issue {
 } fpy_part_issue;
 
 /*
- * Check `t` against gen_esp32part's verify() (offset alignment 64 KiB for
- * app and 4 KiB otherwise; app size 4 KiB or 64 KiB with secure_v1;
- * unique names; no partition below table_offset + 0x1000; no overlap;
- * one data/ota of exactly 0x2000 bytes; data/ota and data/coredump not
- * readonly; name/keyword mismatch as a warning), the bootloader's
- * (every partition inside flash_size, when given) and the app's (MD5
- * entry expected), plus warnings for anything that would not come back
- * the same through CSV.  Issues are stored in found order into
+ * Check `t` against gen_esp32part v5.5.1's verify() (offset alignment
+ * 64 KiB for app and 4 KiB otherwise; app size 4 KiB or 64 KiB with
+ * secure_v1; data/ota and data/coredump not readonly; a data/nvs under
+ * 0x3000 bytes readonly; unique names; nothing but the primary
+ * bootloader and primary partition table below table_offset + 0x1000; no
+ * overlap; at most one data/ota and one data/tee_ota, each exactly 0x2000
+ * bytes; name/keyword mismatch as a warning), the bootloader's (every
+ * partition inside flash_size, when given) and the app's (MD5 entry
+ * expected).  With o->no_verify only the flash size and the room for the
+ * MD5 entry are checked.  Issues are stored in found order into
  * issues[0, cap); *count gets how many there were (possibly more than
  * cap).  Returns FPY_OK when there is no error-severity issue, otherwise
- * the err of the first error, which is also put in `d`.
+ * the err of the first error, which is also put in `d`.  What would not
+ * survive a CSV round trip is a host concern: fpy_part_check
+ * (host/part_csv.h) adds those warnings.
  */
 int fpy_part_validate(const fpy_part_table *t, const fpy_part_opts *o,
                       fpy_part_issue *issues, size_t cap, size_t *count,
                       fpy_diag *d);
 
+/*
+ * Fill `is` with a finding about the field at byte `foff` of entry
+ * `index` of `t`: located by the entry's CSV line when it has one, else by
+ * its byte offset in the binary; `other` FPY_PART_NO_OTHER.
+ */
+void fpy_part_issue_at(const fpy_part_table *t, uint32_t index, uint32_t foff,
+                       const char *what, const char *field, int err,
+                       uint8_t severity, uint8_t rule, fpy_part_issue *is);
+/* Store `is` at issues[*count] when it fits in cap, and count it. */
+void fpy_part_issue_push(fpy_part_issue *issues, size_t cap, size_t *count,
+                         const fpy_part_issue *is);
+
 /* ---- names and look-ups ------------------------------------------------ */
 
-/* "app", "data" or NULL: gen_esp32part's type keywords. */
+/*
+ * gen_esp32part's keywords (ESP-IDF v5.5.1): the types bootloader,
+ * partition_table, app and data; the subtypes of each of those four, with
+ * the extra subtypes of `o` (may be NULL) applied.  Custom types have no
+ * keywords.  Look-up of s[0, n): with `fold`, as parse_int's
+ * keywords[v.lower()] (the text is lower-cased, ASCII only, the keyword
+ * is not: an extra "Foo" never matches); without, an exact match (as
+ * verify()'s `name in TYPES`).  1 and *v set when found, else 0.
+ */
+int fpy_part_kw_type(const char *s, size_t n, int fold, uint32_t *v);
+int fpy_part_kw_subtype(const fpy_part_opts *o, uint8_t type, const char *s, size_t n,
+                        int fold, uint32_t *v);
+/* 1 when `keyword` is the (o-adjusted) name of `subtype` of `type`. */
+int fpy_part_subtype_is(const fpy_part_opts *o, uint8_t type, uint8_t subtype,
+                        const char *keyword);
+/* 1 for the primary bootloader or primary partition table entry: they
+ * stand for the bootloader and the table themselves, sit below the table
+ * offset, and take no part in automatic placement. */
+int fpy_part_is_primary(const fpy_part_opts *o, uint8_t type, uint8_t subtype);
+
+/* The table offset of `o`: o->table_offset, or 0x8000 for NULL or 0. */
+uint32_t fpy_part_table_offset(const fpy_part_opts *o);
+
+/* The type's keyword ("app", "partition_table") or NULL. */
 const char *fpy_part_type_keyword(uint8_t type);
-/* gen_esp32part's subtype keyword ("nvs", "ota_1") or NULL. */
-const char *fpy_part_subtype_keyword(uint8_t type, uint8_t subtype);
+/* The subtype's keyword ("nvs", "ota_1", "tee_0", an extra one) or NULL. */
+const char *fpy_part_subtype_keyword(const fpy_part_opts *o, uint8_t type, uint8_t subtype);
 /* fipy's own data subtypes ("bytecode", "vmstore", "storage") or NULL. */
 const char *fpy_part_fipy_subtype(uint8_t type, uint8_t subtype);
 

@@ -5,7 +5,6 @@
 
 #include "fipy/bytes.h"
 #include "fipy/hash.h"
-#include "part_int.h"
 
 /* The entry layout is esp_partition_info_t ('<2sBBLL16sL'); pin it. */
 _Static_assert(FPY_PART_OFF_TYPE == FPY_PART_OFF_MAGIC + 2, "type follows magic");
@@ -25,144 +24,11 @@ _Static_assert(FPY_PART_MAX_ENTRIES + 1 == FPY_PART_MAX_SLOTS,
 _Static_assert(FPY_PART_LABEL_LEN + 1 == sizeof(((fpy_part_entry *)0)->label),
                "label keeps a NUL after the 16 bytes");
 
-/* ---- keywords (gen_esp32part v5.3.1 TYPES / SUBTYPES, in dict order) --- */
-
-typedef struct fpy_part_kw {
-    const char *name;
-    uint8_t value;
-} fpy_part_kw;
-
-static const fpy_part_kw fpy_part_types[] = {{"app", 0x00}, {"data", 0x01}};
-
-/* Dict order matters only for to_csv, which prints the first keyword
- * with a value; the values here are all distinct. */
-static const fpy_part_kw fpy_part_app_subtypes[] = {
-    {"factory", 0x00}, {"test", 0x20},   {"ota_0", 0x10},  {"ota_1", 0x11},
-    {"ota_2", 0x12},   {"ota_3", 0x13},  {"ota_4", 0x14},  {"ota_5", 0x15},
-    {"ota_6", 0x16},   {"ota_7", 0x17},  {"ota_8", 0x18},  {"ota_9", 0x19},
-    {"ota_10", 0x1A},  {"ota_11", 0x1B}, {"ota_12", 0x1C}, {"ota_13", 0x1D},
-    {"ota_14", 0x1E},  {"ota_15", 0x1F},
-};
-
-static const fpy_part_kw fpy_part_data_subtypes[] = {
-    {"ota", 0x00},      {"phy", 0x01},       {"nvs", 0x02},
-    {"coredump", 0x03}, {"nvs_keys", 0x04},  {"efuse", 0x05},
-    {"undefined", 0x06}, {"esphttpd", 0x80}, {"fat", 0x81},
-    {"spiffs", 0x82},   {"littlefs", 0x83},
-};
-
-/* fipy's data subtypes (include/fipy/layout.h). */
-static const fpy_part_kw fpy_part_fipy_subtypes[] = {
-    {"bytecode", FPY_PSUB_DATA_BYTECODE},
-    {"vmstore", FPY_PSUB_DATA_VMSTORE},
-    {"storage", FPY_PSUB_DATA_STORAGE},
-};
-
-#define FPY_PART_N(a) (sizeof(a) / sizeof((a)[0]))
-
-static const fpy_part_kw *fpy_part_subtypes_of(uint8_t type, size_t *n)
-{
-    if (type == FPY_PTYPE_APP) {
-        *n = FPY_PART_N(fpy_part_app_subtypes);
-        return fpy_part_app_subtypes;
-    }
-    if (type == FPY_PTYPE_DATA) {
-        *n = FPY_PART_N(fpy_part_data_subtypes);
-        return fpy_part_data_subtypes;
-    }
-    *n = 0;
-    return NULL;
-}
-
-static const char *fpy_part_kw_name(const fpy_part_kw *kw, size_t n, uint8_t v)
-{
-    for (size_t i = 0; i < n; i++)
-        if (kw[i].value == v)
-            return kw[i].name;
-    return NULL;
-}
-
-static char fpy_part_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static int fpy_part_kw_find(const fpy_part_kw *kw, size_t nkw, const char *s,
-                            size_t n, uint32_t *v)
-{
-    for (size_t i = 0; i < nkw; i++) {
-        const char *k = kw[i].name;
-        size_t j = 0;
-        while (j < n && k[j] != '\0' && fpy_part_lower(s[j]) == k[j])
-            j++;
-        if (j == n && k[j] == '\0') {
-            *v = kw[i].value;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-int fpy_part_kw_type(const char *s, size_t n, uint32_t *v)
-{
-    return fpy_part_kw_find(fpy_part_types, FPY_PART_N(fpy_part_types), s, n, v);
-}
-
-int fpy_part_kw_subtype(uint8_t type, const char *s, size_t n, uint32_t *v)
-{
-    size_t nkw;
-    const fpy_part_kw *kw = fpy_part_subtypes_of(type, &nkw);
-    return kw != NULL && fpy_part_kw_find(kw, nkw, s, n, v);
-}
-
-const char *fpy_part_type_keyword(uint8_t type)
-{
-    return fpy_part_kw_name(fpy_part_types, FPY_PART_N(fpy_part_types), type);
-}
-
-const char *fpy_part_subtype_keyword(uint8_t type, uint8_t subtype)
-{
-    size_t n;
-    const fpy_part_kw *kw = fpy_part_subtypes_of(type, &n);
-    return kw != NULL ? fpy_part_kw_name(kw, n, subtype) : NULL;
-}
-
-const char *fpy_part_fipy_subtype(uint8_t type, uint8_t subtype)
-{
-    if (type != FPY_PTYPE_DATA)
-        return NULL;
-    return fpy_part_kw_name(fpy_part_fipy_subtypes, FPY_PART_N(fpy_part_fipy_subtypes),
-                            subtype);
-}
-
 /* ---- shared helpers ----------------------------------------------------- */
 
 uint32_t fpy_part_table_offset(const fpy_part_opts *o)
 {
     return (o != NULL && o->table_offset != 0) ? o->table_offset : FPY_PART_TABLE_OFFSET;
-}
-
-int fpy_part_diag_line_val(fpy_diag *d, int err, const char *what,
-                           const char *field, uint32_t line, uint32_t index,
-                           uint64_t expected, uint64_t found)
-{
-    fpy_diag_val(d, err, what, field, 0, expected, found);
-    if (d != NULL) {
-        d->has_offset = 0;
-        d->line = line;
-    }
-    if (index != FPY_PART_NO_OTHER)
-        fpy_diag_index(d, index);
-    return err;
-}
-
-int fpy_part_diag_line(fpy_diag *d, int err, const char *what,
-                       const char *field, uint32_t line, uint32_t index)
-{
-    fpy_diag_line(d, err, what, field, line);
-    if (index != FPY_PART_NO_OTHER)
-        fpy_diag_index(d, index);
-    return err;
 }
 
 /* A binary diag about field `foff` of slot `slot`. */

@@ -1,18 +1,19 @@
 /*
- * Judging a partition table: gen_esp32part's verify() (v5.3.1), the
- * bootloader's esp_partition_table_verify(), the app's load_partitions(),
- * and what would not survive a CSV round trip.  Pure: it reads the table
- * and fills the caller's issue array; nothing is changed.
+ * Judging a partition table: gen_esp32part's verify() (v5.5.1), the
+ * bootloader's esp_partition_table_verify() and the app's
+ * load_partitions().  Pure: it reads the table and fills the caller's
+ * issue array; nothing is changed.  (What would not survive a CSV round
+ * trip is judged on the host, host/part_csv_out.c.)
  *
  * The checks run in verify()'s order (each partition, then names, then
- * overlaps, then otadata) so the first error is the one the tool would
- * stop at; unlike the tool, fipy goes on and lists every issue.
+ * overlaps, then otadata, then the TEE's otadata; then the flash size and
+ * the room for the MD5 entry) so the first error is the one the tool would
+ * stop at; unlike the tool, fipy goes on and lists
+ * every issue.
  */
 #include "fipy/part.h"
 
 #include <string.h>
-
-#include "part_int.h"
 
 typedef struct fpy_part_vctx {
     const fpy_part_table *t;
@@ -39,6 +40,17 @@ typedef struct fpy_part_finding {
     uint64_t found;
 } fpy_part_finding;
 
+/* Name entry `index` in dg; an entry from CSV by its line, which says
+ * more than an offset. */
+static void fpy_part_at_entry(const fpy_part_table *t, uint32_t index, fpy_diag *dg)
+{
+    fpy_diag_index(dg, index);
+    if (t->entries[index].line != 0) {
+        dg->line = t->entries[index].line;
+        dg->has_offset = 0;
+    }
+}
+
 static void fpy_part_locate(const fpy_part_vctx *v, const fpy_part_finding *f,
                             fpy_diag *dg)
 {
@@ -48,14 +60,30 @@ static void fpy_part_locate(const fpy_part_vctx *v, const fpy_part_finding *f,
         fpy_diag_val(dg, f->err, f->what, f->field, off, f->expected, f->found);
     else
         fpy_diag_set(dg, f->err, f->what, f->field, off);
-    if (f->index == FPY_PART_NO_OTHER)
-        return;
-    fpy_diag_index(dg, f->index);
-    uint32_t line = v->t->entries[f->index].line;
-    if (line != 0) { /* from CSV: the line says more than an offset */
-        dg->line = line;
-        dg->has_offset = 0;
-    }
+    if (f->index != FPY_PART_NO_OTHER)
+        fpy_part_at_entry(v->t, f->index, dg);
+}
+
+void fpy_part_issue_at(const fpy_part_table *t, uint32_t index, uint32_t foff,
+                       const char *what, const char *field, int err,
+                       uint8_t severity, uint8_t rule, fpy_part_issue *is)
+{
+    memset(is, 0, sizeof *is);
+    fpy_diag_set(&is->diag, err, what, field,
+                 (uint64_t)index * FPY_PART_ENTRY_SIZE + foff);
+    fpy_part_at_entry(t, index, &is->diag);
+    is->err = err;
+    is->other = FPY_PART_NO_OTHER;
+    is->severity = severity;
+    is->rule = rule;
+}
+
+void fpy_part_issue_push(fpy_part_issue *issues, size_t cap, size_t *count,
+                         const fpy_part_issue *is)
+{
+    if (*count < cap)
+        issues[*count] = *is;
+    (*count)++;
 }
 
 static void fpy_part_report(fpy_part_vctx *v, const fpy_part_finding *f)
@@ -72,9 +100,7 @@ static void fpy_part_report(fpy_part_vctx *v, const fpy_part_finding *f)
         if (v->d != NULL)
             *v->d = is.diag;
     }
-    if (v->n < v->cap)
-        v->issues[v->n] = is;
-    v->n++;
+    fpy_part_issue_push(v->issues, v->cap, &v->n, &is);
 }
 
 #define FPY_PART_ERR(...)                                                     \
@@ -101,46 +127,48 @@ static void fpy_part_check_align(fpy_part_vctx *v, uint32_t i)
                                          .has_values = 1, .expected = sa, .found = e->size));
 }
 
-/* Is `name` any subtype keyword of app or data? */
-static int fpy_part_is_subtype_kw(const char *name)
+/* Is `name` a subtype keyword of any type (verify()'s all_subtype_names)? */
+static int fpy_part_is_subtype_kw(const fpy_part_opts *o, const char *name)
 {
     uint32_t dummy;
-    size_t n = strlen(name);
-    return fpy_part_kw_subtype(FPY_PTYPE_APP, name, n, &dummy) ||
-           fpy_part_kw_subtype(FPY_PTYPE_DATA, name, n, &dummy);
+    for (uint8_t type = 0; type <= FPY_PART_TYPE_PARTITION_TABLE; type++)
+        if (fpy_part_kw_subtype(o, type, name, strlen(name), 0, &dummy))
+            return 1;
+    return 0;
 }
 
-/* verify() only warns when a name is a keyword of something else.  Its
- * match is case-sensitive, so compare with the canonical spelling. */
+/* verify() only warns when a name is a keyword of something else; its
+ * matches are exact (case-sensitive). */
 static void fpy_part_check_name_kw(fpy_part_vctx *v, uint32_t i)
 {
     const fpy_part_entry *e = &v->t->entries[i];
-    const char *tkw = fpy_part_type_keyword(e->type);
-    const char *skw = fpy_part_subtype_keyword(e->type, e->subtype);
-    uint32_t tv;
+    size_t n = strlen(e->label);
+    uint32_t kv;
     if (e->name_cut)
         return;
-    int is_type = fpy_part_kw_type(e->label, strlen(e->label), &tv) &&
-                  strcmp(fpy_part_type_keyword((uint8_t)tv), e->label) == 0;
-    if (is_type && (tkw == NULL || strcmp(tkw, e->label) != 0))
+    if (fpy_part_kw_type(e->label, n, 0, &kv) && kv != e->type)
         fpy_part_report(v, &FPY_PART_WARN(.what = "name is a type keyword of another type",
                                           .field = "label", .err = FPY_ERR_INVAL, .index = i,
                                           .foff = FPY_PART_OFF_LABEL, .rule = FPY_PART_RULE_GEN));
-    int lower = 1;
-    for (const char *p = e->label; *p; p++)
-        lower &= !(*p >= 'A' && *p <= 'Z');
-    if (lower && fpy_part_is_subtype_kw(e->label) && (skw == NULL || strcmp(skw, e->label) != 0))
+    int mine = fpy_part_kw_subtype(v->o, e->type, e->label, n, 0, &kv) && kv == e->subtype;
+    if (!mine && fpy_part_is_subtype_kw(v->o, e->label))
         fpy_part_report(v, &FPY_PART_WARN(.what = "name is a subtype keyword that does not "
                                                   "match this partition's type and subtype",
                                           .field = "label", .err = FPY_ERR_INVAL, .index = i,
                                           .foff = FPY_PART_OFF_LABEL, .rule = FPY_PART_RULE_GEN));
 }
 
+/* Is `e` the data subtype gen_esp32part names `kw` (SUBTYPES[DATA_TYPE][kw],
+ * which an extra subtype may have changed)? */
+static int fpy_part_is_data(const fpy_part_vctx *v, const fpy_part_entry *e, const char *kw)
+{
+    return e->type == FPY_PTYPE_DATA && fpy_part_subtype_is(v->o, e->type, e->subtype, kw);
+}
+
 static void fpy_part_check_flags(fpy_part_vctx *v, uint32_t i)
 {
     const fpy_part_entry *e = &v->t->entries[i];
-    int always_rw = e->type == FPY_PTYPE_DATA &&
-                    (e->subtype == FPY_PSUB_DATA_OTA || e->subtype == 0x03u);
+    int always_rw = fpy_part_is_data(v, e, "ota") || fpy_part_is_data(v, e, "coredump");
     if (always_rw && (e->flags & FPY_PART_FLAG_READONLY))
         fpy_part_report(v, &FPY_PART_ERR(.what = "data/ota and data/coredump are always "
                                                  "read-write; drop the readonly flag",
@@ -154,88 +182,50 @@ static void fpy_part_check_flags(fpy_part_vctx *v, uint32_t i)
                                           .expected = FPY_PART_FLAGS_KNOWN, .found = e->flags));
 }
 
-static int fpy_part_is_word(uint8_t c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_';
-}
-
-/* Would the name be read back unchanged from a to_csv line?  Not if it
- * holds a comma, starts with '#', has whitespace at either end (stripped)
- * or a '$' reference (expanded). */
-static int fpy_part_csv_safe(const char *label)
-{
-    const uint8_t *s = (const uint8_t *)label;
-    size_t n = strlen(label), off = 0, k = n;
-    fpy_part_strip(s, &off, &k, 0);
-    if (off != 0 || k != n || (n > 0 && s[0] == '#') || memchr(s, ',', n) != NULL)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (fpy_part_linebreak_len(s + i, n - i) != 0)
-            return 0;
-        if (s[i] == '$' && i + 1 < n && (s[i + 1] == '{' || fpy_part_is_word(s[i + 1])))
-            return 0;
-    }
-    return 1;
-}
-
-static int fpy_part_is_utf8(const char *label)
-{
-    const uint8_t *s = (const uint8_t *)label;
-    size_t n = strlen(label);
-    for (size_t i = 0, k; i < n; i += k)
-        if ((k = fpy_part_utf8_len(s + i, n - i)) == 0)
-            return 0;
-    return 1;
-}
-
-static int fpy_part_label_tail_clean(const fpy_part_entry *e)
-{
-    for (size_t i = strlen(e->label); i < FPY_PART_LABEL_LEN; i++)
-        if (e->label[i] != '\0')
-            return 0;
-    return 1;
-}
-
-static void fpy_part_check_label(fpy_part_vctx *v, uint32_t i)
+/* ESP-IDF 5.5: NVS writes need 3 pages; a smaller partition is readonly. */
+static void fpy_part_check_nvs_size(fpy_part_vctx *v, uint32_t i)
 {
     const fpy_part_entry *e = &v->t->entries[i];
-    fpy_part_finding f = FPY_PART_WARN(.field = "label", .err = FPY_ERR_INVAL, .index = i,
-                                       .foff = FPY_PART_OFF_LABEL, .rule = FPY_PART_RULE_FIPY);
-    if (e->name_cut) {
-        f.what = "name longer than 16 bytes, cut to 16 (as gen_esp32part does)";
-        fpy_part_report(v, &f);
-    }
-    if (!fpy_part_is_utf8(e->label)) {
-        f.what = "label is not valid UTF-8 (gen_esp32part cannot read the table back)";
-        f.rule = FPY_PART_RULE_GEN;
-        fpy_part_report(v, &f);
-        f.rule = FPY_PART_RULE_FIPY;
-    }
-    if (!fpy_part_label_tail_clean(e)) {
-        f.what = "label has non-zero bytes after its NUL (lost in CSV)";
-        fpy_part_report(v, &f);
-    }
-    if (!fpy_part_csv_safe(e->label)) {
-        f.what = "label cannot be written to CSV and read back unchanged";
-        fpy_part_report(v, &f);
-    }
+    if (fpy_part_is_data(v, e, "nvs") && e->size < FPY_PART_NVS_RW_MIN &&
+        !(e->flags & FPY_PART_FLAG_READONLY))
+        fpy_part_report(v, &FPY_PART_ERR(.what = "read-write NVS needs at least 0x3000 bytes: "
+                                                 "flag it readonly or make it larger",
+                                         .field = "size", .err = FPY_ERR_RANGE, .index = i,
+                                         .foff = FPY_PART_OFF_SIZE, .rule = FPY_PART_RULE_GEN,
+                                         .has_values = 1, .expected = FPY_PART_NVS_RW_MIN,
+                                         .found = e->size));
 }
 
-static void fpy_part_check_extent(fpy_part_vctx *v, uint32_t i)
+static void fpy_part_check_empty(fpy_part_vctx *v, uint32_t i)
+{
+    if (v->t->entries[i].size == 0)
+        fpy_part_report(v, &FPY_PART_WARN(.what = "partition is empty", .field = "size",
+                                          .err = FPY_ERR_INVAL, .index = i,
+                                          .foff = FPY_PART_OFF_SIZE, .rule = FPY_PART_RULE_FIPY));
+}
+
+/* gen_esp32part checks the flash size even with --no-verify (on the last
+ * partition only); the bootloader refuses any partition past the chip. */
+static void fpy_part_check_flash(fpy_part_vctx *v, uint32_t i)
 {
     const fpy_part_entry *e = &v->t->entries[i];
     uint32_t flash = v->o != NULL ? v->o->flash_size : 0;
     uint64_t end = (uint64_t)e->offset + e->size;
-    if (e->size == 0)
-        fpy_part_report(v, &FPY_PART_WARN(.what = "partition is empty", .field = "size",
-                                          .err = FPY_ERR_INVAL, .index = i,
-                                          .foff = FPY_PART_OFF_SIZE, .rule = FPY_PART_RULE_FIPY));
     if (flash != 0 && end > flash)
         fpy_part_report(v, &FPY_PART_ERR(.what = "partition ends past the end of flash",
                                          .field = "size", .err = FPY_ERR_RANGE, .index = i,
                                          .foff = FPY_PART_OFF_SIZE, .rule = FPY_PART_RULE_BOOT,
                                          .has_values = 1, .expected = flash, .found = end));
+}
+
+/* verify()'s rules for one partition, in its order. */
+static void fpy_part_check_entry(fpy_part_vctx *v, uint32_t i)
+{
+    fpy_part_check_align(v, i);
+    fpy_part_check_name_kw(v, i);
+    fpy_part_check_flags(v, i);
+    fpy_part_check_nvs_size(v, i);
+    fpy_part_check_empty(v, i);
 }
 
 /* ---- the whole table ---------------------------------------------------- */
@@ -277,9 +267,10 @@ static void fpy_part_check_overlaps(fpy_part_vctx *v)
     fpy_part_sort(t, order);
     for (uint32_t k = 0; k < t->count; k++) {
         const fpy_part_entry *e = &t->entries[order[k]];
-        if (e->offset < first)
+        if (e->offset < first && !fpy_part_is_primary(v->o, e->type, e->subtype))
             fpy_part_report(v, &FPY_PART_ERR(.what = "partition starts before the end of the "
-                                                     "partition table's sector",
+                                                     "partition table's sector (only the "
+                                                     "primary bootloader and table may)",
                                              .field = "offset", .err = FPY_ERR_RANGE,
                                              .index = order[k], .foff = FPY_PART_OFF_OFFSET,
                                              .rule = FPY_PART_RULE_GEN, .has_values = 1,
@@ -298,42 +289,44 @@ static void fpy_part_check_overlaps(fpy_part_vctx *v)
     }
 }
 
-static void fpy_part_check_otadata(fpy_part_vctx *v)
+/* At most one data partition of subtype `kw`, exactly 0x2000 bytes: the
+ * rule for otadata ("ota"), and from ESP-IDF 5.5 for the TEE's ("tee_ota"). */
+static void fpy_part_check_otadata(fpy_part_vctx *v, const char *kw, const char *second,
+                                   const char *size)
 {
     const fpy_part_table *t = v->t;
     uint32_t n = 0, first = 0;
     for (uint32_t i = 0; i < t->count; i++) {
         const fpy_part_entry *e = &t->entries[i];
-        if (e->type != FPY_PTYPE_DATA || e->subtype != FPY_PSUB_DATA_OTA)
+        if (!fpy_part_is_data(v, e, kw))
             continue;
         if (n++ == 0) {
             first = i;
             continue;
         }
-        fpy_part_report(v, &FPY_PART_ERR(.what = "second data/ota (otadata) partition",
-                                         .field = "subtype", .err = FPY_ERR_EXISTS, .index = i,
+        fpy_part_report(v, &FPY_PART_ERR(.what = second, .field = "subtype",
+                                         .err = FPY_ERR_EXISTS, .index = i,
                                          .foff = FPY_PART_OFF_SUBTYPE, .other1 = first + 1,
                                          .rule = FPY_PART_RULE_GEN));
     }
     const fpy_part_entry *e = &t->entries[first];
     if (n == 1 && e->size != FPY_PART_OTADATA_SIZE)
-        fpy_part_report(v, &FPY_PART_ERR(.what = "otadata must be exactly 0x2000 bytes",
-                                         .field = "size", .err = FPY_ERR_INVAL, .index = first,
-                                         .foff = FPY_PART_OFF_SIZE, .rule = FPY_PART_RULE_GEN,
-                                         .has_values = 1, .expected = FPY_PART_OTADATA_SIZE,
-                                         .found = e->size));
+        fpy_part_report(v, &FPY_PART_ERR(.what = size, .field = "size", .err = FPY_ERR_INVAL,
+                                         .index = first, .foff = FPY_PART_OFF_SIZE,
+                                         .rule = FPY_PART_RULE_GEN, .has_values = 1,
+                                         .expected = FPY_PART_OTADATA_SIZE, .found = e->size));
 }
 
-static void fpy_part_check_md5(fpy_part_vctx *v)
+static void fpy_part_check_md5(fpy_part_vctx *v, int verify)
 {
     const fpy_part_table *t = v->t;
-    if (!t->has_md5)
+    if (!t->has_md5 && verify)
         fpy_part_report(v, &FPY_PART_WARN(.what = "no MD5 entry: apps built with "
                                                   "CONFIG_PARTITION_TABLE_MD5 (the default) "
                                                   "refuse the table",
                                           .field = "md5", .err = FPY_ERR_NOTFOUND,
                                           .index = FPY_PART_NO_OTHER, .rule = FPY_PART_RULE_APP));
-    else if (t->count > FPY_PART_MAX_ENTRIES_MD5)
+    else if (t->has_md5 && t->count > FPY_PART_MAX_ENTRIES_MD5)
         fpy_part_report(v, &FPY_PART_ERR(.what = "too many partitions to add the MD5 entry",
                                          .field = "count", .err = FPY_ERR_NOSPC,
                                          .index = FPY_PART_NO_OTHER, .rule = FPY_PART_RULE_GEN,
@@ -375,18 +368,23 @@ int fpy_part_validate(const fpy_part_table *t, const fpy_part_opts *o,
     if (t->count > FPY_PART_MAX_ENTRIES) /* not a table any function here made */
         return fpy_diag_val(d, FPY_ERR_INVAL, "entry count larger than the table", "count", 0,
                             FPY_PART_MAX_ENTRIES, t->count);
-    for (uint32_t i = 0; i < t->count; i++) {
-        fpy_part_check_align(&v, i);
-        fpy_part_check_name_kw(&v, i);
-        fpy_part_check_flags(&v, i);
-        fpy_part_check_label(&v, i);
-        fpy_part_check_extent(&v, i);
+    int verify = o == NULL || !o->no_verify;
+    if (verify) {
+        for (uint32_t i = 0; i < t->count; i++)
+            fpy_part_check_entry(&v, i);
+        fpy_part_check_names(&v);
+        fpy_part_check_overlaps(&v);
+        fpy_part_check_otadata(&v, "ota", "second data/ota (otadata) partition",
+                               "otadata must be exactly 0x2000 bytes");
+        fpy_part_check_otadata(&v, "tee_ota",
+                               "second data/tee_ota (TEE otadata) partition",
+                               "TEE otadata must be exactly 0x2000 bytes");
     }
-    fpy_part_check_names(&v);
-    fpy_part_check_overlaps(&v);
-    fpy_part_check_otadata(&v);
-    fpy_part_check_md5(&v);
-    fpy_part_check_quirks(&v);
+    for (uint32_t i = 0; i < t->count; i++)
+        fpy_part_check_flash(&v, i);
+    fpy_part_check_md5(&v, verify);
+    if (verify)
+        fpy_part_check_quirks(&v);
     if (count != NULL)
         *count = v.n;
     return v.first_err;

@@ -58,6 +58,11 @@ numf,file,u32,num.txt
 EOF
 expect 0 $N gen every.csv 0x4000 -o every.bin
 [ "$(wc -c <every.bin | tr -d ' ')" = 16384 ] || fail "every.bin is not 16384 bytes"
+# Comment lines before the header are dropped, as by the Python tool: the
+# same bytes as without them.
+{ printf '# generated for the FiPy\n#key,type,encoding,value\n'; cat every.csv; } >commented.csv
+expect 0 $N gen commented.csv 0x4000 -o commented.bin
+cmp -s every.bin commented.bin || fail "comments before the header changed the image"
 expect 0 $N dump every.bin
 for want in "app             u8              u8     255" \
             "i8              i8     -128" "u16             u16    65535" \

@@ -174,6 +174,97 @@ run 0 "$T" partition dump "$W/nomd5.bin"
 has "$W/out" "MD5: absent"
 has "$W/err" "warning: no MD5 entry"
 
+# ---- ESP-IDF 5.5 tables (gen_esp32part.py v5.5.1) --------------------------
+# Digests: `python3 gen_esp32part.py [OPTIONS] IN.csv OUT.bin; sha256sum OUT.bin`
+# with gen_esp32part.py of ESP-IDF v5.5.1, for the same CSV and options.
+sha() { sha256sum <"$1" | cut -c1-64; }
+# The rows of ESP-IDF 5.5's partitions_two_ota_tee.csv.
+cat >"$W/tee.csv" <<'CSV'
+tee_0,          app,   tee_0,       , 192K,
+tee_1,          app,   tee_1,       , 192K,
+tee_otadata,    data,  tee_ota,     , 8K,
+secure_storage, data,  nvs,         , 56K,
+ota_0,          app,   ota_0,       , 1536K,
+ota_1,          app,   ota_1,       , 1536K,
+otadata,        data,  ota,         , 8K,
+nvs,            data,  nvs,         , 24K,
+phy_init,       data,  phy,         , 4K,
+CSV
+run 0 "$T" partition from-csv "$W/tee.csv" -o "$W/tee.bin" --flash-size 4MB
+[ "$(sha "$W/tee.bin")" = 883be03f33444f90c55145666fcf819ef1354a55446fb005d8c411adb37d9c4c ] ||
+    fail "TEE table: bytes differ from gen_esp32part 5.5.1's"
+run 0 "$T" partition to-csv "$W/tee.bin"
+has "$W/out" "tee_1,app,tee_1,0x40000,192K,"
+has "$W/out" "tee_otadata,data,tee_ota,0x70000,8K,"
+run 1 "$T" partition from-csv "$W/tee.csv" -o "$W/x.bin" --flash-size 2MB
+has "$W/err" "past the end of flash"
+
+# bootloader and partition_table entries take their places from options.
+cat >"$W/boot.csv" <<'CSV'
+bootloader,bootloader,primary,N/A,N/A,
+partition_table,partition_table,primary,N/A,N/A,
+nvs,data,nvs,,0x6000,
+otadata,data,ota,,0x2000,
+phy_init,data,phy,,0x1000,
+factory,app,factory,,1M,
+recovery,bootloader,recovery,N/A,N/A,
+ota_0,app,ota_0,,1M,
+pt_ota,partition_table,ota,,N/A,
+bl_ota,bootloader,ota,,N/A,
+CSV
+run 0 "$T" partition from-csv "$W/boot.csv" -o "$W/boot.bin" \
+    --primary-bootloader-offset 0x1000 --recovery-bootloader-offset 0x3f0000
+[ "$(sha "$W/boot.bin")" = d74d721074757c4b6c6ede60e57f54f6f4506e04f27aab432d40efaa8f5338e2 ] ||
+    fail "bootloader table: bytes differ from gen_esp32part 5.5.1's"
+run 0 "$T" partition to-csv "$W/boot.bin"
+has "$W/out" "bootloader,bootloader,primary,0x1000,28K,"
+has "$W/out" "recovery,bootloader,recovery,0x3f0000,28K,"
+run 0 "$T" partition dump "$W/boot.bin"
+has "$W/out" "partition_table"
+run 1 "$T" partition from-csv "$W/boot.csv" -o "$W/x.bin" --primary-bootloader-offset 0x1000
+has "$W/err" "--recovery-bootloader-offset"
+has "$W/err" "line 7"
+run 2 "$T" partition from-csv "$W/boot.csv" -o "$W/x.bin" --primary-bootloader-offset 0x8000
+has "$W/err" "below the partition table"
+
+# --secure: bare or v1 wants 64 KiB app sizes, v2 4 KiB.
+printf 'a,app,factory,,0x11000\n' >"$W/sec.csv"
+run 1 "$T" partition from-csv "$W/sec.csv" -o "$W/sec.bin" --secure
+has "$W/err" "app size"
+run 1 "$T" partition from-csv --secure v1 "$W/sec.csv" -o "$W/sec.bin"
+run 0 "$T" partition from-csv "$W/sec.csv" --secure v2 -o "$W/sec.bin"
+run 0 "$T" partition from-csv "$W/sec.csv" --secure=v2 -o "$W/sec.bin"
+run 2 "$T" partition from-csv "$W/sec.csv" --secure=v3 -o "$W/sec.bin"
+
+# --extra-partition-subtypes: one option, several entries, or repeated.
+printf 'nvs,data,nvs,,24K,\nfw,app,my_app,,1M,\ncfg,data,MY_DATA,,4K,\n' >"$W/extra.csv"
+run 0 "$T" partition from-csv "$W/extra.csv" -o "$W/extra.bin" \
+    --extra-partition-subtypes app,my_app,40 data,my_data,41
+[ "$(sha "$W/extra.bin")" = 3d240f988fc07e6a2d53aad7c6e4ce42b6b2fb8ebc591d5c5e7b1ea5eb0178c2 ] ||
+    fail "extra subtypes: bytes differ from gen_esp32part 5.5.1's"
+run 0 "$T" partition to-csv "$W/extra.bin" --extra-partition-subtypes app,my_app,40 \
+    --extra-partition-subtypes=data,my_data,41
+has "$W/out" "fw,app,my_app,0x10000,1M,"
+has "$W/out" "cfg,data,my_data,0x110000,4K,"
+run 2 "$T" partition to-csv "$W/extra.bin" --extra-partition-subtypes app,again,20
+has "$W/err" "already has a subtype"
+run 2 "$T" partition to-csv "$W/extra.bin" --extra-partition-subtypes app,my-app,40
+run 2 "$T" partition gen --layout ble -o "$W/x.bin" --extra-partition-subtypes app,a,40
+
+# A UTF-8 byte order mark is skipped; a small read-write NVS is refused.
+printf '\357\273\277nvs,data,nvs,,24K,\r\nfactory,app,factory,,1M,\r\n' >"$W/bom.csv"
+run 0 "$T" partition from-csv "$W/bom.csv" -o "$W/bom.bin"
+[ "$(sha "$W/bom.bin")" = 4d02417ef1902b866e90e7d2e4a5824aa415d01561e70d71c5bb62541716cee0 ] ||
+    fail "BOM table: bytes differ from gen_esp32part 5.5.1's"
+printf 'nvs,data,nvs,,8K,\n' >"$W/nvs8.csv"
+run 1 "$T" partition from-csv "$W/nvs8.csv" -o "$W/x.bin"
+has "$W/err" "0x3000"
+
+# --no-verify skips verify() but not the flash size, as gen_esp32part.
+run 0 "$T" partition from-csv "$W/align.csv" -o "$W/x.bin" --no-verify --flash-size 4MB
+run 1 "$T" partition from-csv "$W/big.csv" -o "$W/x.bin" --no-verify --flash-size 4MB
+has "$W/err" "past the end of flash"
+
 # ---- usage errors: exit 2 --------------------------------------------------
 run 2 "$T" partition
 run 2 "$T" partition frobnicate

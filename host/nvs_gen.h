@@ -1,6 +1,8 @@
 /*
  * NVS partition images from the CSV of ESP-IDF's nvs_partition_gen.py
  * (esp-idf-nvs-partition-gen 0.2.0): the same bytes for the same input.
+ * Host-only (the device reads and writes NVS through include/fipy/nvs.h);
+ * Python's text rules come from pytext.h.
  *
  *   parse   fpy_nvs_csv_open / fpy_nvs_csv_next: the CSV as Python reads
  *           it (lines starting with '#' dropped first, then csv.DictReader
@@ -98,10 +100,6 @@ typedef struct fpy_nvs_gen_val {
 int fpy_nvs_gen_value(const char *encoding, size_t enc_len, const uint8_t *value,
                       size_t value_len, int is_file, uint8_t *scratch, size_t cap,
                       fpy_nvs_gen_val *out, fpy_diag *d);
-
-/* 1 when s[0..n) is strict UTF-8 (as Python's codec: no surrogates, no
- * overlong forms). */
-int fpy_nvs_utf8_valid(const uint8_t *s, size_t n);
 
 /* PBKDF2-HMAC-SHA1 (the Wi-Fi PMK the generator adds for ap.* rows). */
 void fpy_nvs_pbkdf2_sha1(const uint8_t *pw, size_t pwlen, const uint8_t *salt,

@@ -9,20 +9,9 @@
 #include <string.h>
 
 #include <mbedtls/base64.h>
-#include <mbedtls/sha1.h>
-#include <mbedtls/version.h>
 
-#include "fipy/nvs_gen.h"
-
-#if MBEDTLS_VERSION_NUMBER < 0x03000000
-#define FPY_SHA1_STARTS mbedtls_sha1_starts_ret
-#define FPY_SHA1_UPDATE mbedtls_sha1_update_ret
-#define FPY_SHA1_FINISH mbedtls_sha1_finish_ret
-#else
-#define FPY_SHA1_STARTS mbedtls_sha1_starts
-#define FPY_SHA1_UPDATE mbedtls_sha1_update
-#define FPY_SHA1_FINISH mbedtls_sha1_finish
-#endif
+#include "nvs_gen.h"
+#include "pytext.h"
 
 /* An input value: CSV text (Python str) or file bytes (Python bytes). */
 typedef struct fpy_gv_in {
@@ -36,53 +25,12 @@ static int fpy_gv_fail(fpy_diag *d, int err, const char *what, const char *field
     return fpy_diag_line(d, err, what, field, 0); /* the caller adds the line */
 }
 
-/* ---- whitespace, as str.strip() and bytes.strip() see it ---------------------- */
-
-/* Bytes of the whitespace character at s, or 0.  Text: str.isspace(), in
- * UTF-8; bytes: the six ASCII whitespace characters. */
-static size_t fpy_gv_space(const uint8_t *s, size_t n, int is_file)
-{
-    uint8_t c = s[0];
-    if (c == ' ' || (c >= '\t' && c <= '\r'))
-        return 1;
-    if (is_file)
-        return 0;
-    if (c >= 0x1C && c <= 0x1F)
-        return 1;
-    if (n >= 2 && c == 0xC2 && (s[1] == 0x85 || s[1] == 0xA0))
-        return 2;
-    if (n >= 3 && c == 0xE1 && s[1] == 0x9A && s[2] == 0x80)
-        return 3; /* U+1680 */
-    if (n >= 3 && c == 0xE2 && s[1] == 0x80 &&
-        (s[2] <= 0x8A || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))
-        return 3; /* U+2000..200A, 2028, 2029, 202F */
-    if (n >= 3 && c == 0xE2 && s[1] == 0x81 && s[2] == 0x9F)
-        return 3; /* U+205F */
-    if (n >= 3 && c == 0xE3 && s[1] == 0x80 && s[2] == 0x80)
-        return 3; /* U+3000 */
-    return 0;
-}
-
-static int fpy_gv_space_before(const uint8_t *s, size_t n, int is_file, size_t *k)
-{
-    for (size_t w = 1; w <= 3 && w <= n; w++) {
-        if (fpy_gv_space(s + n - w, w, is_file) == w) {
-            *k = w;
-            return 1;
-        }
-    }
-    return 0;
-}
-
+/* str.strip() for text, bytes.strip() for file contents. */
 static void fpy_gv_strip(fpy_gv_in *v)
 {
-    size_t k;
-    while (v->n > 0 && (k = fpy_gv_space(v->p, v->n, v->is_file)) > 0) {
-        v->p += k;
-        v->n -= k;
-    }
-    while (v->n > 0 && fpy_gv_space_before(v->p, v->n, v->is_file, &k))
-        v->n -= k;
+    size_t off = 0;
+    fpy_py_strip(v->p, &off, &v->n, v->is_file ? FPY_PY_BYTES : FPY_PY_STR);
+    v->p += off;
 }
 
 static int fpy_gv_ascii(const fpy_gv_in *v)
@@ -95,52 +43,21 @@ static int fpy_gv_ascii(const fpy_gv_in *v)
 
 /* ---- integers: int(value), then struct.pack ---------------------------------------- */
 
-/* Python int() in base 10: sign, digits with single underscores between
- * them, surrounding whitespace.  Magnitude in *mag (saturating). */
-static int fpy_gv_int_text(fpy_gv_in v, int *neg, uint64_t *mag, int *overflow)
-{
-    size_t i = 0;
-    int digits = 0, last_us = 0;
-    fpy_gv_strip(&v);
-    *neg = 0;
-    *mag = 0;
-    *overflow = 0;
-    if (v.n > 0 && (v.p[0] == '+' || v.p[0] == '-'))
-        *neg = v.p[i++] == '-';
-    for (; i < v.n; i++) {
-        uint8_t c = v.p[i];
-        if (c == '_' && digits > 0 && !last_us) {
-            last_us = 1;
-            continue;
-        }
-        if (c < '0' || c > '9')
-            return FPY_ERR_INVAL;
-        last_us = 0;
-        digits++;
-        if (*mag > (UINT64_MAX - (uint64_t)(c - '0')) / 10u)
-            *overflow = 1;
-        else
-            *mag = *mag * 10u + (uint64_t)(c - '0');
-    }
-    return digits > 0 && !last_us ? FPY_OK : FPY_ERR_INVAL;
-}
-
+/* int(value) (base 10), then a range check for the item type. */
 static int fpy_gv_int(const fpy_gv_in *v, uint8_t type, uint64_t *raw, fpy_diag *d)
 {
-    int neg, overflow;
-    uint64_t mag;
+    fpy_py_intval iv;
     uint32_t bits = 8u * ((uint32_t)type & 0x0Fu);
     int is_signed = (type & 0x10u) != 0;
-    if (fpy_gv_int_text(*v, &neg, &mag, &overflow) != FPY_OK)
+    if (!fpy_py_int(v->p, v->n, 10, v->is_file ? FPY_PY_BYTES : FPY_PY_INT, &iv))
         return fpy_gv_fail(d, FPY_ERR_INVAL, "not a decimal integer (Python int())", "value");
     uint64_t max_pos = is_signed ? (1ull << (bits - 1u)) - 1u
                                  : (bits == 64 ? UINT64_MAX : (1ull << bits) - 1u);
     uint64_t max_neg = is_signed ? 1ull << (bits - 1u) : 0u;
-    if (mag == 0)
-        neg = 0;
-    if (overflow || (neg ? mag > max_neg : mag > max_pos))
+    int neg = iv.neg && iv.mag != 0;
+    if (iv.big || (neg ? iv.mag > max_neg : iv.mag > max_pos))
         return fpy_gv_fail(d, FPY_ERR_RANGE, "integer out of range for its type", "value");
-    uint64_t x = neg ? (uint64_t)0 - mag : mag;
+    uint64_t x = neg ? (uint64_t)0 - iv.mag : iv.mag;
     *raw = bits == 64 ? x : x & ((1ull << bits) - 1u);
     return FPY_OK;
 }
@@ -323,7 +240,7 @@ static uint8_t fpy_gv_int_type(const char *lower, size_t n)
 static int fpy_gv_string(const fpy_gv_in *v, uint8_t *out, size_t cap, fpy_nvs_gen_val *o,
                          fpy_diag *d)
 {
-    if (v->is_file && !fpy_nvs_utf8_valid(v->p, v->n))
+    if (v->is_file && !fpy_py_utf8_valid(v->p, v->n))
         return fpy_gv_fail(d, FPY_ERR_INVAL, "file is not UTF-8 text", "value");
     if (v->n + 1u > cap)
         return fpy_gv_fail(d, FPY_ERR_NOSPC, "value too large", "value");
@@ -393,79 +310,4 @@ int fpy_nvs_gen_value(const char *encoding, size_t enc_len, const uint8_t *value
     if (fpy_gv_is(encoding, enc_len, "string"))
         return fpy_gv_string(&v, scratch, cap, out, d);
     return fpy_gv_raw(encoding, enc_len, &v, out, d);
-}
-
-/* ---- PBKDF2-HMAC-SHA1 (mbedTLS SHA-1 contexts on the stack: no allocation) ----------------- */
-
-typedef struct fpy_hmac_sha1 {
-    mbedtls_sha1_context inner, outer;
-} fpy_hmac_sha1;
-
-static void fpy_hmac_start(fpy_hmac_sha1 *h, const uint8_t *key, size_t klen)
-{
-    uint8_t k[64] = {0}, pad[64];
-    if (klen > 64) {
-        mbedtls_sha1_context c;
-        mbedtls_sha1_init(&c);
-        (void)FPY_SHA1_STARTS(&c);
-        (void)FPY_SHA1_UPDATE(&c, key, klen);
-        (void)FPY_SHA1_FINISH(&c, k);
-        mbedtls_sha1_free(&c);
-    } else if (klen > 0) {
-        memcpy(k, key, klen);
-    }
-    mbedtls_sha1_init(&h->inner);
-    mbedtls_sha1_init(&h->outer);
-    for (int i = 0; i < 64; i++)
-        pad[i] = (uint8_t)(k[i] ^ 0x36u);
-    (void)FPY_SHA1_STARTS(&h->inner);
-    (void)FPY_SHA1_UPDATE(&h->inner, pad, 64);
-    for (int i = 0; i < 64; i++)
-        pad[i] = (uint8_t)(k[i] ^ 0x5Cu);
-    (void)FPY_SHA1_STARTS(&h->outer);
-    (void)FPY_SHA1_UPDATE(&h->outer, pad, 64);
-}
-
-/* MAC of msg with a copy of the keyed state `h`. */
-static void fpy_hmac(const fpy_hmac_sha1 *h, const uint8_t *a, size_t alen, const uint8_t *b,
-                     size_t blen, uint8_t out[20])
-{
-    fpy_hmac_sha1 c;
-    uint8_t inner[20];
-    mbedtls_sha1_init(&c.inner);
-    mbedtls_sha1_init(&c.outer);
-    mbedtls_sha1_clone(&c.inner, &h->inner);
-    mbedtls_sha1_clone(&c.outer, &h->outer);
-    (void)FPY_SHA1_UPDATE(&c.inner, a, alen);
-    if (blen > 0)
-        (void)FPY_SHA1_UPDATE(&c.inner, b, blen);
-    (void)FPY_SHA1_FINISH(&c.inner, inner);
-    (void)FPY_SHA1_UPDATE(&c.outer, inner, sizeof inner);
-    (void)FPY_SHA1_FINISH(&c.outer, out);
-    mbedtls_sha1_free(&c.inner);
-    mbedtls_sha1_free(&c.outer);
-}
-
-void fpy_nvs_pbkdf2_sha1(const uint8_t *pw, size_t pwlen, const uint8_t *salt,
-                         size_t saltlen, uint32_t iterations, uint8_t out[32])
-{
-    fpy_hmac_sha1 h;
-    fpy_hmac_start(&h, pw, pwlen);
-    for (uint32_t block = 1, done = 0; done < 32; block++) {
-        uint8_t be[4] = {(uint8_t)(block >> 24), (uint8_t)(block >> 16), (uint8_t)(block >> 8),
-                         (uint8_t)block};
-        uint8_t u[20], t[20];
-        fpy_hmac(&h, salt, saltlen, be, 4, u);
-        memcpy(t, u, sizeof t);
-        for (uint32_t i = 1; i < iterations; i++) {
-            fpy_hmac(&h, u, sizeof u, NULL, 0, u);
-            for (int k = 0; k < 20; k++)
-                t[k] ^= u[k];
-        }
-        uint32_t n = 32u - done < 20u ? 32u - done : 20u;
-        memcpy(out + done, t, n);
-        done += n;
-    }
-    mbedtls_sha1_free(&h.inner);
-    mbedtls_sha1_free(&h.outer);
 }

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fipy/bytes.h"
-#include "fipy/nvs_gen.h"
+#include "nvs_gen.h"
 
 #define FPY_GEN_V1_MAX 1984u /* every var-length value in format v1 */
 

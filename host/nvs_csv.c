@@ -11,7 +11,8 @@
  */
 #include <string.h>
 
-#include "fipy/nvs_gen.h"
+#include "nvs_gen.h"
+#include "pytext.h"
 
 typedef enum fpy_csv_state {
     FPY_CSV_START_RECORD,
@@ -24,39 +25,11 @@ typedef enum fpy_csv_state {
 
 static const char *const fpy_csv_names[FPY_NVS_COLS] = {"key", "type", "encoding", "value"};
 
-/* Length of the UTF-8 sequence at s (strict, as Python's codec), or 0. */
-static size_t fpy_utf8_len(const uint8_t *s, size_t n)
-{
-    uint8_t c = s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-                 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (len == 0 || len > n)
-        return 0;
-    for (size_t k = 1; k < len; k++)
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0) ||
-        (c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
-        return 0; /* overlong, surrogate, or beyond U+10FFFF */
-    return len;
-}
-
-int fpy_nvs_utf8_valid(const uint8_t *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        size_t k = fpy_utf8_len(s + i, n - i);
-        if (k == 0)
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
 static int fpy_csv_check_utf8(const uint8_t *s, size_t n, fpy_diag *d)
 {
     uint32_t line = 1;
     for (size_t i = 0; i < n;) {
-        size_t k = fpy_utf8_len(s + i, n - i);
+        size_t k = fpy_py_utf8_len(s + i, n - i);
         if (k == 0) {
             fpy_diag_line(d, FPY_ERR_CORRUPT, "not UTF-8 (Python reads the CSV as UTF-8)",
                           NULL, line);
@@ -222,14 +195,16 @@ static int fpy_csv_feed_line(fpy_nvs_csv *r, fpy_csv_rec *c, size_t start, size_
     return fpy_csv_eol(r, c);
 }
 
-/* Read one record (possibly empty) into buf; FPY_ERR_NOTFOUND at the end. */
+/* Read one record (possibly empty) into buf; FPY_ERR_NOTFOUND at the end.
+ * Comment lines are dropped wherever they are, before the header too:
+ * they never end a record nor make an empty one. */
 static int fpy_csv_record(fpy_nvs_csv *r, uint32_t *line, fpy_diag *d)
 {
     fpy_csv_rec c = {FPY_CSV_START_RECORD, 0, 0, d};
     r->used = 0;
     r->nfields = 0;
     memset(r->fhave, 0, sizeof r->fhave);
-    do {
+    for (;;) {
         size_t start, n;
         int nl;
         if (r->pos >= r->len) {
@@ -247,7 +222,9 @@ static int fpy_csv_record(fpy_nvs_csv *r, uint32_t *line, fpy_diag *d)
         if (rc == FPY_ERR_NOSPC && (d == NULL || d->what == NULL))
             return fpy_diag_line(d, rc, "CSV field buffer too small", NULL, r->line);
         FPY_TRY(rc);
-    } while (c.st != FPY_CSV_START_RECORD);
+        if (c.st == FPY_CSV_START_RECORD)
+            break;
+    }
     *line = c.line;
     return FPY_OK;
 }
