@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "fipy/bcimage.h"
-#include "fipy/flashsim.h"
 #include "fipy/fota.h"
 
+#include "flashsim.h"
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t mem[8u << 20];

@@ -11,9 +11,9 @@
 
 #include <stddef.h>
 
-#include "fipy/flashsim.h"
 #include "fipy/layout.h"
 #include "hostio.h"
+#include "flashsim.h"
 
 typedef struct fpy_flashimg {
     fpy_lockedfile file;

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fipy/flashsim.h"
 #include "fipy/hash.h"
 #include "fipy/nvs.h"
 #include "fipy/nvs_gen.h"
 #include "testutil.h"
+#include "flashsim.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
 

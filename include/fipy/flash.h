@@ -2,7 +2,8 @@
  * The flash seam.  Every device-side module reaches flash through an
  * fpy_flash: a const ops table, the driver's context pointer and the
  * device geometry.  A real port fills the ops with the SPI flash driver;
- * the virtual board and the tests use the simulated NOR (flashsim.h).
+ * the virtual board and the tests use the simulated NOR (sim/flashsim.h,
+ * outside the device core).
  *
  * Contract for ops implementations:
  *  - read(ctx, addr, buf, len): copy len bytes at addr into buf.

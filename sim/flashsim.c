@@ -1,5 +1,5 @@
-/* Simulated NOR flash: see include/fipy/flashsim.h for the model. */
-#include "fipy/flashsim.h"
+/* Simulated NOR flash: see sim/flashsim.h for the model. */
+#include "flashsim.h"
 
 #include <string.h>
 
