@@ -1,4 +1,5 @@
 /* The flash seam and the simulated NOR: rules, faults, counters, timing. */
+#include <limits.h>
 #include <string.h>
 
 #include "fipy/hash.h"
@@ -235,6 +236,53 @@ static void test_counters_wear_and_time(void **state)
     fpy_test_flash_free(tf);
 }
 
+/* A driver that answers every call with `rc`: a port's raw status, a bug. */
+static int odd_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
+{
+    (void)addr, (void)buf, (void)len;
+    return *(const int *)ctx;
+}
+
+static int odd_program(void *ctx, uint32_t addr, const void *buf, uint32_t len)
+{
+    (void)addr, (void)buf, (void)len;
+    return *(const int *)ctx;
+}
+
+static int odd_erase(void *ctx, uint32_t addr)
+{
+    (void)addr;
+    return *(const int *)ctx;
+}
+
+static const fpy_flash_ops odd_ops = {odd_read, odd_program, odd_erase};
+
+static void seam_returns(int driver_rc, int want)
+{
+    fpy_flash f = {&odd_ops, &driver_rc, small_geo};
+    uint8_t buf[4] = {0};
+    int erased = -1;
+    assert_int_equal(fpy_flash_read(&f, 0, buf, 4), want);
+    assert_int_equal(fpy_flash_program(&f, 0, buf, 4), want);
+    assert_int_equal(fpy_flash_erase(&f, 0, 4096), want);
+    assert_int_equal(fpy_flash_is_erased(&f, 0, 4, buf, 4, &erased), want);
+}
+
+static void test_seam_takes_unknown_driver_returns_as_io(void **state)
+{
+    (void)state;
+    /* positive values and negatives that are no fpy_err: never success,
+     * never a verdict on data */
+    static const int odd[] = {1, 7, INT_MAX, INT_MIN, -17, -1000};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+        seam_returns(odd[i], FPY_ERR_IO);
+    /* the driver's own codes pass up unchanged */
+    static const int known[] = {FPY_ERR_IO, FPY_ERR_TIMEOUT, FPY_ERR_BADBLOCK,
+                                FPY_ERR_NOT_ERASED, FPY_ERR_STATE};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        seam_returns(known[i], known[i]);
+}
+
 static void test_crc32_matches_esp_idf_vectors(void **state)
 {
     (void)state;
@@ -274,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_read_bit_flips_affect_copy_only),
         cmocka_unit_test(test_bad_sector_fails_permanently),
         cmocka_unit_test(test_counters_wear_and_time),
+        cmocka_unit_test(test_seam_takes_unknown_driver_returns_as_io),
         cmocka_unit_test(test_crc32_matches_esp_idf_vectors),
         cmocka_unit_test(test_sha256_and_md5_known_answers),
     };

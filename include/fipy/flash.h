@@ -14,7 +14,8 @@
  *  Each returns FPY_OK or a negative fpy_err, which callers pass up.
  *
  * The fpy_flash_* wrappers below check bounds and alignment before they
- * call the driver, so a bad request never reaches the hardware.
+ * call the driver, so a bad request never reaches the hardware, and take
+ * any other driver return (positive, or no fpy_err) as FPY_ERR_IO.
  */
 #ifndef FIPY_FLASH_H
 #define FIPY_FLASH_H
@@ -57,7 +58,8 @@ typedef struct fpy_flash {
 int fpy_flash_check_geometry(const fpy_flash_geometry *geo);
 
 /* Checked operations.  Out of range -> FPY_ERR_RANGE; misaligned ->
- * FPY_ERR_ALIGN; otherwise the driver's result. len 0 is a no-op. */
+ * FPY_ERR_ALIGN; otherwise the driver's result, an fpy_err (anything else
+ * it returns -> FPY_ERR_IO). len 0 is a no-op. */
 int fpy_flash_read(const fpy_flash *f, uint32_t addr, void *buf, uint32_t len);
 int fpy_flash_program(const fpy_flash *f, uint32_t addr, const void *buf,
                       uint32_t len);
