@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fipy/bytes.h"
 #include "fipy/flash.h"
 #include "fipy/part.h"
 #include "hostio.h"
@@ -178,13 +179,13 @@ static int fpy_check_file_size(const char *file, const uint8_t *buf, size_t len)
     if (len == FPY_PART_TABLE_LEN)
         return 0;
     if (len == FPY_PART_SECTOR) {
-        for (size_t i = FPY_PART_TABLE_LEN; i < len; i++) {
-            if (buf[i] != 0xFF) {
-                fprintf(stderr, "fipytool: %s: byte at offset 0x%zx is 0x%02x: bytes "
-                                "0xc00..0xfff must be erased (FF); signed tables are "
-                                "not supported\n", file, i, buf[i]);
-                return 1;
-            }
+        size_t i = FPY_PART_TABLE_LEN + fpy_erased_prefix(buf + FPY_PART_TABLE_LEN,
+                                                          len - FPY_PART_TABLE_LEN);
+        if (i < len) {
+            fprintf(stderr, "fipytool: %s: byte at offset 0x%zx is 0x%02x: bytes "
+                            "0xc00..0xfff must be erased (FF); signed tables are "
+                            "not supported\n", file, i, buf[i]);
+            return 1;
         }
         return 0;
     }

@@ -236,6 +236,22 @@ static void test_counters_wear_and_time(void **state)
     fpy_test_flash_free(tf);
 }
 
+static void test_erased_bytes(void **state)
+{
+    (void)state;
+    uint8_t b[8];
+    memset(b, 0xFF, sizeof b);
+    assert_true(fpy_is_erased(b, 0));
+    assert_true(fpy_is_erased(b, sizeof b));
+    assert_int_equal(fpy_erased_prefix(b, sizeof b), sizeof b);
+    b[5] = 0xFE; /* one bit programmed */
+    assert_false(fpy_is_erased(b, sizeof b));
+    assert_true(fpy_is_erased(b, 5));
+    assert_int_equal(fpy_erased_prefix(b, sizeof b), 5);
+    b[0] = 0x00;
+    assert_int_equal(fpy_erased_prefix(b, sizeof b), 0);
+}
+
 /* A driver that answers every call with `rc`: a port's raw status, a bug. */
 static int odd_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
@@ -322,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_read_bit_flips_affect_copy_only),
         cmocka_unit_test(test_bad_sector_fails_permanently),
         cmocka_unit_test(test_counters_wear_and_time),
+        cmocka_unit_test(test_erased_bytes),
         cmocka_unit_test(test_seam_takes_unknown_driver_returns_as_io),
         cmocka_unit_test(test_crc32_matches_esp_idf_vectors),
         cmocka_unit_test(test_sha256_and_md5_known_answers),

@@ -23,12 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fipy/bytes.h"
 #include "fipy/err.h"
 
 #define FPY_FLASH_SIZE_8M (8u * 1024u * 1024u)
 #define FPY_FLASH_SECTOR 4096u
 #define FPY_FLASH_PAGE 256u
-#define FPY_FLASH_ERASED 0xFFu
 
 typedef struct fpy_flash_ops {
     int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
@@ -67,8 +67,9 @@ int fpy_flash_program(const fpy_flash *f, uint32_t addr, const void *buf,
  * erased one by one in ascending order; on error the later ones are left. */
 int fpy_flash_erase(const fpy_flash *f, uint32_t addr, uint32_t len);
 
-/* Read [addr, addr+len) and report whether every byte is 0xFF.  Reads in
- * chunks through `scratch` (scratch_len > 0).  *erased set to 1 or 0. */
+/* Read [addr, addr+len) and report whether every byte is erased (0xFF,
+ * fpy_is_erased).  Reads in chunks through `scratch` (scratch_len > 0).
+ * *erased set to 1 or 0. */
 int fpy_flash_is_erased(const fpy_flash *f, uint32_t addr, uint32_t len,
                         uint8_t *scratch, uint32_t scratch_len, int *erased);
 

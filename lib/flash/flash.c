@@ -72,11 +72,9 @@ int fpy_flash_is_erased(const fpy_flash *f, uint32_t addr, uint32_t len,
     while (len > 0) {
         uint32_t n = len < scratch_len ? len : scratch_len;
         FPY_TRY(fpy_flash_read(f, addr, scratch, n));
-        for (uint32_t i = 0; i < n; i++) {
-            if (scratch[i] != FPY_FLASH_ERASED) {
-                *erased = 0;
-                return FPY_OK;
-            }
+        if (!fpy_is_erased(scratch, n)) {
+            *erased = 0;
+            return FPY_OK;
         }
         addr += n;
         len -= n;

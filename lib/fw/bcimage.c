@@ -26,14 +26,6 @@ void fpy_bc_header_encode(const fpy_bc_header *h, uint8_t raw[FPY_BC_HEADER_LEN]
     fpy_put_le32(raw + FPY_BC_OFF_HDR_CRC, fpy_bc_crc(raw));
 }
 
-static int fpy_bc_all_ff(const uint8_t *p, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        if (p[i] != 0xFF)
-            return 0;
-    return 1;
-}
-
 static void fpy_bc_fields(const uint8_t raw[FPY_BC_HEADER_LEN], fpy_bc_header *h)
 {
     h->magic = fpy_get_le32(raw + FPY_BC_OFF_MAGIC);
@@ -51,7 +43,7 @@ static void fpy_bc_fields(const uint8_t raw[FPY_BC_HEADER_LEN], fpy_bc_header *h
 int fpy_bc_header_decode(const uint8_t raw[FPY_BC_HEADER_LEN], uint32_t max_payload,
                          fpy_bc_header *h, fpy_diag *d)
 {
-    if (fpy_bc_all_ff(raw, FPY_BC_HEADER_LEN))
+    if (fpy_is_erased(raw, FPY_BC_HEADER_LEN))
         return fpy_diag_set(d, FPY_ERR_NOTFOUND, "slot is empty (erased)", "magic", 0);
     fpy_bc_fields(raw, h);
     if (h->magic != FPY_BC_MAGIC)
