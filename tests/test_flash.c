@@ -252,6 +252,69 @@ static void test_erased_bytes(void **state)
     assert_int_equal(fpy_erased_prefix(b, sizeof b), 0);
 }
 
+/* Feed `len` bytes of a pattern in uneven pieces. */
+static void pw_feed(fpy_pagewriter *w, const uint8_t *data, uint32_t len)
+{
+    static const uint32_t pieces[] = {1, 7, 300, 13, 1000, 256};
+    for (uint32_t off = 0, i = 0; off < len; i++) {
+        uint32_t n = pieces[i % 6] < len - off ? pieces[i % 6] : len - off;
+        assert_int_equal(fpy_pagewriter_put(w, data + off, n), FPY_OK);
+        off += n;
+    }
+}
+
+static void test_pagewriter_erases_each_sector_before_writing_it(void **state)
+{
+    (void)state;
+    enum { LEN = 3 * 4096 + 101 };
+    static uint8_t data[LEN];
+    for (uint32_t i = 0; i < LEN; i++)
+        data[i] = (uint8_t)(i * 7u + 3u);
+    fpy_test_flash *tf = fpy_test_flash_new(&small_geo);
+    memset(tf->mem, 0x00, small_geo.size); /* old data everywhere */
+    fpy_pagewriter w;
+    fpy_pagewriter_start(&w, &tf->flash, 4096, 1);
+    pw_feed(&w, data, LEN);
+    assert_int_equal(fpy_pagewriter_flush(&w), FPY_OK);
+    assert_memory_equal(tf->mem + 4096, data, LEN);
+    /* padded to the write alignment, the rest of the last sector erased */
+    assert_true(fpy_is_erased(tf->mem + 4096 + LEN, 5 * 4096 - (4096 + LEN)));
+    /* nothing before the start or past the last sector touched */
+    assert_int_equal(fpy_erased_prefix(tf->mem, 4096), 0);
+    assert_int_equal(tf->mem[5 * 4096], 0x00);
+    assert_int_equal(tf->sim.stats.erases, 4);
+    /* whole pages, none crossed by a program */
+    assert_int_equal(tf->sim.stats.pages_programmed, tf->sim.stats.programs);
+    assert_int_equal(tf->sim.stats.programs, (LEN + 255) / 256);
+    assert_int_equal(w.mutations, tf->sim.stats.erases + tf->sim.stats.programs);
+    fpy_test_flash_free(tf);
+}
+
+static void test_pagewriter_without_erase_pads_and_splits_at_pages(void **state)
+{
+    (void)state;
+    uint8_t data[600];
+    for (uint32_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)i;
+    fpy_test_flash *tf = fpy_test_flash_new(&small_geo);
+    fpy_pagewriter w;
+    fpy_pagewriter_start(&w, &tf->flash, 0x104, 0);
+    pw_feed(&w, data, 250);
+    assert_int_equal(tf->sim.stats.programs, 0); /* a partial page waits */
+    assert_int_equal(fpy_pagewriter_flush(&w), FPY_OK);
+    assert_int_equal(tf->sim.stats.programs, 1);
+    assert_memory_equal(tf->mem + 0x104, data, 250);
+    assert_true(fpy_is_erased(tf->mem + 0x104 + 250, 2));
+    /* 600 more from 0x200: two whole pages and a partial one */
+    pw_feed(&w, data, sizeof data);
+    assert_int_equal(fpy_pagewriter_flush(&w), FPY_OK);
+    assert_memory_equal(tf->mem + 0x200, data, sizeof data);
+    assert_int_equal(tf->sim.stats.programs, 4);
+    assert_int_equal(tf->sim.stats.pages_programmed, 4);
+    assert_int_equal(tf->sim.stats.erases, 0);
+    fpy_test_flash_free(tf);
+}
+
 /* A driver that answers every call with `rc`: a port's raw status, a bug. */
 static int odd_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
@@ -339,6 +402,8 @@ int main(void)
         cmocka_unit_test(test_bad_sector_fails_permanently),
         cmocka_unit_test(test_counters_wear_and_time),
         cmocka_unit_test(test_erased_bytes),
+        cmocka_unit_test(test_pagewriter_erases_each_sector_before_writing_it),
+        cmocka_unit_test(test_pagewriter_without_erase_pads_and_splits_at_pages),
         cmocka_unit_test(test_seam_takes_unknown_driver_returns_as_io),
         cmocka_unit_test(test_crc32_matches_esp_idf_vectors),
         cmocka_unit_test(test_sha256_and_md5_known_answers),

@@ -67,6 +67,36 @@ int fpy_flash_program(const fpy_flash *f, uint32_t addr, const void *buf,
  * erased one by one in ascending order; on error the later ones are left. */
 int fpy_flash_erase(const fpy_flash *f, uint32_t addr, uint32_t len);
 
+/*
+ * Buffered sequential writing: bytes are appended to a buffer and go to
+ * flash one chip page (geo.page_size, at most FPY_FLASH_PAGE) at a time,
+ * so no program call crosses a page.  With `erase`, each sector is erased
+ * just before the first program into it, so a writer cut off leaves the
+ * sectors past its last program as they were.  Caller-allocated; holds
+ * the flash handle (which must outlive it); no allocation.
+ */
+typedef struct fpy_pagewriter {
+    const fpy_flash *f;
+    uint32_t addr;      /* flash address of buf[0] */
+    uint32_t len;       /* bytes buffered */
+    uint32_t erased_to; /* with erase: the sectors below are erased */
+    uint32_t mutations; /* program and erase calls made, failed ones too */
+    uint8_t erase;
+    uint8_t buf[FPY_FLASH_PAGE];
+} fpy_pagewriter;
+
+/* Start writing at `addr` (a multiple of geo.write_align; of
+ * geo.sector_size when `erase` is set: the sectors from there on are
+ * erased as the writing reaches them).  Without `erase`, the bytes
+ * written must already be erased (or only clear more bits). */
+void fpy_pagewriter_start(fpy_pagewriter *w, const fpy_flash *f, uint32_t addr, int erase);
+/* Append `len` bytes; each page is programmed as it fills. */
+int fpy_pagewriter_put(fpy_pagewriter *w, const void *data, uint32_t len);
+/* Program what is buffered, padded with 0xFF to geo.write_align; writing
+ * goes on after the padding.  Call at the end: a partial page stays in
+ * the buffer until then. */
+int fpy_pagewriter_flush(fpy_pagewriter *w);
+
 /* Read [addr, addr+len) and report whether every byte is erased (0xFF,
  * fpy_is_erased).  Reads in chunks through `scratch` (scratch_len > 0).
  * *erased set to 1 or 0. */

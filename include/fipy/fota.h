@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fipy/flash.h"
 #include "fipy/fotarec.h"
 #include "fipy/fw.h"
 #include "fipy/hash.h"
@@ -77,7 +78,7 @@ void fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_le
 #define FPY_FOTA_ATTEMPTED 3u
 
 typedef struct fpy_fota_part {
-    uint32_t base, slot_size, size, done, erased_to;
+    uint32_t base, slot_size, size, done;
     uint8_t want[FPY_SHA256_LEN];
     fpy_sha256 sha;
 } fpy_fota_part;
@@ -92,9 +93,7 @@ typedef struct fpy_fota {
     uint8_t run_vm, run_bc;  /* the running pair, read once at begin */
     fpy_fota_part part[2];   /* in stream order */
     uint32_t total, offset;  /* stream length and bytes accepted */
-    uint8_t page[FPY_FLASH_PAGE];
-    uint32_t page_len;
-    uint32_t page_addr;
+    fpy_pagewriter pw;       /* writes the current part, erasing ahead */
     uint8_t cur_part;
     uint8_t lost_prev;       /* begin() forgot the previous pair: its slots
                                 are being overwritten (see begin) */
