@@ -89,7 +89,7 @@ static int fpy_boot_cli(int argc, char **argv)
                             {"--json", 0, NULL, &json}};
     char *pos[1];
     size_t npos;
-    int rc = fpy_cli_parse(&fpy_cmd_boot, argc, argv, opts, 3, pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_cmd_boot, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)

@@ -20,13 +20,8 @@
 /* An app image lives in the FiPy's 8 MiB flash: none is larger. */
 #define FPY_IMG_MAX_LEN FPY_FLASH_SIZE_8M
 
-static int fpy_img_info_run(int argc, char **argv);
-static int fpy_img_verify_run(int argc, char **argv);
-static int fpy_img_elf2image_run(int argc, char **argv);
-static int fpy_img_mkelf_run(int argc, char **argv);
-
 static const fpy_cli_cmd fpy_img_info_cmd = {
-    "image info", "show an app image's header, segments, checksum, digest",
+    "image info", "",
     "usage: fipytool image info FILE [--json] [--offset N]\n\n"
     "Print what `esptool image-info` prints for an ESP32 app image: header,\n"
     "extended header, segments with memory types, checksum and SHA-256\n"
@@ -36,10 +31,10 @@ static const fpy_cli_cmd fpy_img_info_cmd = {
     "  --json       machine-readable output\n"
     "  --offset N   the image starts N bytes into FILE (e.g. a flash dump)\n\n"
     "Exit status: 0 parsed, 1 not an image or truncated, 2 usage error.\n",
-    fpy_img_info_run};
+    NULL};
 
 static const fpy_cli_cmd fpy_img_verify_cmd = {
-    "image verify", "check an app image",
+    "image verify", "",
     "usage: fipytool image verify FILE [--no-app-desc] [--offset N]\n\n"
     "Check an ESP32 app image the way the ESP-IDF bootloader would: structure,\n"
     "checksum, appended SHA-256, chip id, segment lengths, 64 KiB mapping\n"
@@ -48,10 +43,10 @@ static const fpy_cli_cmd fpy_img_verify_cmd = {
     "  --offset N     the image starts N bytes into FILE\n\n"
     "Exit status: 0 valid, 1 invalid (the reason names field and offset),\n"
     "2 usage error.\n",
-    fpy_img_verify_run};
+    NULL};
 
 static const fpy_cli_cmd fpy_img_elf2image_cmd = {
-    "image elf2image", "build an app image from an ELF file",
+    "image elf2image", "",
     "usage: fipytool image elf2image APP.elf -o APP.bin [options]\n\n"
     "Build the image `esptool elf2image --chip esp32` builds (v5.3.1 rules).\n"
     "Defaults are esptool's: qio, 40m, 1MB, max rev 65535. ESP-IDF passes\n"
@@ -73,10 +68,10 @@ static const fpy_cli_cmd fpy_img_elf2image_cmd = {
     "  --pad-to-size N           append 0xFF up to a multiple of N (4KB, 1MB;\n"
     "                            at most 8MB, the FiPy's flash)\n\n"
     "Exit status: 0 written, 1 failed (nothing written), 2 usage error.\n",
-    fpy_img_elf2image_run};
+    NULL};
 
 static const fpy_cli_cmd fpy_img_mkelf_cmd = {
-    "image mkelf", "write a synthetic ESP32 app ELF",
+    "image mkelf", "",
     "usage: fipytool image mkelf -o APP.elf [options]\n\n"
     "Write an Xtensa ELF shaped like an ESP-IDF app, with a real\n"
     "esp_app_desc_t in .flash.appdesc, so images can be built and checked\n"
@@ -94,12 +89,7 @@ static const fpy_cli_cmd fpy_img_mkelf_cmd = {
     "  --irom-size N         .flash.text bytes (default 0x5000; 0 = none)\n"
     "  --no-app-desc         leave .flash.appdesc out\n\n"
     "Exit status: 0 written, 1 failed, 2 usage error.\n",
-    fpy_img_mkelf_run};
-
-static const fpy_cli_cmd *const fpy_img_subs[] = {
-    &fpy_img_info_cmd, &fpy_img_verify_cmd, &fpy_img_elf2image_cmd, &fpy_img_mkelf_cmd,
-};
-#define FPY_IMG_NSUBS (sizeof fpy_img_subs / sizeof fpy_img_subs[0])
+    NULL};
 
 /* ---- shared ---------------------------------------------------------------- */
 
@@ -377,15 +367,16 @@ static void fpy_img_print_json(const char *path, const fpy_image_info *info)
 
 /* ---- info and verify ---------------------------------------------------------- */
 
-static int fpy_img_info_run(int argc, char **argv)
+static int fpy_img_info_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     const fpy_cli_cmd *cmd = &fpy_img_info_cmd;
     int json = 0;
     const char *offset = NULL;
     const fpy_opt opts[] = {{"--json", 0, NULL, &json}, {"--offset", 0, &offset, NULL}};
     char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(cmd, argc, argv, opts, 2, pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -410,8 +401,9 @@ static int fpy_img_info_run(int argc, char **argv)
     return FPY_EXIT_OK;
 }
 
-static int fpy_img_verify_run(int argc, char **argv)
+static int fpy_img_verify_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     const fpy_cli_cmd *cmd = &fpy_img_verify_cmd;
     int no_desc = 0;
     const char *offset = NULL;
@@ -419,7 +411,7 @@ static int fpy_img_verify_run(int argc, char **argv)
                             {"--offset", 0, &offset, NULL}};
     char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(cmd, argc, argv, opts, 2, pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -534,8 +526,9 @@ static int fpy_img_e2i_build(const char *elf_path, const char *out_path,
     return rc == FPY_OK ? FPY_EXIT_OK : FPY_EXIT_FAIL;
 }
 
-static int fpy_img_elf2image_run(int argc, char **argv)
+static int fpy_img_elf2image_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     const fpy_cli_cmd *cmd = &fpy_img_elf2image_cmd;
     fpy_img_e2i_args a = {0};
     const fpy_opt opts[] = {
@@ -549,7 +542,7 @@ static int fpy_img_elf2image_run(int argc, char **argv)
     };
     char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -557,7 +550,7 @@ static int fpy_img_elf2image_run(int argc, char **argv)
     if (a.out == NULL)
         return fpy_cli_usage_error(cmd, "-o OUTPUT is required");
     const char *const inputs[] = {pos[0]};
-    if ((rc = fpy_cli_distinct(cmd, a.out, inputs, 1)) != 0)
+    if ((rc = fpy_cli_distinct(cmd, a.out, inputs, FPY_COUNTOF(inputs))) != 0)
         return rc;
     fpy_image_opts o;
     if ((rc = fpy_img_e2i_opts(cmd, &a, &o)) != 0)
@@ -640,8 +633,9 @@ static int fpy_img_mkelf_write(const fpy_img_mkelf_args *a, const uint32_t sz[4]
     return rc == FPY_OK ? FPY_EXIT_OK : FPY_EXIT_FAIL;
 }
 
-static int fpy_img_mkelf_run(int argc, char **argv)
+static int fpy_img_mkelf_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     const fpy_cli_cmd *cmd = &fpy_img_mkelf_cmd;
     fpy_img_mkelf_args a = {0};
     const fpy_opt opts[] = {
@@ -656,7 +650,7 @@ static int fpy_img_mkelf_run(int argc, char **argv)
     uint32_t sz[4] = {0x1234u, 0x200u, 0x3000u, 0x5000u};
     char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 0)
@@ -671,30 +665,25 @@ static int fpy_img_mkelf_run(int argc, char **argv)
 
 /* ---- dispatch --------------------------------------------------------------------- */
 
-static void fpy_img_help(FILE *f)
+static void fpy_img_help(const fpy_cli_subs *s, FILE *f)
 {
     fprintf(f, "usage: fipytool image COMMAND [ARGS]\n\nESP32 app images.\n\nCommands:\n");
-    for (size_t i = 0; i < FPY_IMG_NSUBS; i++)
-        fprintf(f, "  %-10s %s\n", fpy_img_subs[i]->name + 6, fpy_img_subs[i]->summary);
+    fpy_cli_subs_list(s, f);
     fprintf(f, "\n'fipytool image COMMAND --help' describes one command.\n"
                "Exit status: 0 ok, 1 failure, 2 usage error.\n");
 }
 
 static int fpy_img_dispatch(int argc, char **argv)
 {
-    if (argc < 2) {
-        fpy_img_help(stderr);
-        return FPY_EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fpy_img_help(stdout);
-        return FPY_EXIT_OK;
-    }
-    for (size_t i = 0; i < FPY_IMG_NSUBS; i++)
-        if (strcmp(fpy_img_subs[i]->name + 6, argv[1]) == 0)
-            return fpy_img_subs[i]->run(argc - 1, argv + 1);
-    fprintf(stderr, "fipytool image: no command '%s'\nTry 'fipytool image --help'.\n", argv[1]);
-    return FPY_EXIT_USAGE;
+    static const fpy_cli_sub subs[] = {
+        {"info", fpy_img_info_run, "show an app image's header, segments, checksum, digest"},
+        {"verify", fpy_img_verify_run, "check an app image"},
+        {"elf2image", fpy_img_elf2image_run, "build an app image from an ELF file"},
+        {"mkelf", fpy_img_mkelf_run, "write a synthetic ESP32 app ELF"},
+    };
+    static const fpy_cli_subs s = {.cmd = &fpy_cmd_image, .sub = subs, .n = FPY_COUNTOF(subs),
+                                   .help = fpy_img_help};
+    return fpy_cli_dispatch(&s, argc, argv);
 }
 
 const fpy_cli_cmd fpy_cmd_image = {

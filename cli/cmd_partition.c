@@ -227,17 +227,17 @@ static int fpy_load_table(const char *file, fpy_part_table *t, size_t *size)
 
 /* ---- gen ------------------------------------------------------------------ */
 
-static int fpy_gen_run(int argc, char **argv)
+static int fpy_gen_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_popts p = {0};
     const fpy_opt opts[] = {
         {"--layout", 0, &p.layout, NULL},
         {"--output", 'o', &p.out, NULL},
         {"--no-md5", 0, NULL, &p.no_md5},
     };
-    char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(&fpy_gen_cmd, argc, argv, opts, 3, pos, 0, &npos);
+    int rc = FPY_CLI_PARSE_NOPOS(&fpy_gen_cmd, argc, argv, opts, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     const fpy_layout *l = fpy_layout_find(p.layout);
@@ -406,8 +406,9 @@ static void fpy_dump_json(const char *file, size_t size, const fpy_part_table *t
 
 #define FPY_MAX_ISSUES 256u
 
-static int fpy_dump_run(int argc, char **argv)
+static int fpy_dump_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_popts p = {0};
     const fpy_opt opts[] = {
         {"--json", 0, NULL, &p.json},
@@ -416,7 +417,7 @@ static int fpy_dump_run(int argc, char **argv)
     };
     char *pos[1];
     size_t npos = 0, size = 0, n = 0;
-    int rc = fpy_cli_parse(&fpy_dump_cmd, argc, argv, opts, 3, pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_dump_cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -462,8 +463,9 @@ static int fpy_from_csv_convert(const char *file, const char *text, size_t len,
     return fpy_write(p->out, bin, sizeof bin);
 }
 
-static int fpy_from_csv_run(int argc, char **argv)
+static int fpy_from_csv_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_popts p = {0};
     const fpy_opt opts[] = {
         {"--output", 'o', &p.out, NULL},       {"--offset", 0, &p.offset, NULL},
@@ -472,7 +474,7 @@ static int fpy_from_csv_run(int argc, char **argv)
     };
     char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(&fpy_from_csv_cmd, argc, argv, opts, 6, pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_from_csv_cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -480,7 +482,7 @@ static int fpy_from_csv_run(int argc, char **argv)
     if (p.out == NULL)
         return fpy_cli_usage_error(&fpy_from_csv_cmd, "-o FILE is required ('-' for stdout)");
     const char *const inputs[] = {pos[0]};
-    if ((rc = fpy_cli_distinct(&fpy_from_csv_cmd, p.out, inputs, 1)) != 0)
+    if ((rc = fpy_cli_distinct(&fpy_from_csv_cmd, p.out, inputs, FPY_COUNTOF(inputs))) != 0)
         return rc;
     fpy_part_opts o;
     if ((rc = fpy_parse_numbers(&fpy_from_csv_cmd, &p, &o, 0)) != 0)
@@ -497,8 +499,9 @@ static int fpy_from_csv_run(int argc, char **argv)
     return rc;
 }
 
-static int fpy_to_csv_run(int argc, char **argv)
+static int fpy_to_csv_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_popts p = {0};
     const fpy_opt opts[] = {
         {"--output", 'o', &p.out, NULL},
@@ -508,13 +511,13 @@ static int fpy_to_csv_run(int argc, char **argv)
     };
     char *pos[1];
     size_t npos = 0, size = 0, n = 0, len = 0;
-    int rc = fpy_cli_parse(&fpy_to_csv_cmd, argc, argv, opts, 4, pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_to_csv_cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
         return fpy_cli_usage_error(&fpy_to_csv_cmd, "which table file?");
     const char *const inputs[] = {pos[0]};
-    if ((rc = fpy_cli_distinct(&fpy_to_csv_cmd, p.out, inputs, 1)) != 0)
+    if ((rc = fpy_cli_distinct(&fpy_to_csv_cmd, p.out, inputs, FPY_COUNTOF(inputs))) != 0)
         return rc;
     fpy_part_opts o;
     if ((rc = fpy_parse_numbers(&fpy_to_csv_cmd, &p, &o, 0)) != 0)
@@ -538,26 +541,15 @@ static int fpy_to_csv_run(int argc, char **argv)
 
 static int fpy_partition_run(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int, char **);
-    } verbs[] = {
-        {"gen", fpy_gen_run},
-        {"dump", fpy_dump_run},
-        {"from-csv", fpy_from_csv_run},
-        {"to-csv", fpy_to_csv_run},
+    static const fpy_cli_sub subs[] = {
+        {"gen", fpy_gen_run, NULL},
+        {"dump", fpy_dump_run, NULL},
+        {"from-csv", fpy_from_csv_run, NULL},
+        {"to-csv", fpy_to_csv_run, NULL},
     };
-    if (argc < 2)
-        return fpy_cli_usage_error(&fpy_cmd_partition, "which command? gen, dump, "
-                                                       "from-csv or to-csv");
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fpy_cli_help(&fpy_cmd_partition);
-        return FPY_EXIT_OK;
-    }
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (strcmp(argv[1], verbs[i].name) == 0)
-            return verbs[i].run(argc - 1, argv + 1);
-    return fpy_cli_usage_error(&fpy_cmd_partition, "no command '%s'", argv[1]);
+    static const fpy_cli_subs s = {.cmd = &fpy_cmd_partition, .sub = subs,
+                                   .n = FPY_COUNTOF(subs)};
+    return fpy_cli_dispatch(&s, argc, argv);
 }
 
 const fpy_cli_cmd fpy_cmd_partition = {
