@@ -173,7 +173,12 @@ static int fpy_apply(fpy_flashimg *fi, const char *flash, const fpy_cli_image *p
                      uint32_t chunk)
 {
     fpy_fota_req q;
-    fpy_fota_req_from_images(&q, parts[0].buf, parts[0].len, parts[1].buf, parts[1].len);
+    int rc = fpy_fota_req_from_images(&q, parts[0].buf, parts[0].len, parts[1].buf,
+                                      parts[1].len);
+    if (rc != FPY_OK) {
+        fprintf(stderr, "fipytool fota: SHA-256 of the images: %s\n", fpy_strerror(rc));
+        return FPY_EXIT_FAIL;
+    }
     return fpy_apply_run(fi, flash, &q, parts, chunk);
 }
 

@@ -378,12 +378,44 @@ static void test_sha256_and_md5_known_answers(void **state)
 {
     (void)state;
     uint8_t out[32], want[32];
-    fpy_sha256_buf("abc", 3, out);
+    assert_int_equal(fpy_sha256_buf("abc", 3, out), FPY_OK);
     fpy_test_unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", want, 32);
     assert_memory_equal(out, want, 32);
-    fpy_md5_buf("abc", 3, out);
+    assert_int_equal(fpy_md5_buf("abc", 3, out), FPY_OK);
     fpy_test_unhex("900150983cd24fb0d6963f7d28e17f72", want, 16);
     assert_memory_equal(out, want, 16);
+}
+
+static void test_hash_contexts_start_to_finish(void **state)
+{
+    (void)state;
+    static const char msg[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    uint8_t one[32], inc[32];
+    fpy_sha256 h;
+    fpy_md5 m;
+    /* in pieces, the same digest as in one go */
+    assert_int_equal(fpy_sha256_buf(msg, sizeof msg - 1, one), FPY_OK);
+    assert_int_equal(fpy_sha256_start(&h), FPY_OK);
+    for (size_t i = 0, len = sizeof msg - 1; i < len; i += 5) {
+        size_t n = len - i < 5 ? len - i : 5;
+        assert_int_equal(fpy_sha256_update(&h, msg + i, n), FPY_OK);
+    }
+    assert_int_equal(fpy_sha256_finish(&h, inc), FPY_OK);
+    assert_memory_equal(one, inc, 32);
+    /* an ended context is refused until started again */
+    assert_int_equal(fpy_sha256_update(&h, msg, 1), FPY_ERR_STATE);
+    assert_int_equal(fpy_sha256_finish(&h, inc), FPY_ERR_STATE);
+    assert_int_equal(fpy_sha256_start(&h), FPY_OK);
+    assert_int_equal(fpy_sha256_update(&h, msg, sizeof msg - 1), FPY_OK);
+    assert_int_equal(fpy_sha256_finish(&h, inc), FPY_OK);
+    assert_memory_equal(one, inc, 32);
+    assert_int_equal(fpy_md5_buf(msg, sizeof msg - 1, one), FPY_OK);
+    assert_int_equal(fpy_md5_start(&m), FPY_OK);
+    assert_int_equal(fpy_md5_update(&m, msg, 7), FPY_OK);
+    assert_int_equal(fpy_md5_update(&m, msg + 7, sizeof msg - 8), FPY_OK);
+    assert_int_equal(fpy_md5_finish(&m, inc), FPY_OK);
+    assert_memory_equal(one, inc, 16);
+    assert_int_equal(fpy_md5_finish(&m, inc), FPY_ERR_STATE);
 }
 
 int main(void)
@@ -407,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_seam_takes_unknown_driver_returns_as_io),
         cmocka_unit_test(test_crc32_matches_esp_idf_vectors),
         cmocka_unit_test(test_sha256_and_md5_known_answers),
+        cmocka_unit_test(test_hash_contexts_start_to_finish),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

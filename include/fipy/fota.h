@@ -68,9 +68,10 @@ typedef struct fpy_fota_req {
  * image leaves the rest 0xFF; begin() then refuses it as truncated). */
 void fpy_fota_req_head(fpy_fota_req *req, unsigned target, const uint8_t *img, size_t len);
 /* A whole request for images held in memory (vm or bc may be NULL): the
- * targets, sizes, SHA-256s and heads; the slots are left at 0. */
-void fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_len,
-                              const uint8_t *bc, size_t bc_len);
+ * targets, sizes, SHA-256s and heads; the slots are left at 0.  FPY_OK,
+ * or the hash's error. */
+int fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_len,
+                             const uint8_t *bc, size_t bc_len);
 
 #define FPY_FOTA_IDLE 0u
 #define FPY_FOTA_WRITING 1u

@@ -21,8 +21,7 @@ static int fpy_fota_part_init(fpy_fota *u, fpy_fota_part *p, fpy_area_kind kind,
     p->slot_size = a->size;
     p->size = size;
     memcpy(p->want, sha, FPY_SHA256_LEN);
-    fpy_sha256_start(&p->sha);
-    return FPY_OK;
+    return fpy_sha256_start(&p->sha);
 }
 
 static int fpy_fota_check_targets(const fpy_rec *r, const fpy_fota_req *q, fpy_diag *d)
@@ -50,22 +49,23 @@ void fpy_fota_req_head(fpy_fota_req *req, unsigned target, const uint8_t *img, s
     memcpy(head, img, len < n ? len : n);
 }
 
-void fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_len,
-                              const uint8_t *bc, size_t bc_len)
+int fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_len,
+                             const uint8_t *bc, size_t bc_len)
 {
     memset(req, 0, sizeof *req);
     if (vm != NULL) {
         req->targets |= FPY_FOTA_VM;
         req->vm_size = (uint32_t)vm_len;
-        fpy_sha256_buf(vm, vm_len, req->vm_sha256);
+        FPY_TRY(fpy_sha256_buf(vm, vm_len, req->vm_sha256));
         fpy_fota_req_head(req, FPY_FOTA_VM, vm, vm_len);
     }
     if (bc != NULL) {
         req->targets |= FPY_FOTA_BC;
         req->bc_size = (uint32_t)bc_len;
-        fpy_sha256_buf(bc, bc_len, req->bc_sha256);
+        FPY_TRY(fpy_sha256_buf(bc, bc_len, req->bc_sha256));
         fpy_fota_req_head(req, FPY_FOTA_BC, bc, bc_len);
     }
+    return FPY_OK;
 }
 
 static int fpy_fota_running_vm_abi(const fpy_fota *u, fpy_fw_work *w, uint32_t *abi,
@@ -149,7 +149,7 @@ int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
 static int fpy_fota_feed(fpy_fota *u, const uint8_t *src, uint32_t n)
 {
     fpy_fota_part *p = &u->part[u->cur_part];
-    fpy_sha256_update(&p->sha, src, n);
+    FPY_TRY(fpy_sha256_update(&p->sha, src, n));
     p->done += n;
     return fpy_pagewriter_put(&u->pw, src, n);
 }
@@ -229,7 +229,7 @@ int fpy_fota_finish(fpy_fota *u, fpy_fw_work *w, fpy_diag *d)
                             u->offset, u->total, u->offset);
     FPY_TRY(fpy_pagewriter_flush(&u->pw));
     for (unsigned i = 0; i < u->nparts; i++) {
-        fpy_sha256_finish(&u->part[i].sha, sum);
+        FPY_TRY(fpy_sha256_finish(&u->part[i].sha, sum));
         if (fpy_digest_cmp(sum, u->part[i].want, FPY_SHA256_LEN) != 0) {
             u->state = FPY_FOTA_IDLE;
             return fpy_diag_set(d, FPY_ERR_CHECKSUM,

@@ -240,7 +240,7 @@ static int fpy_part_take_md5(const uint8_t *buf, const uint8_t *s, uint32_t slot
     if (!fpy_is_erased(s + 2, FPY_PART_OFF_MD5 - 2))
         t->quirks |= FPY_PART_Q_MD5_PAD;
     /* The bootloader hashes every slot before this one. */
-    fpy_md5_buf(buf, (size_t)slot * FPY_PART_ENTRY_SIZE, t->md5_computed);
+    FPY_TRY(fpy_md5_buf(buf, (size_t)slot * FPY_PART_ENTRY_SIZE, t->md5_computed));
     memcpy(t->md5_stored, s + FPY_PART_OFF_MD5, FPY_PART_MD5_LEN);
     if (fpy_digest_cmp(t->md5_stored, t->md5_computed, FPY_PART_MD5_LEN) != 0)
         return fpy_part_bdiag(d, FPY_ERR_CHECKSUM, "MD5 of the entries does not match",
@@ -345,7 +345,7 @@ int fpy_part_encode(const fpy_part_table *t, uint8_t *out, size_t cap,
         m[0] = FPY_PART_MD5_MAGIC;
         m[1] = FPY_PART_MD5_MAGIC;
         /* Bytes 2..15 stay FF from the fill. */
-        fpy_md5_buf(out, (size_t)t->count * FPY_PART_ENTRY_SIZE, m + FPY_PART_OFF_MD5);
+        FPY_TRY(fpy_md5_buf(out, (size_t)t->count * FPY_PART_ENTRY_SIZE, m + FPY_PART_OFF_MD5));
     }
     return FPY_OK;
 }
