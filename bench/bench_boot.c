@@ -20,6 +20,7 @@
 #include "fipy/fota.h"
 #include "fipy/otadata.h"
 #include "fixtures.h"
+#include "simsys.h"
 #include "testutil.h"
 
 #define REPEAT 5

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "fipy/boot.h"
 #include "flashimg.h"
+#include "simsys.h"
 
 static const char fpy_boot_usage[] =
     "usage: fipytool boot FLASH.bin [--reset-reason reset|interrupt|timeout|watchdog|panic]\n"

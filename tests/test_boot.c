@@ -8,6 +8,7 @@
 #include "fipy/fota.h"
 #include "fipy/otadata.h"
 #include "fixtures.h"
+#include "simsys.h"
 #include "testutil.h"
 
 /* ---- the table ----------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include "fipy/fota.h"
 #include "fipy/sfw.h"
 #include "fixtures.h"
+#include "simsys.h"
 #include "testutil.h"
 
 typedef struct rig {

@@ -21,6 +21,7 @@
 #include "fipy/otadata.h"
 #include "fixtures.h"
 #include "powerloss.h"
+#include "simsys.h"
 #include "testutil.h"
 
 #define OTADATA 0xD000u
