@@ -20,6 +20,7 @@
 #include "fipy/fota.h"
 #include "fipy/otadata.h"
 #include "fixtures.h"
+#include "simsys.h"
 #include "testutil.h"
 
 #define REPEAT 5
@@ -74,8 +75,8 @@ static int stream(bench *b, uint8_t targets)
 {
     static fpy_fota u;
     fpy_fota_req q;
-    fpy_fota_req_from_images(&q, (targets & FPY_FOTA_VM) ? b->vm2 : NULL, b->vm2_len,
-                             (targets & FPY_FOTA_BC) ? b->bc2 : NULL, b->bc2_len);
+    FPY_TRY(fpy_fota_req_from_images(&q, (targets & FPY_FOTA_VM) ? b->vm2 : NULL, b->vm2_len,
+                                     (targets & FPY_FOTA_BC) ? b->bc2 : NULL, b->bc2_len));
     q.vm_slot = 1;
     q.bc_slot = 1;
     FPY_TRY(fpy_fota_begin(&u, &b->tf->flash, b->cfg.layout, &b->cfg.store, &q, &b->w, NULL));

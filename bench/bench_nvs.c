@@ -21,9 +21,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "fipy/flashsim.h"
 #include "fipy/nvs.h"
 
+#include "flashsim.h"
 #define NVS_BASE 0x9000u
 #define NVS_SIZE 0x4000u
 #define FLASH_SIZE 0x10000u

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define FPY_EXIT_OK 0
 #define FPY_EXIT_FAIL 1
@@ -41,6 +42,10 @@ typedef struct fpy_opt {
 
 #define FPY_CLI_HELP 1
 
+/* The number of elements of an array, counted by the compiler (a pointer
+ * is refused: -Wsizeof-pointer-div, an error here). */
+#define FPY_COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
+
 /*
  * Parse argv[1..argc): options may appear anywhere, "--" ends them, and
  * the rest are positionals stored in pos[0..pos_max).  "-" alone and "-"
@@ -49,10 +54,61 @@ typedef struct fpy_opt {
  * FPY_CLI_HELP after printing the usage when -h/--help was given; or
  * FPY_EXIT_USAGE after printing the problem and a hint to stderr.  The
  * caller stops on non-zero with `return fpy_cli_done(rc);`.
+ * Commands call it through FPY_CLI_PARSE, which counts both arrays.
  */
 int fpy_cli_parse(const fpy_cli_cmd *cmd, int argc, char **argv,
                   const fpy_opt *opts, size_t nopts, char **pos,
                   size_t pos_max, size_t *npos);
+/* fpy_cli_parse with the option table `opts` and the positionals array
+ * `pos` (both arrays) counted by the compiler. */
+#define FPY_CLI_PARSE(cmd, argc, argv, opts, pos, npos)                       \
+    fpy_cli_parse((cmd), (argc), (argv), (opts), FPY_COUNTOF(opts), (pos),    \
+                  FPY_COUNTOF(pos), (npos))
+/* The same for a command that takes no positional argument. */
+#define FPY_CLI_PARSE_NOPOS(cmd, argc, argv, opts, npos)                      \
+    fpy_cli_parse((cmd), (argc), (argv), (opts), FPY_COUNTOF(opts), NULL, 0, (npos))
+
+/*
+ * Sub-commands (cli/subs.c).  A command with sub-commands ("nvs gen",
+ * "fota status") names them in a table; `run` gets argv[0] = the
+ * sub-command's name and the `ctx` the command passed (its parsed
+ * options, or NULL).
+ */
+typedef struct fpy_cli_sub {
+    const char *name;
+    int (*run)(void *ctx, int argc, char **argv);
+    const char *summary; /* one line for a listing (fpy_cli_subs.help), or NULL */
+} fpy_cli_sub;
+
+typedef struct fpy_cli_subs {
+    const fpy_cli_cmd *cmd; /* the command: messages, and its usage for --help */
+    const fpy_cli_sub *sub;
+    size_t n;
+    /* A usage error when no sub-command is given; NULL: "which command?
+     * gen, dump or erase" from the table. */
+    const char *missing;
+    /* A usage error for an unknown one, "%s" its name; NULL: "no command '%s'". */
+    const char *unknown;
+    /* Non-NULL: --help prints this (to stdout), and so does a missing
+     * sub-command (to stderr, a usage error) instead of `missing`. */
+    void (*help)(const struct fpy_cli_subs *s, FILE *f);
+} fpy_cli_subs;
+
+/*
+ * The one dispatcher.  fpy_cli_run_sub runs the sub-command argv[0]
+ * (argc 0: none given) with `ctx`; a missing or unknown one is a usage
+ * error (status 2) with the table's messages.  Commands whose options
+ * may come before the sub-command parse first and pass the positionals
+ * ("fota --json status F": npos, pos).
+ */
+int fpy_cli_run_sub(const fpy_cli_subs *s, void *ctx, int argc, char **argv);
+/* For a command whose first argument names a sub-command with options of
+ * its own ("nvs gen CSV SIZE -o F"): argv[0] is the command; "-h" or
+ * "--help" as argv[1] prints the help; else fpy_cli_run_sub on the rest
+ * with no ctx. */
+int fpy_cli_dispatch(const fpy_cli_subs *s, int argc, char **argv);
+/* "  info       show ..." for each sub-command with a summary. */
+void fpy_cli_subs_list(const fpy_cli_subs *s, FILE *f);
 
 /* The exit status for a non-zero fpy_cli_parse result (help: 0). */
 int fpy_cli_done(int rc);

@@ -143,31 +143,16 @@ static void fpy_board_json(const fpy_board *b)
     printf(" ]}\n");
 }
 
-static int fpy_board_run(int argc, char **argv)
+/* board pin NAME; ctx: the --json flag. */
+static int fpy_board_pin_run(void *ctx, int argc, char **argv)
 {
-    int json = 0;
-    const fpy_opt opts[] = {{"--json", 0, NULL, &json}};
-    char *pos[2];
-    size_t npos;
-    int rc = fpy_cli_parse(&fpy_cmd_board, argc, argv, opts, 1, pos, 2, &npos);
-    if (rc != 0)
-        return fpy_cli_done(rc);
-    const fpy_board *b = fpy_board_fipy();
-    if (npos == 0) {
-        if (json)
-            fpy_board_json(b);
-        else
-            fpy_board_text(b);
-        return FPY_EXIT_OK;
-    }
-    if (strcmp(pos[0], "pin") != 0)
-        return fpy_cli_usage_error(&fpy_cmd_board, "unknown action '%s'", pos[0]);
-    if (npos != 2)
+    int json = *(const int *)ctx;
+    if (argc != 2)
         return fpy_cli_usage_error(&fpy_cmd_board, "'pin' needs a pin name, e.g. P9");
-    const fpy_pin *p = fpy_board_pin(b, pos[1]);
+    const fpy_pin *p = fpy_board_pin(fpy_board_fipy(), argv[1]);
     if (p == NULL) {
         fprintf(stderr, "fipytool board: no pin '%s' on the FiPy (P0-P23, G numbers of the "
-                        "expansion board, or GPIOn of an exposed pin)\n", pos[1]);
+                        "expansion board, or GPIOn of an exposed pin)\n", argv[1]);
         return FPY_EXIT_FAIL;
     }
     if (json) {
@@ -176,6 +161,27 @@ static int fpy_board_run(int argc, char **argv)
     } else {
         fpy_pin_text(p);
     }
+    return FPY_EXIT_OK;
+}
+
+static int fpy_board_run(int argc, char **argv)
+{
+    static const fpy_cli_sub subs[] = {{"pin", fpy_board_pin_run, NULL}};
+    static const fpy_cli_subs s = {.cmd = &fpy_cmd_board, .sub = subs, .n = FPY_COUNTOF(subs),
+                                   .unknown = "unknown action '%s'"};
+    int json = 0;
+    const fpy_opt opts[] = {{"--json", 0, NULL, &json}};
+    char *pos[2];
+    size_t npos;
+    int rc = FPY_CLI_PARSE(&fpy_cmd_board, argc, argv, opts, pos, &npos);
+    if (rc != 0)
+        return fpy_cli_done(rc);
+    if (npos > 0)
+        return fpy_cli_run_sub(&s, &json, (int)npos, pos);
+    if (json)
+        fpy_board_json(fpy_board_fipy());
+    else
+        fpy_board_text(fpy_board_fipy());
     return FPY_EXIT_OK;
 }
 

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "fipy/boot.h"
 #include "flashimg.h"
+#include "simsys.h"
 
 static const char fpy_boot_usage[] =
     "usage: fipytool boot FLASH.bin [--reset-reason reset|interrupt|timeout|watchdog|panic]\n"
@@ -96,7 +97,7 @@ static int fpy_boot_cli(int argc, char **argv)
                             {"--json", 0, NULL, &json}};
     char *pos[1];
     size_t npos;
-    int rc = fpy_cli_parse(&fpy_cmd_boot, argc, argv, opts, 3, pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_cmd_boot, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)

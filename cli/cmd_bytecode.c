@@ -92,24 +92,42 @@ static int fpy_bc_info_cmd(const char *path, const char *abi_s)
     return FPY_EXIT_OK;
 }
 
+typedef struct fpy_bc_args {
+    const char *abi, *sv, *out;
+} fpy_bc_args;
+
+static int fpy_bc_build_run(void *ctx, int argc, char **argv)
+{
+    const fpy_bc_args *a = ctx;
+    (void)argc;
+    return fpy_bc_build_cmd(argv[1], a->abi, a->sv, a->out);
+}
+
+static int fpy_bc_info_run(void *ctx, int argc, char **argv)
+{
+    const fpy_bc_args *a = ctx;
+    (void)argc;
+    return fpy_bc_info_cmd(argv[1], a->abi);
+}
+
 static int fpy_bytecode_run(int argc, char **argv)
 {
-    const char *abi = NULL, *sv = NULL, *out = NULL;
-    const fpy_opt opts[] = {{"--abi", 0, &abi, NULL},
-                            {"--secver", 0, &sv, NULL},
-                            {"--out", 'o', &out, NULL}};
+    static const fpy_cli_sub subs[] = {{"build", fpy_bc_build_run, NULL},
+                                       {"info", fpy_bc_info_run, NULL}};
+    static const fpy_cli_subs s = {.cmd = &fpy_cmd_bytecode, .sub = subs,
+                                   .n = FPY_COUNTOF(subs), .unknown = "unknown action '%s'"};
+    fpy_bc_args a = {0};
+    const fpy_opt opts[] = {{"--abi", 0, &a.abi, NULL},
+                            {"--secver", 0, &a.sv, NULL},
+                            {"--out", 'o', &a.out, NULL}};
     char *pos[2];
     size_t npos;
-    int rc = fpy_cli_parse(&fpy_cmd_bytecode, argc, argv, opts, 3, pos, 2, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_cmd_bytecode, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 2)
         return fpy_cli_usage_error(&fpy_cmd_bytecode, "expected an action and a file");
-    if (strcmp(pos[0], "build") == 0)
-        return fpy_bc_build_cmd(pos[1], abi, sv, out);
-    if (strcmp(pos[0], "info") == 0)
-        return fpy_bc_info_cmd(pos[1], abi);
-    return fpy_cli_usage_error(&fpy_cmd_bytecode, "unknown action '%s'", pos[0]);
+    return fpy_cli_run_sub(&s, &a, (int)npos, pos);
 }
 
 const fpy_cli_cmd fpy_cmd_bytecode = {"bytecode", "build and check bytecode images (.fbc)",

@@ -84,25 +84,41 @@ static int fpy_create(const char *path, const char *layout, const char *vm, cons
     return rc;
 }
 
+typedef struct fpy_flash_args {
+    const char *layout, *vm, *bc;
+    int force;
+} fpy_flash_args;
+
+static int fpy_flash_create_run(void *ctx, int argc, char **argv)
+{
+    const fpy_flash_args *a = ctx;
+    const char *const inputs[] = {a->vm, a->bc};
+    int rc = fpy_cli_distinct(&fpy_cmd_flash, argv[1], inputs, FPY_COUNTOF(inputs));
+    (void)argc;
+    if (rc != 0)
+        return rc;
+    return fpy_create(argv[1], a->layout, a->vm, a->bc, a->force);
+}
+
 static int fpy_flash_run(int argc, char **argv)
 {
-    const char *layout = NULL, *vm = NULL, *bc = NULL;
-    int force = 0;
-    const fpy_opt opts[] = {{"--layout", 0, &layout, NULL},
-                            {"--vm", 0, &vm, NULL},
-                            {"--bc", 0, &bc, NULL},
-                            {"--force", 0, NULL, &force}};
+    static const char want[] = "expected 'create FLASH.bin'";
+    static const fpy_cli_sub subs[] = {{"create", fpy_flash_create_run, NULL}};
+    static const fpy_cli_subs s = {.cmd = &fpy_cmd_flash, .sub = subs, .n = FPY_COUNTOF(subs),
+                                   .unknown = want};
+    fpy_flash_args a = {0};
+    const fpy_opt opts[] = {{"--layout", 0, &a.layout, NULL},
+                            {"--vm", 0, &a.vm, NULL},
+                            {"--bc", 0, &a.bc, NULL},
+                            {"--force", 0, NULL, &a.force}};
     char *pos[2];
     size_t npos;
-    int rc = fpy_cli_parse(&fpy_cmd_flash, argc, argv, opts, 4, pos, 2, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_cmd_flash, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
-    if (npos != 2 || strcmp(pos[0], "create") != 0)
-        return fpy_cli_usage_error(&fpy_cmd_flash, "expected 'create FLASH.bin'");
-    const char *const inputs[] = {vm, bc};
-    if ((rc = fpy_cli_distinct(&fpy_cmd_flash, pos[1], inputs, 2)) != 0)
-        return rc;
-    return fpy_create(pos[1], layout, vm, bc, force);
+    if (npos != 2)
+        return fpy_cli_usage_error(&fpy_cmd_flash, "%s", want);
+    return fpy_cli_run_sub(&s, &a, (int)npos, pos);
 }
 
 const fpy_cli_cmd fpy_cmd_flash = {"flash", "create a FiPy flash image file",

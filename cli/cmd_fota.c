@@ -173,7 +173,12 @@ static int fpy_apply(fpy_flashimg *fi, const char *flash, const fpy_cli_image *p
                      uint32_t chunk)
 {
     fpy_fota_req q;
-    fpy_fota_req_from_images(&q, parts[0].buf, parts[0].len, parts[1].buf, parts[1].len);
+    int rc = fpy_fota_req_from_images(&q, parts[0].buf, parts[0].len, parts[1].buf,
+                                      parts[1].len);
+    if (rc != FPY_OK) {
+        fprintf(stderr, "fipytool fota: SHA-256 of the images: %s\n", fpy_strerror(rc));
+        return FPY_EXIT_FAIL;
+    }
     return fpy_apply_run(fi, flash, &q, parts, chunk);
 }
 
@@ -207,41 +212,89 @@ static int fpy_accept(fpy_flashimg *fi)
     return fpy_status(fi, 0);
 }
 
-static int fpy_fota_run(int argc, char **argv)
+typedef struct fpy_fota_args {
+    const char *vm, *bc, *chunk, *layout;
+    int json;
+    fpy_cli_image parts[2]; /* apply: the images, loaded before the flash image */
+    uint32_t chunk_n;
+} fpy_fota_args;
+
+/* Open FLASH.bin for `mode`, run `act` on it, close it. */
+static int fpy_fota_on(const char *path, const fpy_fota_args *a, int mode,
+                       int (*act)(fpy_flashimg *fi, const char *path, const fpy_fota_args *a))
 {
-    const char *vm = NULL, *bc = NULL, *chunk = NULL, *layout = NULL;
-    int json = 0;
-    const fpy_opt opts[] = {{"--vm", 0, &vm, NULL},       {"--bc", 0, &bc, NULL},
-                            {"--chunk", 0, &chunk, NULL}, {"--layout", 0, &layout, NULL},
-                            {"--json", 0, NULL, &json}};
-    char *pos[2];
-    size_t npos;
-    int rc = fpy_cli_parse(&fpy_cmd_fota, argc, argv, opts, 5, pos, 2, &npos);
-    if (rc != 0)
-        return fpy_cli_done(rc);
-    const char *act = npos == 2 ? pos[0] : "";
-    if (strcmp(act, "status") && strcmp(act, "apply") && strcmp(act, "accept"))
-        return fpy_cli_usage_error(&fpy_cmd_fota, "expected status, apply or accept, and a "
-                                                  "flash image");
-    int status = strcmp(act, "status") == 0, apply = strcmp(act, "apply") == 0;
-    fpy_cli_image parts[2] = FPY_CLI_IMAGES(vm, bc);
-    uint32_t chunk_n = 0;
     fpy_flashimg fi;
     char err[512];
-    if (apply && (rc = fpy_apply_inputs(chunk, parts, &chunk_n)) != FPY_EXIT_OK)
-        goto out;
-    rc = fpy_flashimg_open(&fi, pos[1], layout, status ? FPY_FILE_READ : FPY_FILE_WRITE, err,
-                           sizeof err);
-    if (rc != FPY_OK) {
-        rc = fpy_cli_file_error(&fpy_cmd_fota, rc, err);
-        goto out;
-    }
-    rc = status ? fpy_status(&fi, json)
-                : apply ? fpy_apply(&fi, pos[1], parts, chunk_n) : fpy_accept(&fi);
+    int rc = fpy_flashimg_open(&fi, path, a->layout, mode, err, sizeof err);
+    if (rc != FPY_OK)
+        return fpy_cli_file_error(&fpy_cmd_fota, rc, err);
+    rc = act(&fi, path, a);
     fpy_flashimg_close(&fi);
-out:
-    fpy_cli_images_free(parts);
     return rc;
+}
+
+static int fpy_fota_status_act(fpy_flashimg *fi, const char *path, const fpy_fota_args *a)
+{
+    (void)path;
+    return fpy_status(fi, a->json);
+}
+
+static int fpy_fota_apply_act(fpy_flashimg *fi, const char *path, const fpy_fota_args *a)
+{
+    return fpy_apply(fi, path, a->parts, a->chunk_n);
+}
+
+static int fpy_fota_accept_act(fpy_flashimg *fi, const char *path, const fpy_fota_args *a)
+{
+    (void)path, (void)a;
+    return fpy_accept(fi);
+}
+
+static int fpy_fota_status_run(void *ctx, int argc, char **argv)
+{
+    (void)argc;
+    return fpy_fota_on(argv[1], ctx, FPY_FILE_READ, fpy_fota_status_act);
+}
+
+static int fpy_fota_apply_run(void *ctx, int argc, char **argv)
+{
+    fpy_fota_args *a = ctx;
+    (void)argc;
+    int rc = fpy_apply_inputs(a->chunk, a->parts, &a->chunk_n);
+    if (rc == FPY_EXIT_OK)
+        rc = fpy_fota_on(argv[1], a, FPY_FILE_WRITE, fpy_fota_apply_act);
+    fpy_cli_images_free(a->parts);
+    return rc;
+}
+
+static int fpy_fota_accept_run(void *ctx, int argc, char **argv)
+{
+    (void)argc;
+    return fpy_fota_on(argv[1], ctx, FPY_FILE_WRITE, fpy_fota_accept_act);
+}
+
+static int fpy_fota_run(int argc, char **argv)
+{
+    static const char want[] = "expected status, apply or accept, and a flash image";
+    static const fpy_cli_sub subs[] = {{"status", fpy_fota_status_run, NULL},
+                                       {"apply", fpy_fota_apply_run, NULL},
+                                       {"accept", fpy_fota_accept_run, NULL}};
+    static const fpy_cli_subs s = {.cmd = &fpy_cmd_fota, .sub = subs, .n = FPY_COUNTOF(subs),
+                                   .unknown = want};
+    fpy_fota_args a = {0};
+    const fpy_opt opts[] = {{"--vm", 0, &a.vm, NULL},       {"--bc", 0, &a.bc, NULL},
+                            {"--chunk", 0, &a.chunk, NULL}, {"--layout", 0, &a.layout, NULL},
+                            {"--json", 0, NULL, &a.json}};
+    char *pos[2];
+    size_t npos;
+    int rc = FPY_CLI_PARSE(&fpy_cmd_fota, argc, argv, opts, pos, &npos);
+    if (rc != 0)
+        return fpy_cli_done(rc);
+    if (npos != 2)
+        return fpy_cli_usage_error(&fpy_cmd_fota, "%s", want);
+    fpy_cli_image parts[2] = FPY_CLI_IMAGES(a.vm, a.bc);
+    memcpy(a.parts, parts, sizeof parts);
+    return fpy_cli_run_sub(&s, &a, (int)npos, pos);
 }
 
 const fpy_cli_cmd fpy_cmd_fota = {"fota", "FOTA record, apply an update, accept it",

@@ -137,12 +137,13 @@ int fpy_img_input_open(const fpy_cli_cmd *cmd, const char *path, const char *off
     return rc;
 }
 
-int fpy_img_open_arg(const fpy_cli_cmd *cmd, int argc, char **argv, const fpy_opt *opts,
-                     size_t nopts, const char *const *offset, fpy_img_input *in)
+int fpy_img_open_arg(const fpy_cli_cmd *cmd, int argc, char **argv, const fpy_opt opts[2],
+                     const char *const *offset, fpy_img_input *in)
 {
+    const fpy_opt o[2] = {opts[0], opts[1]};
     char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(cmd, argc, argv, opts, nopts, pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(cmd, argc, argv, o, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -188,7 +189,7 @@ static int fpy_img_verify_run(int argc, char **argv)
     const fpy_opt opts[] = {{"--no-app-desc", 0, NULL, &no_desc},
                             {"--offset", 0, &offset, NULL}};
     fpy_img_input in;
-    int rc = fpy_img_open_arg(cmd, argc, argv, opts, 2, &offset, &in);
+    int rc = fpy_img_open_arg(cmd, argc, argv, opts, &offset, &in);
     if (rc != FPY_IMG_OPENED)
         return rc;
     const char *path = in.path;
@@ -322,7 +323,7 @@ static int fpy_img_elf2image_run(int argc, char **argv)
     };
     char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -429,7 +430,7 @@ static int fpy_img_mkelf_run(int argc, char **argv)
     uint32_t sz[4] = {0x1234u, 0x200u, 0x3000u, 0x5000u};
     char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 0)
@@ -444,8 +445,9 @@ static int fpy_img_mkelf_run(int argc, char **argv)
 
 /* ---- dispatch --------------------------------------------------------------------- */
 
-static void fpy_img_help(FILE *f)
+static void fpy_img_help(const fpy_cli_subs *sb, FILE *f)
 {
+    (void)sb;
     fprintf(f, "usage: fipytool image COMMAND [ARGS]\n\nESP32 app images.\n\nCommands:\n");
     for (size_t i = 0; i < FPY_IMG_NSUBS; i++)
         fprintf(f, "  %-10s %s\n", fpy_img_subs[i]->name + 6, fpy_img_subs[i]->summary);
@@ -453,21 +455,28 @@ static void fpy_img_help(FILE *f)
                "Exit status: 0 ok, 1 failure, 2 usage error.\n");
 }
 
+/* The sub-commands keep their own fpy_cli_cmd (name, usage, run). */
+static int fpy_img_sub(unsigned i, int argc, char **argv)
+{
+    return fpy_img_subs[i]->run(argc, argv);
+}
+static int fpy_img_sub0(void *c, int argc, char **argv) { (void)c; return fpy_img_sub(0, argc, argv); }
+static int fpy_img_sub1(void *c, int argc, char **argv) { (void)c; return fpy_img_sub(1, argc, argv); }
+static int fpy_img_sub2(void *c, int argc, char **argv) { (void)c; return fpy_img_sub(2, argc, argv); }
+static int fpy_img_sub3(void *c, int argc, char **argv) { (void)c; return fpy_img_sub(3, argc, argv); }
+
 static int fpy_img_dispatch(int argc, char **argv)
 {
-    if (argc < 2) {
-        fpy_img_help(stderr);
-        return FPY_EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fpy_img_help(stdout);
-        return FPY_EXIT_OK;
-    }
-    for (size_t i = 0; i < FPY_IMG_NSUBS; i++)
-        if (strcmp(fpy_img_subs[i]->name + 6, argv[1]) == 0)
-            return fpy_img_subs[i]->run(argc - 1, argv + 1);
-    fprintf(stderr, "fipytool image: no command '%s'\nTry 'fipytool image --help'.\n", argv[1]);
-    return FPY_EXIT_USAGE;
+    static const fpy_cli_sub subs[] = {
+        {"info", fpy_img_sub0, NULL},
+        {"verify", fpy_img_sub1, NULL},
+        {"elf2image", fpy_img_sub2, NULL},
+        {"mkelf", fpy_img_sub3, NULL},
+    };
+    _Static_assert(FPY_COUNTOF(subs) == FPY_IMG_NSUBS, "one entry per sub-command");
+    static const fpy_cli_subs sb = {.cmd = &fpy_cmd_image, .sub = subs, .n = FPY_COUNTOF(subs),
+                                    .help = fpy_img_help};
+    return fpy_cli_dispatch(&sb, argc, argv);
 }
 
 const fpy_cli_cmd fpy_cmd_image = {

@@ -33,8 +33,8 @@ typedef struct fpy_img_input {
  * them --offset, whose value lands in *offset) and open FILE into *in.
  * Returns FPY_IMG_OPENED, or the exit status to return (--help: 0, usage
  * error: 2, a file that cannot be read: 1), with nothing left open. */
-int fpy_img_open_arg(const fpy_cli_cmd *cmd, int argc, char **argv, const fpy_opt *opts,
-                     size_t nopts, const char *const *offset, fpy_img_input *in);
+int fpy_img_open_arg(const fpy_cli_cmd *cmd, int argc, char **argv, const fpy_opt opts[2],
+                     const char *const *offset, fpy_img_input *in);
 
 /* Read `path` (with `offset_s`, the --offset value or NULL).  Returns 0,
  * or an exit status after printing why: a file that cannot be read, a

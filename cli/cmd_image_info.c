@@ -487,7 +487,7 @@ static int fpy_img_info_run(int argc, char **argv)
     const char *offset = NULL;
     const fpy_opt opts[] = {{"--json", 0, NULL, &json}, {"--offset", 0, &offset, NULL}};
     fpy_img_input in;
-    int rc = fpy_img_open_arg(cmd, argc, argv, opts, 2, &offset, &in);
+    int rc = fpy_img_open_arg(cmd, argc, argv, opts, &offset, &in);
     if (rc != FPY_IMG_OPENED)
         return rc;
     size_t n = fpy_img_input_count(&in);

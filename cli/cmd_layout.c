@@ -150,9 +150,8 @@ static int fpy_layout_run(int argc, char **argv)
         {"--json", 0, NULL, &json},
         {"--check", 0, NULL, &check},
     };
-    char *pos[1];
     size_t npos;
-    int rc = fpy_cli_parse(&fpy_cmd_layout, argc, argv, opts, 4, pos, 0, &npos);
+    int rc = FPY_CLI_PARSE_NOPOS(&fpy_cmd_layout, argc, argv, opts, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (csv && json)

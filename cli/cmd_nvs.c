@@ -104,14 +104,15 @@ static int fpy_nvs_fail(const char *msg)
 
 /* ---- gen ------------------------------------------------------------------------ */
 
-static int fpy_gen_run(int argc, char **argv)
+static int fpy_gen_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_nopts o = {0};
     const fpy_opt opts[] = {{"--output", 'o', &o.out, NULL}, {"--version", 0, &o.version, NULL}};
     char *pos[2];
     size_t npos = 0, len = 0;
     uint32_t size = 0, img_len = 0;
-    int rc = fpy_cli_parse(&fpy_gen_cmd, argc, argv, opts, 2, pos, 2, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_gen_cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 2)
@@ -125,7 +126,7 @@ static int fpy_gen_run(int argc, char **argv)
     if (o.out == NULL)
         return fpy_cli_usage_error(&fpy_gen_cmd, "-o FILE is required ('-' for stdout)");
     const char *const inputs[] = {pos[0]};
-    if ((rc = fpy_cli_distinct(&fpy_gen_cmd, o.out, inputs, 1)) != 0)
+    if ((rc = fpy_cli_distinct(&fpy_gen_cmd, o.out, inputs, FPY_COUNTOF(inputs))) != 0)
         return rc;
     if (o.version != NULL && strcmp(o.version, "1") != 0 && strcmp(o.version, "2") != 0)
         return fpy_cli_usage_error(&fpy_gen_cmd, "--version wants 1 or 2");
@@ -165,8 +166,9 @@ static int fpy_nvs_load(const fpy_cli_cmd *cmd, fpy_nvs_file *f, const char *pat
     return 0;
 }
 
-static int fpy_dump_run(int argc, char **argv)
+static int fpy_dump_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_nopts o = {0};
     const fpy_opt opts[] = {
         {"--json", 0, NULL, &o.json},       {"--strict", 0, NULL, &o.strict},
@@ -174,7 +176,7 @@ static int fpy_dump_run(int argc, char **argv)
     };
     char *pos[1];
     size_t npos = 0;
-    int rc = fpy_cli_parse(&fpy_dump_cmd, argc, argv, opts, 4, pos, 1, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_dump_cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -291,21 +293,22 @@ static int fpy_get_value(fpy_nvs_file *f, char **pos, const char *out)
     return FPY_EXIT_OK;
 }
 
-static int fpy_get_run(int argc, char **argv)
+static int fpy_get_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_nopts o = {0};
     const fpy_opt opts[] = {{"--output", 'o', &o.out, NULL},
                             {"--offset", 0, &o.offset, NULL},
                             {"--size", 0, &o.size, NULL}};
     char *pos[3];
     size_t npos = 0;
-    int rc = fpy_cli_parse(&fpy_get_cmd, argc, argv, opts, 3, pos, 3, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_get_cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 3)
         return fpy_cli_usage_error(&fpy_get_cmd, "want FILE NAMESPACE KEY");
     const char *const inputs[] = {pos[0]};
-    if ((rc = fpy_cli_distinct(&fpy_get_cmd, o.out, inputs, 1)) != 0)
+    if ((rc = fpy_cli_distinct(&fpy_get_cmd, o.out, inputs, FPY_COUNTOF(inputs))) != 0)
         return rc;
     fpy_nvs_file f;
     if ((rc = fpy_open_store(&fpy_get_cmd, &f, pos[0], &o, 1)) == 0)
@@ -361,8 +364,9 @@ static int fpy_set_value(fpy_nvs_file *f, char **pos, const uint8_t *data, size_
     return rc;
 }
 
-static int fpy_set_run(int argc, char **argv)
+static int fpy_set_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_nopts o = {0};
     const fpy_opt opts[] = {{"--file", 0, NULL, &o.file},
                             {"--format", 0, NULL, &o.format},
@@ -371,7 +375,7 @@ static int fpy_set_run(int argc, char **argv)
     char *pos[5], err[512];
     size_t npos = 0, len;
     uint8_t *file = NULL;
-    int rc = fpy_cli_parse(&fpy_set_cmd, argc, argv, opts, 4, pos, 5, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_set_cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 5)
@@ -405,15 +409,16 @@ static int fpy_erase_in(fpy_nvs_file *f, char **pos, size_t npos, int all)
     return FPY_EXIT_OK;
 }
 
-static int fpy_erase_run(int argc, char **argv)
+static int fpy_erase_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_nopts o = {0};
     const fpy_opt opts[] = {{"--all", 0, NULL, &o.all},
                             {"--offset", 0, &o.offset, NULL},
                             {"--size", 0, &o.size, NULL}};
     char *pos[3];
     size_t npos = 0;
-    int rc = fpy_cli_parse(&fpy_erase_cmd, argc, argv, opts, 3, pos, 3, &npos);
+    int rc = FPY_CLI_PARSE(&fpy_erase_cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != (o.all ? 2u : 3u))
@@ -430,23 +435,12 @@ static int fpy_erase_run(int argc, char **argv)
 
 static int fpy_nvs_run(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int, char **);
-    } verbs[] = {
-        {"gen", fpy_gen_run},   {"dump", fpy_dump_run},   {"get", fpy_get_run},
-        {"set", fpy_set_run},   {"erase", fpy_erase_run},
+    static const fpy_cli_sub subs[] = {
+        {"gen", fpy_gen_run, NULL},   {"dump", fpy_dump_run, NULL},   {"get", fpy_get_run, NULL},
+        {"set", fpy_set_run, NULL},   {"erase", fpy_erase_run, NULL},
     };
-    if (argc < 2)
-        return fpy_cli_usage_error(&fpy_cmd_nvs, "which command? gen, dump, get, set or erase");
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fpy_cli_help(&fpy_cmd_nvs);
-        return FPY_EXIT_OK;
-    }
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (strcmp(argv[1], verbs[i].name) == 0)
-            return verbs[i].run(argc - 1, argv + 1);
-    return fpy_cli_usage_error(&fpy_cmd_nvs, "no command '%s'", argv[1]);
+    static const fpy_cli_subs s = {.cmd = &fpy_cmd_nvs, .sub = subs, .n = FPY_COUNTOF(subs)};
+    return fpy_cli_dispatch(&s, argc, argv);
 }
 
 const fpy_cli_cmd fpy_cmd_nvs = {"nvs", "ESP-IDF NVS partitions: gen, dump, get, set, erase",

@@ -116,7 +116,7 @@ static int fpy_od_parse_state(const char *s, uint32_t *out)
 {
     static const uint32_t states[] = {FPY_OTA_NEW, FPY_OTA_PENDING_VERIFY, FPY_OTA_VALID,
                                       FPY_OTA_INVALID, FPY_OTA_ABORTED, FPY_OTA_UNDEFINED};
-    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+    for (size_t i = 0; i < FPY_COUNTOF(states); i++) {
         if (strcmp(s, fpy_otadata_state_name(states[i])) == 0) {
             *out = states[i];
             return 0;
@@ -162,29 +162,66 @@ static int fpy_od_set(fpy_od_file *o, const char *slot_s, const char *state_s, i
     return fpy_od_dump(o, 0);
 }
 
-static int fpy_otadata_run(int argc, char **argv)
+typedef struct fpy_od_args {
+    const char *slot, *state;
+    int json, rollback;
+} fpy_od_args;
+
+/* Open FILE (for writing with `set`), run `act` on it, close it. */
+static int fpy_od_on(const char *path, int set, const fpy_od_args *a,
+                     int (*act)(fpy_od_file *o, const fpy_od_args *a))
 {
-    const char *slot = NULL, *state = NULL;
-    int json = 0, rollback = 0;
-    const fpy_opt opts[] = {{"--slot", 0, &slot, NULL},
-                            {"--state", 0, &state, NULL},
-                            {"--rollback", 0, NULL, &rollback},
-                            {"--json", 0, NULL, &json}};
-    char *pos[2];
-    size_t npos;
-    int rc = fpy_cli_parse(&fpy_cmd_otadata, argc, argv, opts, 4, pos, 2, &npos);
-    if (rc != 0)
-        return fpy_cli_done(rc);
-    int dump = npos == 2 && strcmp(pos[0], "dump") == 0;
-    int set = npos == 2 && strcmp(pos[0], "set") == 0;
-    if (!dump && !set)
-        return fpy_cli_usage_error(&fpy_cmd_otadata, "expected 'dump FILE' or 'set FILE'");
     fpy_od_file o;
-    if ((rc = fpy_od_open(&o, pos[1], set)) != FPY_EXIT_OK)
+    int rc = fpy_od_open(&o, path, set);
+    if (rc != FPY_EXIT_OK)
         return rc;
-    rc = dump ? fpy_od_dump(&o, json) : fpy_od_set(&o, slot, state, rollback);
+    rc = act(&o, a);
     fpy_lockedfile_close(&o.file);
     return rc;
+}
+
+static int fpy_od_dump_act(fpy_od_file *o, const fpy_od_args *a)
+{
+    return fpy_od_dump(o, a->json);
+}
+
+static int fpy_od_set_act(fpy_od_file *o, const fpy_od_args *a)
+{
+    return fpy_od_set(o, a->slot, a->state, a->rollback);
+}
+
+static int fpy_od_dump_run(void *ctx, int argc, char **argv)
+{
+    (void)argc;
+    return fpy_od_on(argv[1], 0, ctx, fpy_od_dump_act);
+}
+
+static int fpy_od_set_run(void *ctx, int argc, char **argv)
+{
+    (void)argc;
+    return fpy_od_on(argv[1], 1, ctx, fpy_od_set_act);
+}
+
+static int fpy_otadata_run(int argc, char **argv)
+{
+    static const char want[] = "expected 'dump FILE' or 'set FILE'";
+    static const fpy_cli_sub subs[] = {{"dump", fpy_od_dump_run, NULL},
+                                       {"set", fpy_od_set_run, NULL}};
+    static const fpy_cli_subs s = {.cmd = &fpy_cmd_otadata, .sub = subs,
+                                   .n = FPY_COUNTOF(subs), .unknown = want};
+    fpy_od_args a = {0};
+    const fpy_opt opts[] = {{"--slot", 0, &a.slot, NULL},
+                            {"--state", 0, &a.state, NULL},
+                            {"--rollback", 0, NULL, &a.rollback},
+                            {"--json", 0, NULL, &a.json}};
+    char *pos[2];
+    size_t npos;
+    int rc = FPY_CLI_PARSE(&fpy_cmd_otadata, argc, argv, opts, pos, &npos);
+    if (rc != 0)
+        return fpy_cli_done(rc);
+    if (npos != 2)
+        return fpy_cli_usage_error(&fpy_cmd_otadata, "%s", want);
+    return fpy_cli_run_sub(&s, &a, (int)npos, pos);
 }
 
 const fpy_cli_cmd fpy_cmd_otadata = {"otadata", "read and write ESP-IDF's otadata",

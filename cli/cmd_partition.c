@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fipy/bytes.h"
 #include "fipy/flash.h"
 #include "fipy/part.h"
 #include "hostio.h"
@@ -351,13 +352,13 @@ static int fpy_check_file_size(const char *file, const uint8_t *buf, size_t len)
     if (len == FPY_PART_TABLE_LEN)
         return 0;
     if (len == FPY_PART_SECTOR) {
-        for (size_t i = FPY_PART_TABLE_LEN; i < len; i++) {
-            if (buf[i] != 0xFF) {
-                fprintf(stderr, "fipytool: %s: byte at offset 0x%zx is 0x%02x: bytes "
-                                "0xc00..0xfff must be erased (FF); signed tables are "
-                                "not supported\n", file, i, buf[i]);
-                return 1;
-            }
+        size_t i = FPY_PART_TABLE_LEN +
+                   fpy_erased_prefix(buf + FPY_PART_TABLE_LEN, len - FPY_PART_TABLE_LEN);
+        if (i < len) {
+            fprintf(stderr, "fipytool: %s: byte at offset 0x%zx is 0x%02x: bytes "
+                            "0xc00..0xfff must be erased (FF); signed tables are "
+                            "not supported\n", file, i, buf[i]);
+            return 1;
         }
         return 0;
     }
@@ -399,20 +400,20 @@ static int fpy_load_table(const char *file, fpy_part_table *t, size_t *size)
 
 /* ---- gen ------------------------------------------------------------------ */
 
-static int fpy_gen_run(int argc, char **argv)
+static int fpy_gen_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_popts p = {0};
     const fpy_opt opts[] = {
         {"--layout", 0, &p.layout, NULL},
         {"--output", 'o', &p.out, NULL},
         {"--no-md5", 0, NULL, &p.no_md5},
     };
-    char *pos[1];
     size_t npos = 0;
     int rc = fpy_take_special(&fpy_gen_cmd, 0, &argc, argv, &p);
     if (rc != 0)
         return rc;
-    rc = fpy_cli_parse(&fpy_gen_cmd, argc, argv, opts, 3, pos, 0, &npos);
+    rc = FPY_CLI_PARSE_NOPOS(&fpy_gen_cmd, argc, argv, opts, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     const fpy_layout *l = fpy_layout_find(p.layout);
@@ -583,8 +584,9 @@ static void fpy_dump_json(const char *file, size_t size, const fpy_part_table *t
 
 #define FPY_MAX_ISSUES 256u
 
-static int fpy_dump_run(int argc, char **argv)
+static int fpy_dump_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_popts p = {0};
     const fpy_opt opts[] = {
         {"--json", 0, NULL, &p.json},
@@ -596,7 +598,7 @@ static int fpy_dump_run(int argc, char **argv)
     int rc = fpy_take_special(&fpy_dump_cmd, 1, &argc, argv, &p);
     if (rc != 0)
         return rc;
-    rc = fpy_cli_parse(&fpy_dump_cmd, argc, argv, opts, 5, pos, 1, &npos);
+    rc = FPY_CLI_PARSE(&fpy_dump_cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -642,8 +644,9 @@ static int fpy_from_csv_convert(const char *file, const char *text, size_t len,
     return fpy_write(p->out, bin, sizeof bin);
 }
 
-static int fpy_from_csv_run(int argc, char **argv)
+static int fpy_from_csv_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_popts p = {0};
     const fpy_opt opts[] = {
         {"--output", 'o', &p.out, NULL},     {"--flash-size", 0, &p.flash, NULL},
@@ -655,7 +658,7 @@ static int fpy_from_csv_run(int argc, char **argv)
     int rc = fpy_take_special(&fpy_from_csv_cmd, 1, &argc, argv, &p);
     if (rc != 0)
         return rc;
-    rc = fpy_cli_parse(&fpy_from_csv_cmd, argc, argv, opts, 7, pos, 1, &npos);
+    rc = FPY_CLI_PARSE(&fpy_from_csv_cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -680,8 +683,9 @@ static int fpy_from_csv_run(int argc, char **argv)
     return rc;
 }
 
-static int fpy_to_csv_run(int argc, char **argv)
+static int fpy_to_csv_run(void *ctx, int argc, char **argv)
 {
+    (void)ctx;
     fpy_popts p = {0};
     const fpy_opt opts[] = {
         {"--output", 'o', &p.out, NULL},
@@ -694,7 +698,7 @@ static int fpy_to_csv_run(int argc, char **argv)
     int rc = fpy_take_special(&fpy_to_csv_cmd, 1, &argc, argv, &p);
     if (rc != 0)
         return rc;
-    rc = fpy_cli_parse(&fpy_to_csv_cmd, argc, argv, opts, 6, pos, 1, &npos);
+    rc = FPY_CLI_PARSE(&fpy_to_csv_cmd, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
     if (npos != 1)
@@ -724,26 +728,15 @@ static int fpy_to_csv_run(int argc, char **argv)
 
 static int fpy_partition_run(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int, char **);
-    } verbs[] = {
-        {"gen", fpy_gen_run},
-        {"dump", fpy_dump_run},
-        {"from-csv", fpy_from_csv_run},
-        {"to-csv", fpy_to_csv_run},
+    static const fpy_cli_sub subs[] = {
+        {"gen", fpy_gen_run, NULL},
+        {"dump", fpy_dump_run, NULL},
+        {"from-csv", fpy_from_csv_run, NULL},
+        {"to-csv", fpy_to_csv_run, NULL},
     };
-    if (argc < 2)
-        return fpy_cli_usage_error(&fpy_cmd_partition, "which command? gen, dump, "
-                                                       "from-csv or to-csv");
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fpy_cli_help(&fpy_cmd_partition);
-        return FPY_EXIT_OK;
-    }
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (strcmp(argv[1], verbs[i].name) == 0)
-            return verbs[i].run(argc - 1, argv + 1);
-    return fpy_cli_usage_error(&fpy_cmd_partition, "no command '%s'", argv[1]);
+    static const fpy_cli_subs sb = {.cmd = &fpy_cmd_partition, .sub = subs,
+                                    .n = FPY_COUNTOF(subs)};
+    return fpy_cli_dispatch(&sb, argc, argv);
 }
 
 const fpy_cli_cmd fpy_cmd_partition = {

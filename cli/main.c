@@ -18,7 +18,7 @@ static const fpy_cli_cmd *const fpy_cmds[] = {
     &fpy_cmd_nvs,
 };
 
-#define FPY_NCMDS (sizeof fpy_cmds / sizeof fpy_cmds[0])
+#define FPY_NCMDS FPY_COUNTOF(fpy_cmds)
 
 static void fpy_main_help(FILE *f)
 {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fipy/boot.h"
+#include "simsys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "fipy/bcimage.h"
-#include "fipy/flashsim.h"
 #include "fipy/fota.h"
 
+#include "flashsim.h"
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t mem[8u << 20];
@@ -82,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fpy_flashsim sim;
     fpy_flash f;
     fpy_fota_req q;
-    fpy_fota_req_from_images(&q, vm, split, bc, size - split);
+    if (fpy_fota_req_from_images(&q, vm, split, bc, size - split) != FPY_OK)
+        return 0;
     q.vm_slot = 1;
     q.bc_slot = 1;
     reset_flash(l, &q);

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fipy/flashsim.h"
 #include "fipy/nvs.h"
 #include "nvs_gen.h"
 
+#include "flashsim.h"
 #define FPY_FZ_MAX_PAGES 8u
 #define FPY_FZ_TEXT_MAX 65536u
 

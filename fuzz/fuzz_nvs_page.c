@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fipy/flashsim.h"
 #include "fipy/nvs.h"
 
+#include "flashsim.h"
 #define FPY_FZ_MAX_PAGES 8u
 
 static uint8_t fpy_fz_mem[FPY_FZ_MAX_PAGES * FPY_NVS_PAGE_SIZE];

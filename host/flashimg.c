@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fipy/bytes.h"
 #include "fipy/part.h"
 
 /* What the partition table at 0x8000 is. */
@@ -31,14 +32,6 @@ static const fpy_area *fpy_table_missing(const fpy_part_table *t, const fpy_layo
     return NULL;
 }
 
-int fpy_flashimg_erased(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0xFF)
-            return 0;
-    return 1;
-}
-
 /* Classify the table; for OTHER and CORRUPT, `why` says what was found. */
 static fpy_table_kind fpy_table_read(const uint8_t *img, const fpy_layout **l, int *rc,
                                      char *why, size_t n)
@@ -46,7 +39,7 @@ static fpy_table_kind fpy_table_read(const uint8_t *img, const fpy_layout **l, i
     fpy_part_table t;
     fpy_diag d = {0};
     const uint8_t *tab = img + FPY_PART_TABLE_OFFSET;
-    if (fpy_flashimg_erased(tab, FPY_PART_TABLE_LEN))
+    if (fpy_is_erased(tab, FPY_PART_TABLE_LEN))
         return FPY_TABLE_NONE;
     if ((*rc = fpy_part_decode(tab, FPY_PART_TABLE_LEN, &t, &d)) != FPY_OK) {
         fpy_diag_format(&d, *rc, why, n);

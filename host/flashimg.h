@@ -11,9 +11,9 @@
 
 #include <stddef.h>
 
-#include "fipy/flashsim.h"
 #include "fipy/layout.h"
 #include "hostio.h"
+#include "flashsim.h"
 
 typedef struct fpy_flashimg {
     fpy_lockedfile file;
@@ -48,9 +48,6 @@ int fpy_flashimg_layout(const uint8_t *img, const char *name, const char *want, 
  */
 int fpy_flashimg_open(fpy_flashimg *fi, const char *path, const char *layout, int mode,
                       char *err, size_t errlen);
-/* 1 when the `n` bytes at `p` are all 0xFF, as erased flash is. */
-int fpy_flashimg_erased(const uint8_t *p, size_t n);
-
 /* Write the image back if the command changed it; call only on success. */
 int fpy_flashimg_save(fpy_flashimg *fi, char *err, size_t errlen);
 /* Let go of the file; unsaved changes are dropped. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fipy/bytes.h"
 #include "fipy/layout.h"
 #include "fipy/nvs_format.h"
 #include "flashimg.h"
@@ -76,7 +77,7 @@ static int fpy_nvs_area_kind(const fpy_nvs_file *f)
     for (uint32_t pg = 0; pg < f->size; pg += FPY_NVS_PAGE_SIZE)
         if (fpy_nvs_page_valid(p + pg))
             return 1;
-    return fpy_flashimg_erased(p, f->size) ? 0 : -1;
+    return fpy_is_erased(p, f->size) ? 0 : -1;
 }
 
 /* "page 0 (offset 0x9000) holds no NVS page header: it starts e9 03 ..." */

@@ -10,9 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "fipy/flashsim.h"
 #include "fipy/nvs.h"
 #include "hostio.h"
+#include "flashsim.h"
 
 /* A file and the NVS partition in it. */
 typedef struct fpy_nvs_file {

@@ -8,6 +8,7 @@
 #include "fipy/fota.h"
 #include "fipy/otadata.h"
 #include "fixtures.h"
+#include "simsys.h"
 #include "testutil.h"
 
 /* ---- the table ----------------------------------------------------------- */
@@ -389,6 +390,59 @@ static void test_attempted_pair_that_does_not_verify(void **state)
     board_free(b);
 }
 
+/* The simulated flash, except that reads touching [lo, hi) answer `rc`. */
+typedef struct failing_reads {
+    fpy_flashsim *sim;
+    uint32_t lo, hi;
+    int rc;
+} failing_reads;
+
+static int fr_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
+{
+    failing_reads *fr = ctx;
+    if (addr < fr->hi && addr + len > fr->lo)
+        return fr->rc;
+    return fpy_flashsim_ops.read(fr->sim, addr, buf, len);
+}
+
+static int fr_program(void *ctx, uint32_t addr, const void *buf, uint32_t len)
+{
+    return fpy_flashsim_ops.program(((failing_reads *)ctx)->sim, addr, buf, len);
+}
+
+static int fr_erase(void *ctx, uint32_t addr)
+{
+    return fpy_flashsim_ops.erase_sector(((failing_reads *)ctx)->sim, addr);
+}
+
+static void test_flash_failure_while_verifying_is_passed_up(void **state)
+{
+    (void)state;
+    static const fpy_flash_ops ops = {fr_read, fr_program, fr_erase};
+    /* a driver's own error, and a raw status the seam takes as I/O */
+    static const int driver_rc[] = {FPY_ERR_TIMEOUT, 1};
+    static const int want[] = {FPY_ERR_TIMEOUT, FPY_ERR_IO};
+    for (size_t i = 0; i < 2; i++) {
+        board *b = board_new();
+        assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
+        put_vm(b, 1, "2.1.0", 2);
+        assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 0, 1), FPY_OK);
+        uint8_t *before = malloc(FPY_FLASH_SIZE_8M);
+        assert_non_null(before);
+        memcpy(before, b->tf->mem, FPY_FLASH_SIZE_8M);
+        uint32_t vm1 = area(b, FPY_AREA_VM_SLOT, 1);
+        failing_reads fr = {&b->tf->sim, vm1 + 0x4000, vm1 + 0x4100, driver_rc[i]};
+        fpy_flash f = {&ops, &fr, b->tf->flash.geo};
+        fpy_simsys_reset(&b->ss, FPY_RESET_RESET);
+        /* not "slot 1 does not verify" (which would end the trial and
+         * write the record): the boot stops and writes nothing */
+        assert_int_equal(fpy_boot_run(&f, &b->sys, &b->cfg, &b->w, &b->res), want[i]);
+        assert_memory_equal(b->tf->mem, before, FPY_FLASH_SIZE_8M);
+        free(before);
+        board_free(b);
+    }
+}
+
 static void test_bytecode_for_another_abi_is_refused(void **state)
 {
     (void)state;
@@ -738,6 +792,7 @@ int main(void)
         cmocka_unit_test(test_trial_accept_sticks),
         cmocka_unit_test(test_watchdog_during_trial_rolls_back),
         cmocka_unit_test(test_attempted_pair_that_does_not_verify),
+        cmocka_unit_test(test_flash_failure_while_verifying_is_passed_up),
         cmocka_unit_test(test_bytecode_for_another_abi_is_refused),
         cmocka_unit_test(test_nothing_bootable_is_reported),
         cmocka_unit_test(test_empty_bytecode_slot_boots_vm_alone),

@@ -1,4 +1,5 @@
 /* The flash seam and the simulated NOR: rules, faults, counters, timing. */
+#include <limits.h>
 #include <string.h>
 
 #include "fipy/hash.h"
@@ -235,6 +236,132 @@ static void test_counters_wear_and_time(void **state)
     fpy_test_flash_free(tf);
 }
 
+static void test_erased_bytes(void **state)
+{
+    (void)state;
+    uint8_t b[8];
+    memset(b, 0xFF, sizeof b);
+    assert_true(fpy_is_erased(b, 0));
+    assert_true(fpy_is_erased(b, sizeof b));
+    assert_int_equal(fpy_erased_prefix(b, sizeof b), sizeof b);
+    b[5] = 0xFE; /* one bit programmed */
+    assert_false(fpy_is_erased(b, sizeof b));
+    assert_true(fpy_is_erased(b, 5));
+    assert_int_equal(fpy_erased_prefix(b, sizeof b), 5);
+    b[0] = 0x00;
+    assert_int_equal(fpy_erased_prefix(b, sizeof b), 0);
+}
+
+/* Feed `len` bytes of a pattern in uneven pieces. */
+static void pw_feed(fpy_pagewriter *w, const uint8_t *data, uint32_t len)
+{
+    static const uint32_t pieces[] = {1, 7, 300, 13, 1000, 256};
+    for (uint32_t off = 0, i = 0; off < len; i++) {
+        uint32_t n = pieces[i % 6] < len - off ? pieces[i % 6] : len - off;
+        assert_int_equal(fpy_pagewriter_put(w, data + off, n), FPY_OK);
+        off += n;
+    }
+}
+
+static void test_pagewriter_erases_each_sector_before_writing_it(void **state)
+{
+    (void)state;
+    enum { LEN = 3 * 4096 + 101 };
+    static uint8_t data[LEN];
+    for (uint32_t i = 0; i < LEN; i++)
+        data[i] = (uint8_t)(i * 7u + 3u);
+    fpy_test_flash *tf = fpy_test_flash_new(&small_geo);
+    memset(tf->mem, 0x00, small_geo.size); /* old data everywhere */
+    fpy_pagewriter w;
+    fpy_pagewriter_start(&w, &tf->flash, 4096, 1);
+    pw_feed(&w, data, LEN);
+    assert_int_equal(fpy_pagewriter_flush(&w), FPY_OK);
+    assert_memory_equal(tf->mem + 4096, data, LEN);
+    /* padded to the write alignment, the rest of the last sector erased */
+    assert_true(fpy_is_erased(tf->mem + 4096 + LEN, 5 * 4096 - (4096 + LEN)));
+    /* nothing before the start or past the last sector touched */
+    assert_int_equal(fpy_erased_prefix(tf->mem, 4096), 0);
+    assert_int_equal(tf->mem[5 * 4096], 0x00);
+    assert_int_equal(tf->sim.stats.erases, 4);
+    /* whole pages, none crossed by a program */
+    assert_int_equal(tf->sim.stats.pages_programmed, tf->sim.stats.programs);
+    assert_int_equal(tf->sim.stats.programs, (LEN + 255) / 256);
+    assert_int_equal(w.mutations, tf->sim.stats.erases + tf->sim.stats.programs);
+    fpy_test_flash_free(tf);
+}
+
+static void test_pagewriter_without_erase_pads_and_splits_at_pages(void **state)
+{
+    (void)state;
+    uint8_t data[600];
+    for (uint32_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)i;
+    fpy_test_flash *tf = fpy_test_flash_new(&small_geo);
+    fpy_pagewriter w;
+    fpy_pagewriter_start(&w, &tf->flash, 0x104, 0);
+    pw_feed(&w, data, 250);
+    assert_int_equal(tf->sim.stats.programs, 0); /* a partial page waits */
+    assert_int_equal(fpy_pagewriter_flush(&w), FPY_OK);
+    assert_int_equal(tf->sim.stats.programs, 1);
+    assert_memory_equal(tf->mem + 0x104, data, 250);
+    assert_true(fpy_is_erased(tf->mem + 0x104 + 250, 2));
+    /* 600 more from 0x200: two whole pages and a partial one */
+    pw_feed(&w, data, sizeof data);
+    assert_int_equal(fpy_pagewriter_flush(&w), FPY_OK);
+    assert_memory_equal(tf->mem + 0x200, data, sizeof data);
+    assert_int_equal(tf->sim.stats.programs, 4);
+    assert_int_equal(tf->sim.stats.pages_programmed, 4);
+    assert_int_equal(tf->sim.stats.erases, 0);
+    fpy_test_flash_free(tf);
+}
+
+/* A driver that answers every call with `rc`: a port's raw status, a bug. */
+static int odd_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
+{
+    (void)addr, (void)buf, (void)len;
+    return *(const int *)ctx;
+}
+
+static int odd_program(void *ctx, uint32_t addr, const void *buf, uint32_t len)
+{
+    (void)addr, (void)buf, (void)len;
+    return *(const int *)ctx;
+}
+
+static int odd_erase(void *ctx, uint32_t addr)
+{
+    (void)addr;
+    return *(const int *)ctx;
+}
+
+static const fpy_flash_ops odd_ops = {odd_read, odd_program, odd_erase};
+
+static void seam_returns(int driver_rc, int want)
+{
+    fpy_flash f = {&odd_ops, &driver_rc, small_geo};
+    uint8_t buf[4] = {0};
+    int erased = -1;
+    assert_int_equal(fpy_flash_read(&f, 0, buf, 4), want);
+    assert_int_equal(fpy_flash_program(&f, 0, buf, 4), want);
+    assert_int_equal(fpy_flash_erase(&f, 0, 4096), want);
+    assert_int_equal(fpy_flash_is_erased(&f, 0, 4, buf, 4, &erased), want);
+}
+
+static void test_seam_takes_unknown_driver_returns_as_io(void **state)
+{
+    (void)state;
+    /* positive values and negatives that are no fpy_err: never success,
+     * never a verdict on data */
+    static const int odd[] = {1, 7, INT_MAX, INT_MIN, -17, -1000};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+        seam_returns(odd[i], FPY_ERR_IO);
+    /* the driver's own codes pass up unchanged */
+    static const int known[] = {FPY_ERR_IO, FPY_ERR_TIMEOUT, FPY_ERR_BADBLOCK,
+                                FPY_ERR_NOT_ERASED, FPY_ERR_STATE};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        seam_returns(known[i], known[i]);
+}
+
 static void test_crc32_matches_esp_idf_vectors(void **state)
 {
     (void)state;
@@ -251,12 +378,44 @@ static void test_sha256_and_md5_known_answers(void **state)
 {
     (void)state;
     uint8_t out[32], want[32];
-    fpy_sha256_buf("abc", 3, out);
+    assert_int_equal(fpy_sha256_buf("abc", 3, out), FPY_OK);
     fpy_test_unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", want, 32);
     assert_memory_equal(out, want, 32);
-    fpy_md5_buf("abc", 3, out);
+    assert_int_equal(fpy_md5_buf("abc", 3, out), FPY_OK);
     fpy_test_unhex("900150983cd24fb0d6963f7d28e17f72", want, 16);
     assert_memory_equal(out, want, 16);
+}
+
+static void test_hash_contexts_start_to_finish(void **state)
+{
+    (void)state;
+    static const char msg[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    uint8_t one[32], inc[32];
+    fpy_sha256 h;
+    fpy_md5 m;
+    /* in pieces, the same digest as in one go */
+    assert_int_equal(fpy_sha256_buf(msg, sizeof msg - 1, one), FPY_OK);
+    assert_int_equal(fpy_sha256_start(&h), FPY_OK);
+    for (size_t i = 0, len = sizeof msg - 1; i < len; i += 5) {
+        size_t n = len - i < 5 ? len - i : 5;
+        assert_int_equal(fpy_sha256_update(&h, msg + i, n), FPY_OK);
+    }
+    assert_int_equal(fpy_sha256_finish(&h, inc), FPY_OK);
+    assert_memory_equal(one, inc, 32);
+    /* an ended context is refused until started again */
+    assert_int_equal(fpy_sha256_update(&h, msg, 1), FPY_ERR_STATE);
+    assert_int_equal(fpy_sha256_finish(&h, inc), FPY_ERR_STATE);
+    assert_int_equal(fpy_sha256_start(&h), FPY_OK);
+    assert_int_equal(fpy_sha256_update(&h, msg, sizeof msg - 1), FPY_OK);
+    assert_int_equal(fpy_sha256_finish(&h, inc), FPY_OK);
+    assert_memory_equal(one, inc, 32);
+    assert_int_equal(fpy_md5_buf(msg, sizeof msg - 1, one), FPY_OK);
+    assert_int_equal(fpy_md5_start(&m), FPY_OK);
+    assert_int_equal(fpy_md5_update(&m, msg, 7), FPY_OK);
+    assert_int_equal(fpy_md5_update(&m, msg + 7, sizeof msg - 8), FPY_OK);
+    assert_int_equal(fpy_md5_finish(&m, inc), FPY_OK);
+    assert_memory_equal(one, inc, 16);
+    assert_int_equal(fpy_md5_finish(&m, inc), FPY_ERR_STATE);
 }
 
 int main(void)
@@ -274,8 +433,13 @@ int main(void)
         cmocka_unit_test(test_read_bit_flips_affect_copy_only),
         cmocka_unit_test(test_bad_sector_fails_permanently),
         cmocka_unit_test(test_counters_wear_and_time),
+        cmocka_unit_test(test_erased_bytes),
+        cmocka_unit_test(test_pagewriter_erases_each_sector_before_writing_it),
+        cmocka_unit_test(test_pagewriter_without_erase_pads_and_splits_at_pages),
+        cmocka_unit_test(test_seam_takes_unknown_driver_returns_as_io),
         cmocka_unit_test(test_crc32_matches_esp_idf_vectors),
         cmocka_unit_test(test_sha256_and_md5_known_answers),
+        cmocka_unit_test(test_hash_contexts_start_to_finish),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include "fipy/otadata.h"
 #include "fipy/sfw.h"
 #include "fixtures.h"
+#include "simsys.h"
 #include "testutil.h"
 
 typedef struct rig {
@@ -33,7 +34,7 @@ static rig *rig_new(void)
     fpy_fix_install(&r->tf->flash, 0x210000, r->bc, n);
     r->vm_len = fpy_fix_vm("4.1.0", 2, 30000, r->vm, sizeof r->vm);
     r->bc_len = fpy_fix_bc(4, 2, 3000, r->bc, sizeof r->bc);
-    fpy_fota_req_from_images(&r->q, r->vm, r->vm_len, r->bc, r->bc_len);
+    assert_int_equal(fpy_fota_req_from_images(&r->q, r->vm, r->vm_len, r->bc, r->bc_len), FPY_OK);
     r->q.vm_slot = 1;
     r->q.bc_slot = 1;
     return r;
@@ -147,7 +148,8 @@ static void test_wrong_hash_and_bad_image_refused(void **state)
 
     r = rig_new();
     r->vm[r->vm_len - 40] ^= 0xFF; /* inside the checksummed data */
-    fpy_sha256_buf(r->vm, r->vm_len, r->q.vm_sha256); /* the sender's hash matches */
+    /* the sender's hash matches */
+    assert_int_equal(fpy_sha256_buf(r->vm, r->vm_len, r->q.vm_sha256), FPY_OK);
     assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d), FPY_OK);
     assert_int_equal(send_all(r, 512), FPY_OK);
     assert_int_not_equal(fpy_fota_finish(&r->u, &r->w, &d), FPY_OK);
@@ -161,7 +163,7 @@ static void test_vm_only_update_checks_bytecode_abi(void **state)
     fpy_diag d;
     r->vm_len = fpy_fix_vm("5.0.0", 3, 30000, r->vm, sizeof r->vm);
     r->bc_len = 0;
-    fpy_fota_req_from_images(&r->q, r->vm, r->vm_len, NULL, 0);
+    assert_int_equal(fpy_fota_req_from_images(&r->q, r->vm, r->vm_len, NULL, 0), FPY_OK);
     r->q.vm_slot = 1;
     /* refused at begin, before anything is erased */
     uint64_t e0 = r->tf->sim.stats.erases, p0 = r->tf->sim.stats.pages_programmed;
@@ -261,7 +263,7 @@ static void test_refused_update_keeps_the_previous_pair(void **state)
     fpy_fota_req_head(&q, FPY_FOTA_BC, r->bc, r->bc_len);
     refused_at_begin(r, &q, FPY_ERR_STATE, "vm_abi");
     /* bytecode alone for another ABI than the running VM's */
-    fpy_fota_req_from_images(&q, NULL, 0, r->bc, r->bc_len);
+    assert_int_equal(fpy_fota_req_from_images(&q, NULL, 0, r->bc, r->bc_len), FPY_OK);
     refused_at_begin(r, &q, FPY_ERR_STATE, "vm_abi");
     rig_free(r);
 }
@@ -291,7 +293,7 @@ static void test_final_check_failure_says_what_was_lost(void **state)
     rig *r = rig_with_prev();
     fpy_diag d = {0};
     r->bc[FPY_BC_HEADER_LEN + 10] ^= 0xFF; /* payload no longer matches its SHA-256 */
-    fpy_sha256_buf(r->bc, r->bc_len, r->q.bc_sha256);
+    assert_int_equal(fpy_sha256_buf(r->bc, r->bc_len, r->q.bc_sha256), FPY_OK);
     assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d),
                      FPY_OK);
     assert_int_equal(r->u.lost_prev, 1);

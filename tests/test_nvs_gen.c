@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fipy/flashsim.h"
 #include "fipy/hash.h"
 #include "fipy/nvs.h"
 #include "nvs_gen.h"
 #include "testutil.h"
+#include "flashsim.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -51,7 +51,7 @@ static void expect_sha(const gen_out *o, uint32_t len, const char *hex)
     assert_int_equal(o->rc, FPY_OK);
     assert_int_equal(o->len, len);
     fpy_test_unhex(hex, want, sizeof want);
-    fpy_sha256_buf(o->img, o->len, got);
+    assert_int_equal(fpy_sha256_buf(o->img, o->len, got), FPY_OK);
     assert_memory_equal(got, want, 32);
 }
 

@@ -28,6 +28,7 @@
 #include "fipy/otadata.h"
 #include "fipy/sfw.h"
 #include "fixtures.h"
+#include "simsys.h"
 #include "testutil.h"
 
 #define OD 0xD000u

@@ -549,7 +549,7 @@ static void expect_table_sha(const char *csv, const fpy_part_opts *o, const char
     assert_int_equal(fpy_part_check(&tbl, o, is, 16, &n, &d), FPY_OK);
     assert_int_equal(fpy_part_encode(&tbl, bin, sizeof bin, &d), FPY_OK);
     fpy_test_unhex(hex, want, sizeof want);
-    fpy_sha256_buf(bin, sizeof bin, got);
+    assert_int_equal(fpy_sha256_buf(bin, sizeof bin, got), FPY_OK);
     assert_memory_equal(got, want, sizeof want);
 }
 

@@ -21,6 +21,7 @@
 #include "fipy/otadata.h"
 #include "fixtures.h"
 #include "powerloss.h"
+#include "simsys.h"
 #include "testutil.h"
 
 #define OTADATA 0xD000u
@@ -102,8 +103,8 @@ static int stream_update(sc *c, const fpy_flash *f)
 {
     fpy_fota u;
     fpy_fota_req q;
-    fpy_fota_req_from_images(&q, (c->targets & FPY_FOTA_VM) ? c->vm_img : NULL, c->vm_len,
-                             (c->targets & FPY_FOTA_BC) ? c->bc_img : NULL, c->bc_len);
+    FPY_TRY(fpy_fota_req_from_images(&q, (c->targets & FPY_FOTA_VM) ? c->vm_img : NULL, c->vm_len,
+                                     (c->targets & FPY_FOTA_BC) ? c->bc_img : NULL, c->bc_len));
     q.vm_slot = c->new_.vm;
     q.bc_slot = c->new_.bc;
     FPY_TRY(fpy_fota_begin(&u, f, c->l, &c->cfg.store, &q, &c->w, NULL));

@@ -1,7 +1,7 @@
 /*
  * Explicit little-endian encoding.  On-flash and on-wire formats are read
  * and written byte by byte with these, never by casting packed structs, so
- * the code behaves the same on any host.
+ * the code behaves the same on any host.  And the test for erased bytes.
  */
 #ifndef FIPY_BYTES_H
 #define FIPY_BYTES_H
@@ -82,6 +82,20 @@ static inline int fpy_hex_digit(int c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+/* What an erased NOR flash byte reads as; formats kept on flash read it
+ * where nothing was written. */
+#define FPY_FLASH_ERASED 0xFFu
+
+/* How many bytes at the start of `buf` read as erased: `len` when all of
+ * them do.  The one scan for erased bytes (flash ranges: fpy_flash_is_erased). */
+size_t fpy_erased_prefix(const void *buf, size_t len);
+
+/* 1 when every byte of `buf` reads as erased (also when len is 0). */
+static inline int fpy_is_erased(const void *buf, size_t len)
+{
+    return fpy_erased_prefix(buf, len) == len;
 }
 
 #endif

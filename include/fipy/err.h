@@ -38,6 +38,22 @@ typedef enum fpy_err {
 /* Short, static, English name of an error code ("corrupt data"). */
 const char *fpy_strerror(int err);
 
+/* 1 when err is FPY_OK or one of the codes above (those with a name).  The
+ * seams take anything else a driver returns (a positive value, an unknown
+ * negative one) as FPY_ERR_IO. */
+int fpy_err_is_known(int err);
+
+/*
+ * 1 when err is a verdict on bytes that were read: they are corrupt,
+ * truncated, fail a checksum, hold something unsupported, nothing
+ * (NOTFOUND), or point out of range.  0 for everything else: the device
+ * failing to give them (I/O, timeout, bad block, lost power, ...) and a
+ * caller's mistakes.  A caller that falls back on bad data (the boot
+ * trying the other slot) must not fall back on a device failure: it
+ * passes those up.
+ */
+int fpy_err_is_verdict(int err);
+
 /*
  * Where and why a parser rejected its input.  All strings are static.
  * `offset` is a byte offset into the input (or a flash address); for text

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fipy/flash.h"
 #include "fipy/fotarec.h"
 #include "fipy/fw.h"
 #include "fipy/hash.h"
@@ -67,9 +68,10 @@ typedef struct fpy_fota_req {
  * image leaves the rest 0xFF; begin() then refuses it as truncated). */
 void fpy_fota_req_head(fpy_fota_req *req, unsigned target, const uint8_t *img, size_t len);
 /* A whole request for images held in memory (vm or bc may be NULL): the
- * targets, sizes, SHA-256s and heads; the slots are left at 0. */
-void fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_len,
-                              const uint8_t *bc, size_t bc_len);
+ * targets, sizes, SHA-256s and heads; the slots are left at 0.  FPY_OK,
+ * or the hash's error. */
+int fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_len,
+                             const uint8_t *bc, size_t bc_len);
 
 #define FPY_FOTA_IDLE 0u
 #define FPY_FOTA_WRITING 1u
@@ -77,7 +79,7 @@ void fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_le
 #define FPY_FOTA_ATTEMPTED 3u
 
 typedef struct fpy_fota_part {
-    uint32_t base, slot_size, size, done, erased_to;
+    uint32_t base, slot_size, size, done;
     uint8_t want[FPY_SHA256_LEN];
     fpy_sha256 sha;
 } fpy_fota_part;
@@ -92,9 +94,7 @@ typedef struct fpy_fota {
     uint8_t run_vm, run_bc;  /* the running pair, read once at begin */
     fpy_fota_part part[2];   /* in stream order */
     uint32_t total, offset;  /* stream length and bytes accepted */
-    uint8_t page[FPY_FLASH_PAGE];
-    uint32_t page_len;
-    uint32_t page_addr;
+    fpy_pagewriter pw;       /* writes the current part, erasing ahead */
     uint8_t cur_part;
     uint8_t lost_prev;       /* begin() forgot the previous pair: its slots
                                 are being overwritten (see begin) */

@@ -1,7 +1,20 @@
 /*
  * Hashes and CRCs used by the formats: SHA-256 (app image digest, bytecode
- * images), MD5 (partition table MD5 entry, ROM SPI_FLASH_MD5) from mbedTLS,
- * and ESP-IDF's crc32_le from zlib.
+ * images), MD5 (partition table MD5 entry, ROM SPI_FLASH_MD5) and
+ * ESP-IDF's crc32_le.
+ *
+ * The hash contexts are opaque, caller-allocated storage of a fixed size:
+ * no library type shows here, so a port can put the ESP32's SHA hardware
+ * behind the same calls (today: mbedTLS, and zlib for the CRC, in
+ * lib/core/hash.c, which checks that its state fits).  Every hash call
+ * returns FPY_OK or an error the caller passes up (FPY_ERR_IO: the hash
+ * engine failed; FPY_ERR_STATE: a context used that is not started).
+ *
+ * A context lives from start() to finish(): an update that fails ends it
+ * (finish() then returns the error again), and finish() ends it in every
+ * case, so it may be called on any path, also after an error, to release
+ * the context.  Stopping without finish() is allowed: the software
+ * implementation holds nothing that needs releasing.
  */
 #ifndef FIPY_HASH_H
 #define FIPY_HASH_H
@@ -9,37 +22,54 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <mbedtls/md5.h>
-#include <mbedtls/sha256.h>
-
 #define FPY_SHA256_LEN 32u
 #define FPY_MD5_LEN 16u
 
-/* Incremental SHA-256; the caller owns the struct (no allocation). */
+/* Bytes of state a context may hold: room for mbedTLS's (108 and 88 bytes)
+ * and for a hardware port's. */
+#define FPY_SHA256_CTX_SIZE 192u
+#define FPY_MD5_CTX_SIZE 128u
+
+#if defined(__GNUC__)
+#define FPY_HASH_CHECKED __attribute__((warn_unused_result))
+#else
+#define FPY_HASH_CHECKED
+#endif
+
+/* Incremental SHA-256; the caller owns the storage (no allocation). */
 typedef struct fpy_sha256 {
-    mbedtls_sha256_context ctx;
+    union {
+        unsigned char bytes[FPY_SHA256_CTX_SIZE];
+        uint64_t align_u64;
+        void *align_ptr;
+    } opaque;
 } fpy_sha256;
 
-void fpy_sha256_start(fpy_sha256 *h);
-void fpy_sha256_update(fpy_sha256 *h, const void *data, size_t len);
-void fpy_sha256_finish(fpy_sha256 *h, uint8_t out[FPY_SHA256_LEN]);
+FPY_HASH_CHECKED int fpy_sha256_start(fpy_sha256 *h);
+FPY_HASH_CHECKED int fpy_sha256_update(fpy_sha256 *h, const void *data, size_t len);
+FPY_HASH_CHECKED int fpy_sha256_finish(fpy_sha256 *h, uint8_t out[FPY_SHA256_LEN]);
 /* One-shot. */
-void fpy_sha256_buf(const void *data, size_t len, uint8_t out[FPY_SHA256_LEN]);
+FPY_HASH_CHECKED int fpy_sha256_buf(const void *data, size_t len, uint8_t out[FPY_SHA256_LEN]);
 
 typedef struct fpy_md5 {
-    mbedtls_md5_context ctx;
+    union {
+        unsigned char bytes[FPY_MD5_CTX_SIZE];
+        uint64_t align_u64;
+        void *align_ptr;
+    } opaque;
 } fpy_md5;
 
-void fpy_md5_start(fpy_md5 *h);
-void fpy_md5_update(fpy_md5 *h, const void *data, size_t len);
-void fpy_md5_finish(fpy_md5 *h, uint8_t out[FPY_MD5_LEN]);
-void fpy_md5_buf(const void *data, size_t len, uint8_t out[FPY_MD5_LEN]);
+FPY_HASH_CHECKED int fpy_md5_start(fpy_md5 *h);
+FPY_HASH_CHECKED int fpy_md5_update(fpy_md5 *h, const void *data, size_t len);
+FPY_HASH_CHECKED int fpy_md5_finish(fpy_md5 *h, uint8_t out[FPY_MD5_LEN]);
+FPY_HASH_CHECKED int fpy_md5_buf(const void *data, size_t len, uint8_t out[FPY_MD5_LEN]);
 
 /*
  * ESP-IDF's esp_rom_crc32_le(crc, buf, len): reflected CRC-32, polynomial
  * 0xEDB88320, with the running value inverted on entry and exit.  It is the
  * same function as zlib's crc32(): otadata uses crc32_le(0xFFFFFFFF, seq, 4)
- * and NVS uses crc32_le(0xFFFFFFFF, ...).
+ * and NVS uses crc32_le(0xFFFFFFFF, ...).  A pure function (the ESP32 has
+ * it in ROM): it cannot fail.
  */
 uint32_t fpy_crc32_le(uint32_t crc, const void *data, size_t len);
 

@@ -3,8 +3,8 @@
  * restart) and Zerynth's sfw API on top of it.
  *
  * Reset reasons use Zerynth's codes (pwr.py), kept across the reset by
- * the platform (RTC registers on an ESP32; the simulated system keeps
- * them in its struct):
+ * the platform (RTC registers on an ESP32; the simulated system,
+ * sim/simsys.h, keeps them in its struct):
  *   0 reset, 1 interrupt, 2 timeout, 3 watchdog; fipy adds 4 panic (the
  *   firmware crashed and the panic handler restarted the chip).
  *
@@ -53,29 +53,5 @@ int fpy_sfw_kick(const fpy_sys *s);
 int fpy_sfw_watchdog_triggered(const fpy_sys *s);
 /* Name of a reset reason ("watchdog"), "unknown" otherwise. */
 const char *fpy_sfw_reset_name(int reason);
-
-/*
- * A simulated system for the virtual board and the tests: a clock the
- * caller advances, a watchdog that fires when the clock passes its
- * deadline, and the reset reason of the last (simulated) reset.
- */
-typedef struct fpy_simsys {
-    uint64_t now_ms;
-    uint64_t wdt_deadline_ms;
-    uint32_t wdt_timeout_ms;
-    uint8_t wdt_armed;
-    uint8_t fired;        /* the watchdog expired: the chip must reset */
-    int reason;           /* reason of the last reset */
-} fpy_simsys;
-
-extern const fpy_sys_ops fpy_simsys_ops;
-
-void fpy_simsys_init(fpy_simsys *s, fpy_sys *out);
-/* Advance the clock; returns 1 if the watchdog fired (then the caller
- * resets the board: fpy_simsys_reset(s, FPY_RESET_WATCHDOG)). */
-int fpy_simsys_advance(fpy_simsys *s, uint32_t ms);
-/* A reset: records the reason and disarms the watchdog (a new boot
- * starts without one until the bootloader arms it). */
-void fpy_simsys_reset(fpy_simsys *s, int reason);
 
 #endif

@@ -35,8 +35,8 @@ static int fpy_check_vm(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work
     const fpy_area *a = fpy_layout_area(cfg->layout, FPY_AREA_VM_SLOT, slot);
     fpy_image_src src = fpy_image_src_flash(f, a->offset, a->size);
     int rc = fpy_fw_vm_check(&src, w, &s->vm_abi[slot], &d);
-    if (rc == FPY_ERR_POWERLOSS || rc == FPY_ERR_IO)
-        return rc;
+    if (rc != FPY_OK && !fpy_err_is_verdict(rc))
+        return rc; /* the flash failed: not a verdict on the slot */
     s->vm_state[slot] = rc == FPY_OK;
     if (rc != FPY_OK)
         fpy_note(res, rc, &d, names[slot]);
@@ -54,7 +54,7 @@ static int fpy_check_bc(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work
     fpy_diag d = {0};
     int rc = fpy_bc_verify_flash(f, a->offset, a->size, NULL, w->scratch, sizeof w->scratch,
                                  &h, &d);
-    if (rc == FPY_ERR_POWERLOSS || rc == FPY_ERR_IO)
+    if (rc != FPY_OK && !fpy_err_is_verdict(rc))
         return rc;
     if (rc == FPY_ERR_NOTFOUND) {
         s->bc_state[slot] = 2;

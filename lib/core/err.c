@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+static const char fpy_err_unknown[] = "unknown error";
+
 const char *fpy_strerror(int err)
 {
     switch (err) {
@@ -23,7 +25,28 @@ const char *fpy_strerror(int err)
     case FPY_ERR_CHECKSUM: return "checksum mismatch";
     case FPY_ERR_EXISTS: return "already exists";
     case FPY_ERR_STATE: return "not allowed in this state";
-    default: return "unknown error";
+    default: return fpy_err_unknown;
+    }
+}
+
+/* The names above are the list of codes: one place to add a new one. */
+int fpy_err_is_known(int err)
+{
+    return fpy_strerror(err) != fpy_err_unknown;
+}
+
+int fpy_err_is_verdict(int err)
+{
+    switch (err) {
+    case FPY_ERR_CORRUPT:
+    case FPY_ERR_TRUNCATED:
+    case FPY_ERR_CHECKSUM:
+    case FPY_ERR_UNSUPPORTED:
+    case FPY_ERR_NOTFOUND:
+    case FPY_ERR_RANGE:
+        return 1;
+    default:
+        return 0;
     }
 }
 

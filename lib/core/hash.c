@@ -1,9 +1,13 @@
 /* Thin wrappers over mbedTLS and zlib, so the rest of fipy does not care
- * which mbedTLS major version it was built against. */
+ * which library (or mbedTLS major version) it was built against. */
 #include "fipy/hash.h"
 
+#include <mbedtls/md5.h>
+#include <mbedtls/sha256.h>
 #include <mbedtls/version.h>
 #include <zlib.h>
+
+#include "fipy/err.h"
 
 #if MBEDTLS_VERSION_NUMBER < 0x03000000
 #define FPY_SHA256_STARTS(c) mbedtls_sha256_starts_ret((c), 0)
@@ -21,56 +25,143 @@
 #define FPY_MD5_FINISH mbedtls_md5_finish
 #endif
 
-/* The software implementations cannot fail once the context is
- * initialised, so the return values carry no information here. */
-void fpy_sha256_start(fpy_sha256 *h)
+/* Where a context is in its life: live from start() to finish(), or
+ * ended, with the error that ended it. */
+typedef struct fpy_hash_life {
+    int rc;
+    int live;
+} fpy_hash_life;
+
+typedef struct fpy_sha256_state {
+    fpy_hash_life life;
+    mbedtls_sha256_context c;
+} fpy_sha256_state;
+
+typedef struct fpy_md5_state {
+    fpy_hash_life life;
+    mbedtls_md5_context c;
+} fpy_md5_state;
+
+/* The caller's storage holds the state: fipy/hash.h's sizes must follow
+ * the library's. */
+_Static_assert(sizeof(fpy_sha256_state) <= FPY_SHA256_CTX_SIZE, "FPY_SHA256_CTX_SIZE too small");
+_Static_assert(_Alignof(fpy_sha256_state) <= _Alignof(fpy_sha256), "fpy_sha256 underaligned");
+_Static_assert(sizeof(fpy_md5_state) <= FPY_MD5_CTX_SIZE, "FPY_MD5_CTX_SIZE too small");
+_Static_assert(_Alignof(fpy_md5_state) <= _Alignof(fpy_md5), "fpy_md5 underaligned");
+
+static fpy_sha256_state *fpy_sha256_of(fpy_sha256 *h)
 {
-    mbedtls_sha256_init(&h->ctx);
-    (void)FPY_SHA256_STARTS(&h->ctx);
+    return (fpy_sha256_state *)(void *)h->opaque.bytes;
 }
 
-void fpy_sha256_update(fpy_sha256 *h, const void *data, size_t len)
+static fpy_md5_state *fpy_md5_of(fpy_md5 *h)
 {
-    (void)FPY_SHA256_UPDATE(&h->ctx, data, len);
+    return (fpy_md5_state *)(void *)h->opaque.bytes;
 }
 
-void fpy_sha256_finish(fpy_sha256 *h, uint8_t out[FPY_SHA256_LEN])
+/* FPY_OK for a live context; else what ended it, or FPY_ERR_STATE. */
+static int fpy_hash_live(const fpy_hash_life *l)
 {
-    (void)FPY_SHA256_FINISH(&h->ctx, out);
-    mbedtls_sha256_free(&h->ctx);
+    if (l->live)
+        return FPY_OK;
+    return l->rc != FPY_OK ? l->rc : FPY_ERR_STATE;
 }
 
-void fpy_sha256_buf(const void *data, size_t len, uint8_t out[FPY_SHA256_LEN])
+/* End the context with mbedTLS's result: 0, or one of its own negative
+ * codes, which say the engine failed. */
+static int fpy_hash_end(fpy_hash_life *l, int mbedtls_rc)
+{
+    l->live = 0;
+    l->rc = mbedtls_rc == 0 ? FPY_OK : FPY_ERR_IO;
+    return l->rc;
+}
+
+static void fpy_hash_begin(fpy_hash_life *l)
+{
+    l->live = 1;
+    l->rc = FPY_OK;
+}
+
+int fpy_sha256_start(fpy_sha256 *h)
+{
+    fpy_sha256_state *s = fpy_sha256_of(h);
+    fpy_hash_begin(&s->life);
+    mbedtls_sha256_init(&s->c);
+    int rc = FPY_SHA256_STARTS(&s->c);
+    if (rc == 0)
+        return FPY_OK;
+    mbedtls_sha256_free(&s->c);
+    return fpy_hash_end(&s->life, rc);
+}
+
+int fpy_sha256_update(fpy_sha256 *h, const void *data, size_t len)
+{
+    fpy_sha256_state *s = fpy_sha256_of(h);
+    FPY_TRY(fpy_hash_live(&s->life));
+    int rc = FPY_SHA256_UPDATE(&s->c, data, len);
+    if (rc == 0)
+        return FPY_OK;
+    mbedtls_sha256_free(&s->c);
+    return fpy_hash_end(&s->life, rc);
+}
+
+int fpy_sha256_finish(fpy_sha256 *h, uint8_t out[FPY_SHA256_LEN])
+{
+    fpy_sha256_state *s = fpy_sha256_of(h);
+    FPY_TRY(fpy_hash_live(&s->life));
+    int rc = FPY_SHA256_FINISH(&s->c, out);
+    mbedtls_sha256_free(&s->c);
+    return fpy_hash_end(&s->life, rc);
+}
+
+int fpy_sha256_buf(const void *data, size_t len, uint8_t out[FPY_SHA256_LEN])
 {
     fpy_sha256 h;
-    fpy_sha256_start(&h);
-    fpy_sha256_update(&h, data, len);
-    fpy_sha256_finish(&h, out);
+    FPY_TRY(fpy_sha256_start(&h));
+    int rc = fpy_sha256_update(&h, data, len);
+    int end = fpy_sha256_finish(&h, out); /* after a failed update too: it ends h */
+    return rc != FPY_OK ? rc : end;
 }
 
-void fpy_md5_start(fpy_md5 *h)
+int fpy_md5_start(fpy_md5 *h)
 {
-    mbedtls_md5_init(&h->ctx);
-    (void)FPY_MD5_STARTS(&h->ctx);
+    fpy_md5_state *s = fpy_md5_of(h);
+    fpy_hash_begin(&s->life);
+    mbedtls_md5_init(&s->c);
+    int rc = FPY_MD5_STARTS(&s->c);
+    if (rc == 0)
+        return FPY_OK;
+    mbedtls_md5_free(&s->c);
+    return fpy_hash_end(&s->life, rc);
 }
 
-void fpy_md5_update(fpy_md5 *h, const void *data, size_t len)
+int fpy_md5_update(fpy_md5 *h, const void *data, size_t len)
 {
-    (void)FPY_MD5_UPDATE(&h->ctx, data, len);
+    fpy_md5_state *s = fpy_md5_of(h);
+    FPY_TRY(fpy_hash_live(&s->life));
+    int rc = FPY_MD5_UPDATE(&s->c, data, len);
+    if (rc == 0)
+        return FPY_OK;
+    mbedtls_md5_free(&s->c);
+    return fpy_hash_end(&s->life, rc);
 }
 
-void fpy_md5_finish(fpy_md5 *h, uint8_t out[FPY_MD5_LEN])
+int fpy_md5_finish(fpy_md5 *h, uint8_t out[FPY_MD5_LEN])
 {
-    (void)FPY_MD5_FINISH(&h->ctx, out);
-    mbedtls_md5_free(&h->ctx);
+    fpy_md5_state *s = fpy_md5_of(h);
+    FPY_TRY(fpy_hash_live(&s->life));
+    int rc = FPY_MD5_FINISH(&s->c, out);
+    mbedtls_md5_free(&s->c);
+    return fpy_hash_end(&s->life, rc);
 }
 
-void fpy_md5_buf(const void *data, size_t len, uint8_t out[FPY_MD5_LEN])
+int fpy_md5_buf(const void *data, size_t len, uint8_t out[FPY_MD5_LEN])
 {
     fpy_md5 h;
-    fpy_md5_start(&h);
-    fpy_md5_update(&h, data, len);
-    fpy_md5_finish(&h, out);
+    FPY_TRY(fpy_md5_start(&h));
+    int rc = fpy_md5_update(&h, data, len);
+    int end = fpy_md5_finish(&h, out); /* after a failed update too: it ends h */
+    return rc != FPY_OK ? rc : end;
 }
 
 uint32_t fpy_crc32_le(uint32_t crc, const void *data, size_t len)

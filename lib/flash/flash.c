@@ -18,6 +18,14 @@ int fpy_flash_check_geometry(const fpy_flash_geometry *geo)
     return FPY_OK;
 }
 
+/* What a driver returned, as the core sees it: its own codes pass up
+ * unchanged; a positive or unknown value (a port's raw status, a bug) is
+ * an I/O failure, never mistaken for success or for a verdict on data. */
+static int fpy_flash_driver_rc(int rc)
+{
+    return fpy_err_is_known(rc) ? rc : FPY_ERR_IO;
+}
+
 static int fpy_flash_range(const fpy_flash *f, uint32_t addr, uint32_t len)
 {
     if (addr > f->geo.size || len > f->geo.size - addr)
@@ -30,7 +38,7 @@ int fpy_flash_read(const fpy_flash *f, uint32_t addr, void *buf, uint32_t len)
     FPY_TRY(fpy_flash_range(f, addr, len));
     if (len == 0)
         return FPY_OK;
-    return f->ops->read(f->ctx, addr, buf, len);
+    return fpy_flash_driver_rc(f->ops->read(f->ctx, addr, buf, len));
 }
 
 int fpy_flash_program(const fpy_flash *f, uint32_t addr, const void *buf,
@@ -41,7 +49,7 @@ int fpy_flash_program(const fpy_flash *f, uint32_t addr, const void *buf,
         return FPY_ERR_ALIGN;
     if (len == 0)
         return FPY_OK;
-    return f->ops->program(f->ctx, addr, buf, len);
+    return fpy_flash_driver_rc(f->ops->program(f->ctx, addr, buf, len));
 }
 
 int fpy_flash_erase(const fpy_flash *f, uint32_t addr, uint32_t len)
@@ -50,7 +58,7 @@ int fpy_flash_erase(const fpy_flash *f, uint32_t addr, uint32_t len)
     if (addr % f->geo.sector_size != 0 || len % f->geo.sector_size != 0)
         return FPY_ERR_ALIGN;
     for (uint32_t off = 0; off < len; off += f->geo.sector_size)
-        FPY_TRY(f->ops->erase_sector(f->ctx, addr + off));
+        FPY_TRY(fpy_flash_driver_rc(f->ops->erase_sector(f->ctx, addr + off)));
     return FPY_OK;
 }
 
@@ -63,12 +71,10 @@ int fpy_flash_is_erased(const fpy_flash *f, uint32_t addr, uint32_t len,
     *erased = 1;
     while (len > 0) {
         uint32_t n = len < scratch_len ? len : scratch_len;
-        FPY_TRY(f->ops->read(f->ctx, addr, scratch, n));
-        for (uint32_t i = 0; i < n; i++) {
-            if (scratch[i] != FPY_FLASH_ERASED) {
-                *erased = 0;
-                return FPY_OK;
-            }
+        FPY_TRY(fpy_flash_read(f, addr, scratch, n));
+        if (!fpy_is_erased(scratch, n)) {
+            *erased = 0;
+            return FPY_OK;
         }
         addr += n;
         len -= n;

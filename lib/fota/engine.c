@@ -20,10 +20,8 @@ static int fpy_fota_part_init(fpy_fota *u, fpy_fota_part *p, fpy_area_kind kind,
     p->base = a->offset;
     p->slot_size = a->size;
     p->size = size;
-    p->erased_to = a->offset;
     memcpy(p->want, sha, FPY_SHA256_LEN);
-    fpy_sha256_start(&p->sha);
-    return FPY_OK;
+    return fpy_sha256_start(&p->sha);
 }
 
 static int fpy_fota_check_targets(const fpy_rec *r, const fpy_fota_req *q, fpy_diag *d)
@@ -51,22 +49,23 @@ void fpy_fota_req_head(fpy_fota_req *req, unsigned target, const uint8_t *img, s
     memcpy(head, img, len < n ? len : n);
 }
 
-void fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_len,
-                              const uint8_t *bc, size_t bc_len)
+int fpy_fota_req_from_images(fpy_fota_req *req, const uint8_t *vm, size_t vm_len,
+                             const uint8_t *bc, size_t bc_len)
 {
     memset(req, 0, sizeof *req);
     if (vm != NULL) {
         req->targets |= FPY_FOTA_VM;
         req->vm_size = (uint32_t)vm_len;
-        fpy_sha256_buf(vm, vm_len, req->vm_sha256);
+        FPY_TRY(fpy_sha256_buf(vm, vm_len, req->vm_sha256));
         fpy_fota_req_head(req, FPY_FOTA_VM, vm, vm_len);
     }
     if (bc != NULL) {
         req->targets |= FPY_FOTA_BC;
         req->bc_size = (uint32_t)bc_len;
-        fpy_sha256_buf(bc, bc_len, req->bc_sha256);
+        FPY_TRY(fpy_sha256_buf(bc, bc_len, req->bc_sha256));
         fpy_fota_req_head(req, FPY_FOTA_BC, bc, bc_len);
     }
+    return FPY_OK;
 }
 
 static int fpy_fota_running_vm_abi(const fpy_fota *u, fpy_fw_work *w, uint32_t *abi,
@@ -148,49 +147,19 @@ int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
     }
     for (unsigned i = 0; i < u->nparts; i++)
         u->total += u->part[i].size;
-    u->page_addr = u->part[0].base;
+    fpy_pagewriter_start(&u->pw, f, u->part[0].base, 1);
     u->state = FPY_FOTA_WRITING;
     return FPY_OK;
 }
 
-/* Program the page buffer (padded with 0xFF to the write alignment),
- * erasing each sector just before the first write into it. */
-static int fpy_fota_flush(fpy_fota *u)
-{
-    fpy_fota_part *p = &u->part[u->cur_part];
-    if (u->page_len == 0)
-        return FPY_OK;
-    uint32_t align = u->f->geo.write_align;
-    uint32_t len = (u->page_len + align - 1u) & ~(align - 1u);
-    memset(u->page + u->page_len, 0xFF, len - u->page_len);
-    uint32_t end = u->page_addr + len;
-    while (p->erased_to < end) {
-        FPY_TRY(fpy_flash_erase(u->f, p->erased_to, FPY_FLASH_SECTOR));
-        p->erased_to += FPY_FLASH_SECTOR;
-    }
-    FPY_TRY(fpy_flash_program(u->f, u->page_addr, u->page, len));
-    u->page_addr += u->page_len;
-    u->page_len = 0;
-    return FPY_OK;
-}
-
-/* Feed bytes of the current part into the page buffer. */
+/* Feed bytes of the current part to its hash and its slot; the page
+ * writer erases each sector just before the first write into it. */
 static int fpy_fota_feed(fpy_fota *u, const uint8_t *src, uint32_t n)
 {
     fpy_fota_part *p = &u->part[u->cur_part];
-    fpy_sha256_update(&p->sha, src, n);
+    FPY_TRY(fpy_sha256_update(&p->sha, src, n));
     p->done += n;
-    while (n > 0) {
-        uint32_t room = FPY_FLASH_PAGE - (u->page_addr + u->page_len) % FPY_FLASH_PAGE;
-        uint32_t k = n < room ? n : room;
-        memcpy(u->page + u->page_len, src, k);
-        u->page_len += k;
-        src += k;
-        n -= k;
-        if (k == room)
-            FPY_TRY(fpy_fota_flush(u));
-    }
-    return FPY_OK;
+    return fpy_pagewriter_put(&u->pw, src, n);
 }
 
 /* Do these bytes of the current part agree with its head (the bytes
@@ -232,9 +201,9 @@ int fpy_fota_write(fpy_fota *u, uint32_t offset, const void *data, uint32_t len,
         len -= k;
         u->offset += k;
         if (p->done == p->size && u->cur_part + 1u < u->nparts) {
-            FPY_TRY(fpy_fota_flush(u));
+            FPY_TRY(fpy_pagewriter_flush(&u->pw));
             u->cur_part++;
-            u->page_addr = u->part[u->cur_part].base;
+            fpy_pagewriter_start(&u->pw, u->f, u->part[u->cur_part].base, 1);
         }
     }
     return FPY_OK;
@@ -266,9 +235,9 @@ int fpy_fota_finish(fpy_fota *u, fpy_fw_work *w, fpy_diag *d)
     if (u->offset != u->total)
         return fpy_diag_val(d, FPY_ERR_STATE, "finish before all bytes arrived", "offset",
                             u->offset, u->total, u->offset);
-    FPY_TRY(fpy_fota_flush(u));
+    FPY_TRY(fpy_pagewriter_flush(&u->pw));
     for (unsigned i = 0; i < u->nparts; i++) {
-        fpy_sha256_finish(&u->part[i].sha, sum);
+        FPY_TRY(fpy_sha256_finish(&u->part[i].sha, sum));
         if (fpy_digest_cmp(sum, u->part[i].want, FPY_SHA256_LEN) != 0) {
             u->state = FPY_FOTA_IDLE;
             return fpy_diag_set(d, FPY_ERR_CHECKSUM,

@@ -26,14 +26,6 @@ void fpy_bc_header_encode(const fpy_bc_header *h, uint8_t raw[FPY_BC_HEADER_LEN]
     fpy_put_le32(raw + FPY_BC_OFF_HDR_CRC, fpy_bc_crc(raw));
 }
 
-static int fpy_bc_all_ff(const uint8_t *p, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        if (p[i] != 0xFF)
-            return 0;
-    return 1;
-}
-
 static void fpy_bc_fields(const uint8_t raw[FPY_BC_HEADER_LEN], fpy_bc_header *h)
 {
     h->magic = fpy_get_le32(raw + FPY_BC_OFF_MAGIC);
@@ -51,7 +43,7 @@ static void fpy_bc_fields(const uint8_t raw[FPY_BC_HEADER_LEN], fpy_bc_header *h
 int fpy_bc_header_decode(const uint8_t raw[FPY_BC_HEADER_LEN], uint32_t max_payload,
                          fpy_bc_header *h, fpy_diag *d)
 {
-    if (fpy_bc_all_ff(raw, FPY_BC_HEADER_LEN))
+    if (fpy_is_erased(raw, FPY_BC_HEADER_LEN))
         return fpy_diag_set(d, FPY_ERR_NOTFOUND, "slot is empty (erased)", "magic", 0);
     fpy_bc_fields(raw, h);
     if (h->magic != FPY_BC_MAGIC)
@@ -90,7 +82,7 @@ int fpy_bc_build(uint32_t vm_abi, uint32_t security_version, const uint8_t *payl
     h.vm_abi = vm_abi;
     h.payload_len = payload_len;
     h.security_version = security_version;
-    fpy_sha256_buf(payload, payload_len, h.sha256);
+    FPY_TRY(fpy_sha256_buf(payload, payload_len, h.sha256));
     memset(h.signature, 0xFF, sizeof h.signature);
     fpy_bc_header_encode(&h, out);
     memmove(out + FPY_BC_HEADER_LEN, payload, payload_len);
@@ -135,7 +127,7 @@ int fpy_bc_verify_mem(const uint8_t *buf, size_t len, const uint32_t *vm_abi,
         return fpy_diag_val(d, FPY_ERR_CORRUPT, "bytes after the payload: the header declares "
                             "fewer payload bytes than the file holds", "payload_len",
                             FPY_BC_OFF_PAYLOAD_LEN, h->payload_len, body);
-    fpy_sha256_buf(buf + FPY_BC_HEADER_LEN, h->payload_len, sum);
+    FPY_TRY(fpy_sha256_buf(buf + FPY_BC_HEADER_LEN, h->payload_len, sum));
     return fpy_bc_check_sum(h, sum, d);
 }
 
@@ -150,17 +142,17 @@ int fpy_bc_verify_flash(const fpy_flash *f, uint32_t base, uint32_t slot_size,
     FPY_TRY(fpy_flash_read(f, base, raw, sizeof raw));
     FPY_TRY(fpy_bc_check_header(raw, slot_size - FPY_BC_HEADER_LEN, vm_abi, h, d));
     fpy_sha256 s;
-    fpy_sha256_start(&s);
-    for (uint32_t off = 0; off < h->payload_len;) {
+    FPY_TRY(fpy_sha256_start(&s));
+    int rc = FPY_OK;
+    for (uint32_t off = 0; rc == FPY_OK && off < h->payload_len;) {
         uint32_t n = h->payload_len - off < scratch_len ? h->payload_len - off : scratch_len;
-        int rc = fpy_flash_read(f, base + FPY_BC_HEADER_LEN + off, scratch, n);
-        if (rc != FPY_OK) {
-            fpy_sha256_finish(&s, sum);
-            return rc;
-        }
-        fpy_sha256_update(&s, scratch, n);
+        rc = fpy_flash_read(f, base + FPY_BC_HEADER_LEN + off, scratch, n);
+        if (rc == FPY_OK)
+            rc = fpy_sha256_update(&s, scratch, n);
         off += n;
     }
-    fpy_sha256_finish(&s, sum);
+    int end = fpy_sha256_finish(&s, sum); /* ends s on every path */
+    FPY_TRY(rc);
+    FPY_TRY(end);
     return fpy_bc_check_sum(h, sum, d);
 }

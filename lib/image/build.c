@@ -315,8 +315,8 @@ static void fpy_emit_header(const fpy_image_builder *b, const fpy_image_opts *o,
     fpy_image_header_encode(&h, out);
 }
 
-static void fpy_emit(const fpy_image_builder *b, const fpy_image_opts *o,
-                     uint8_t *out, size_t total)
+static int fpy_emit(const fpy_image_builder *b, const fpy_image_opts *o,
+                    uint8_t *out, size_t total)
 {
     memset(out, 0, b->image_len);
     fpy_emit_header(b, o, out);
@@ -337,8 +337,9 @@ static void fpy_emit(const fpy_image_builder *b, const fpy_image_opts *o,
     }
     out[b->checksum_offset] = ck;
     if (!o->no_digest)
-        fpy_sha256_buf(out, b->checksum_offset + 1u, out + b->checksum_offset + 1u);
+        FPY_TRY(fpy_sha256_buf(out, b->checksum_offset + 1u, out + b->checksum_offset + 1u));
     memset(out + b->image_len, 0xFF, total - b->image_len);
+    return FPY_OK;
 }
 
 static int fpy_check_opts(const fpy_image_opts *o, fpy_diag *d)
@@ -394,8 +395,7 @@ static int fpy_build_secs(fpy_image_builder *b, const fpy_image_opts *o,
     if (out == NULL || cap < total)
         return fpy_diag_val(d, FPY_ERR_NOSPC, "output buffer too small for the image",
                             "output", 0, total, cap);
-    fpy_emit(b, o, out, (size_t)total);
-    return FPY_OK;
+    return fpy_emit(b, o, out, (size_t)total);
 }
 
 static int fpy_take_section(fpy_image_builder *b, const fpy_image_section *s,
@@ -443,6 +443,6 @@ int fpy_image_elf2image(fpy_image_builder *b, const uint8_t *elf,
     FPY_TRY(fpy_image_elf_parse(elf, elf_len, o.use_segments, b->sec,
                                 FPY_IMAGE_MAX_SECTIONS, &n, &b->entry, d));
     b->nsec = (uint32_t)n;
-    fpy_sha256_buf(elf, elf_len, sha);
+    FPY_TRY(fpy_sha256_buf(elf, elf_len, sha));
     return fpy_build_secs(b, &o, sha, out, out_cap, out_len, d);
 }

@@ -157,7 +157,7 @@ static int fpy_feed(const fpy_image_src *s, uint8_t *scratch, uint32_t scratch_l
         uint32_t got;
         FPY_TRY(fpy_src_chunk(s, off, len, scratch, scratch_len, &p, &got));
         if (sums->use_sha)
-            fpy_sha256_update(&sums->sha, p, got);
+            FPY_TRY(fpy_sha256_update(&sums->sha, p, got));
         for (uint32_t i = 0; data && i < got; i++)
             sums->xor ^= p[i];
         off += got;
@@ -171,7 +171,7 @@ static int fpy_sum_all(const fpy_image_src *s, uint8_t *scratch,
 {
     fpy_sums sums = {.use_sha = info->has_digest, .xor = FPY_IMAGE_CHECKSUM_SEED};
     if (sums.use_sha)
-        fpy_sha256_start(&sums.sha);
+        FPY_TRY(fpy_sha256_start(&sums.sha));
     uint32_t off = 0;
     int rc = FPY_OK;
     for (uint32_t i = 0; rc == FPY_OK && i < info->nsegments; i++) {
@@ -184,9 +184,9 @@ static int fpy_sum_all(const fpy_image_src *s, uint8_t *scratch,
     if (rc == FPY_OK)
         rc = fpy_feed(s, scratch, scratch_len, off, info->checksum_offset + 1u - off,
                       0, &sums);
-    if (sums.use_sha)
-        fpy_sha256_finish(&sums.sha, info->digest_calc); /* frees the context */
-    FPY_TRY(rc);
+    int end = sums.use_sha ? fpy_sha256_finish(&sums.sha, info->digest_calc) : FPY_OK;
+    FPY_TRY(rc); /* finish ended the context on every path */
+    FPY_TRY(end);
     info->checksum_calc = sums.xor;
     info->checksum_ok = info->checksum == sums.xor;
     info->digest_ok = info->has_digest && info->digest_len == FPY_IMAGE_DIGEST_LEN &&

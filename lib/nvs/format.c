@@ -374,24 +374,16 @@ const uint8_t *fpy_nvs_page_entry(const uint8_t page[FPY_NVS_PAGE_SIZE], uint32_
     return page + FPY_NVS_FIRST_ENTRY + (size_t)i * FPY_NVS_ENTRY_SIZE;
 }
 
-static int fpy_nvs_all_ff(const uint8_t *p, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if (p[k] != 0xFF)
-            return 0;
-    return 1;
-}
-
 void fpy_nvs_page_parse(const uint8_t page[FPY_NVS_PAGE_SIZE], fpy_nvs_page_view *v)
 {
     uint8_t dirty[16] = {0};
     const uint8_t *bm = page + FPY_NVS_BITMAP_OFFSET;
     memset(v, 0, sizeof *v);
     fpy_nvs_header_decode(page, &v->hdr);
-    v->kind = fpy_nvs_page_kind(&v->hdr, fpy_nvs_all_ff(page + 4, FPY_NVS_PAGE_SIZE - 4u),
+    v->kind = fpy_nvs_page_kind(&v->hdr, fpy_is_erased(page + 4, FPY_NVS_PAGE_SIZE - 4u),
                                 &v->why);
     for (uint32_t i = 0; i < FPY_NVS_ENTRY_COUNT; i++) {
-        if (!fpy_nvs_all_ff(fpy_nvs_page_entry(page, i), FPY_NVS_ENTRY_SIZE))
+        if (!fpy_is_erased(fpy_nvs_page_entry(page, i), FPY_NVS_ENTRY_SIZE))
             dirty[i / 8u] = (uint8_t)(dirty[i / 8u] | (1u << (i % 8u)));
         v->count[fpy_nvs_bitmap_get(bm, i)]++;
     }

@@ -184,47 +184,33 @@ int fpy_nvs_write_header(fpy_nvs *nvs, uint32_t page)
 void fpy_nvs_stage_start(fpy_nvs_stage *s, fpy_nvs *nvs, uint32_t page, uint32_t index)
 {
     s->nvs = nvs;
-    s->addr = fpy_nvs_entry_addr(nvs, page, index);
-    s->len = 0;
+    fpy_pagewriter_start(&s->pw, &nvs->flash, fpy_nvs_entry_addr(nvs, page, index), 0);
 }
 
-static uint32_t fpy_nvs_stage_limit(const fpy_nvs_stage *s)
+/* As fpy_nvs_prog does for single programs: count them, and refuse work
+ * until init after a failure. */
+static int fpy_nvs_stage_done(fpy_nvs_stage *s, int rc)
 {
-    uint32_t fp = s->nvs->flash.geo.page_size;
-    if (fp == 0 || fp > FPY_NVS_STAGE)
-        fp = FPY_NVS_STAGE;
-    return fp - s->addr % fp; /* never cross a flash page in one program */
-}
-
-static int fpy_nvs_stage_flush(fpy_nvs_stage *s)
-{
-    if (s->len == 0)
-        return FPY_OK;
-    FPY_TRY(fpy_nvs_prog(s->nvs, s->addr, s->buf, s->len));
-    s->addr += s->len;
-    s->len = 0;
-    return FPY_OK;
+    s->nvs->report.mutations += s->pw.mutations;
+    s->pw.mutations = 0;
+    if (rc != FPY_OK)
+        s->nvs->ready = 0;
+    return rc;
 }
 
 int fpy_nvs_stage_put(fpy_nvs_stage *s, const uint8_t *data, uint32_t len)
 {
-    while (len > 0) {
-        uint32_t room = fpy_nvs_stage_limit(s) - s->len;
-        uint32_t n = len < room ? len : room;
-        memcpy(s->buf + s->len, data, n);
-        s->len += n;
-        data += n;
-        len -= n;
-        if (s->len == fpy_nvs_stage_limit(s))
-            FPY_TRY(fpy_nvs_stage_flush(s));
-    }
-    return FPY_OK;
+    return fpy_nvs_stage_done(s, fpy_pagewriter_put(&s->pw, data, len));
 }
 
+/* Entries start 32-byte aligned, so padding the stream to whole entries
+ * never crosses a flash page. */
 int fpy_nvs_stage_end(fpy_nvs_stage *s)
 {
-    uint32_t pad = (FPY_NVS_ENTRY_SIZE - s->len % FPY_NVS_ENTRY_SIZE) % FPY_NVS_ENTRY_SIZE;
-    memset(s->buf + s->len, 0xFF, pad);
-    s->len += pad;
-    return fpy_nvs_stage_flush(s);
+    uint8_t ff[FPY_NVS_ENTRY_SIZE];
+    uint32_t end = s->pw.addr + s->pw.len;
+    uint32_t pad = (FPY_NVS_ENTRY_SIZE - end % FPY_NVS_ENTRY_SIZE) % FPY_NVS_ENTRY_SIZE;
+    memset(ff, FPY_FLASH_ERASED, pad);
+    int rc = fpy_pagewriter_put(&s->pw, ff, pad);
+    return fpy_nvs_stage_done(s, rc != FPY_OK ? rc : fpy_pagewriter_flush(&s->pw));
 }

@@ -59,21 +59,13 @@ static int fpy_nvs_load_header(fpy_nvs *nvs, uint32_t p)
 
 /* ---- entries ------------------------------------------------------------------- */
 
-static int fpy_nvs_all_ff(const uint8_t *p, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if (p[k] != 0xFF)
-            return 0;
-    return 1;
-}
-
 static int fpy_nvs_dirty_map(const fpy_nvs *nvs, uint32_t p, uint8_t dirty[16])
 {
     uint8_t raw[FPY_NVS_ENTRY_SIZE];
     memset(dirty, 0, 16);
     for (uint32_t i = 0; i < FPY_NVS_ENTRY_COUNT; i++) {
         FPY_TRY(fpy_nvs_read_raw(nvs, p, i, raw));
-        if (!fpy_nvs_all_ff(raw, sizeof raw))
+        if (!fpy_is_erased(raw, sizeof raw))
             dirty[i / 8u] = (uint8_t)(dirty[i / 8u] | (1u << (i % 8u)));
     }
     return FPY_OK;

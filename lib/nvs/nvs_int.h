@@ -10,10 +10,6 @@ typedef struct fpy_nvs_loc {
     uint32_t index;
 } fpy_nvs_loc;
 
-/* Up to this many bytes go to flash in one program call (one 256-byte
- * flash page at most). */
-#define FPY_NVS_STAGE 256u
-
 /* ---- io.c: reads, programs, the bitmap, page states --------------------------- */
 
 uint32_t fpy_nvs_page_addr(const fpy_nvs *nvs, uint32_t page);
@@ -34,12 +30,11 @@ int fpy_nvs_set_page_state(fpy_nvs *nvs, uint32_t page, uint32_t state);
 int fpy_nvs_erase_page(fpy_nvs *nvs, uint32_t page);
 int fpy_nvs_write_header(fpy_nvs *nvs, uint32_t page);
 
-/* Sequential programming of whole entries through a small buffer. */
+/* Sequential programming of whole entries through a page writer; its
+ * programs count as the store's mutations. */
 typedef struct fpy_nvs_stage {
     fpy_nvs *nvs;
-    uint32_t addr; /* flash address of buf[0] */
-    uint32_t len;
-    uint8_t buf[FPY_NVS_STAGE];
+    fpy_pagewriter pw;
 } fpy_nvs_stage;
 
 void fpy_nvs_stage_start(fpy_nvs_stage *s, fpy_nvs *nvs, uint32_t page, uint32_t index);

@@ -50,14 +50,6 @@ static int fpy_part_bdiag_val(fpy_diag *d, int err, const char *what,
     return err;
 }
 
-static int fpy_part_all_ff(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0xFFu)
-            return 0;
-    return 1;
-}
-
 /* ---- decode --------------------------------------------------------------- */
 
 typedef enum fpy_part_slot_kind {
@@ -75,7 +67,7 @@ static fpy_part_slot_kind fpy_part_classify(const uint8_t *s)
         return FPY_PART_SLOT_ENTRY;
     if (s[0] == FPY_PART_MD5_MAGIC && s[1] == FPY_PART_MD5_MAGIC)
         return FPY_PART_SLOT_MD5;
-    if (fpy_part_all_ff(s, 4))
+    if (fpy_is_erased(s, 4))
         return FPY_PART_SLOT_END;
     return FPY_PART_SLOT_BAD;
 }
@@ -111,10 +103,10 @@ static int fpy_part_take_md5(const uint8_t *buf, const uint8_t *s, uint32_t slot
         return fpy_part_bdiag(d, FPY_ERR_CORRUPT, "second MD5 entry (only one is allowed)",
                               "magic", slot, FPY_PART_OFF_MAGIC);
     t->has_md5 = 1;
-    if (!fpy_part_all_ff(s + 2, FPY_PART_OFF_MD5 - 2))
+    if (!fpy_is_erased(s + 2, FPY_PART_OFF_MD5 - 2))
         t->quirks |= FPY_PART_Q_MD5_PAD;
     /* The bootloader hashes every slot before this one. */
-    fpy_md5_buf(buf, (size_t)slot * FPY_PART_ENTRY_SIZE, t->md5_computed);
+    FPY_TRY(fpy_md5_buf(buf, (size_t)slot * FPY_PART_ENTRY_SIZE, t->md5_computed));
     memcpy(t->md5_stored, s + FPY_PART_OFF_MD5, FPY_PART_MD5_LEN);
     if (fpy_digest_cmp(t->md5_stored, t->md5_computed, FPY_PART_MD5_LEN) != 0)
         return fpy_part_bdiag(d, FPY_ERR_CHECKSUM, "MD5 of the entries does not match",
@@ -129,9 +121,9 @@ static void fpy_part_take_end(const uint8_t *buf, size_t len, const uint8_t *s,
     size_t stop = len < FPY_PART_TABLE_LEN ? len : FPY_PART_TABLE_LEN;
     t->end_slot = slot;
     /* gen_esp32part only accepts 32 x FF; the bootloader looks at 4 bytes. */
-    if (!fpy_part_all_ff(s, FPY_PART_ENTRY_SIZE))
+    if (!fpy_is_erased(s, FPY_PART_ENTRY_SIZE))
         t->quirks |= FPY_PART_Q_END_SHORT;
-    if (start < stop && !fpy_part_all_ff(buf + start, stop - start))
+    if (start < stop && !fpy_is_erased(buf + start, stop - start))
         t->quirks |= FPY_PART_Q_TAIL;
 }
 
@@ -219,7 +211,7 @@ int fpy_part_encode(const fpy_part_table *t, uint8_t *out, size_t cap,
         m[0] = FPY_PART_MD5_MAGIC;
         m[1] = FPY_PART_MD5_MAGIC;
         /* Bytes 2..15 stay FF from the fill. */
-        fpy_md5_buf(out, (size_t)t->count * FPY_PART_ENTRY_SIZE, m + FPY_PART_OFF_MD5);
+        FPY_TRY(fpy_md5_buf(out, (size_t)t->count * FPY_PART_ENTRY_SIZE, m + FPY_PART_OFF_MD5));
     }
     return FPY_OK;
 }

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fipy/flashsim.h"
+#include "flashsim.h"
 
 typedef struct fpy_pl_scenario {
     const char *name;

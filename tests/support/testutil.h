@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "fipy/flashsim.h"
+#include "flashsim.h"
 
 /* A RAM-backed simulated flash with its arrays, for one test. */
 typedef struct fpy_test_flash {

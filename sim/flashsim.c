@@ -1,7 +1,9 @@
-/* Simulated NOR flash: see include/fipy/flashsim.h for the model. */
-#include "fipy/flashsim.h"
+/* Simulated NOR flash: see sim/flashsim.h for the model. */
+#include "flashsim.h"
 
 #include <string.h>
+
+#include "fipy/bytes.h"
 
 static uint64_t fpy_sim_rand(fpy_flashsim *s)
 {
@@ -153,13 +155,12 @@ static int fpy_sim_sector_bad(const fpy_flashsim *s, uint32_t addr, uint32_t len
 static int fpy_sim_program_allowed(const fpy_flashsim *s, uint32_t addr,
                                    const uint8_t *src, uint32_t len)
 {
-    for (uint32_t i = 0; i < len; i++) {
-        uint8_t old = s->mem[addr + i];
-        if (s->mode == FPY_FLASHSIM_NO_SET && (uint8_t)(old & src[i]) != src[i])
-            return 0;
-        if (s->mode == FPY_FLASHSIM_ERASED && old != FPY_FLASH_ERASED)
-            return 0;
-    }
+    if (s->mode == FPY_FLASHSIM_ERASED)
+        return fpy_is_erased(s->mem + addr, len);
+    if (s->mode == FPY_FLASHSIM_NO_SET)
+        for (uint32_t i = 0; i < len; i++)
+            if ((uint8_t)(s->mem[addr + i] & src[i]) != src[i])
+                return 0;
     return 1;
 }
 
