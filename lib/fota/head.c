@@ -56,7 +56,7 @@ int fpy_fota_bc_head_check(const uint8_t head[FPY_FOTA_BC_HEAD], uint32_t size,
     if (size < FPY_FOTA_BC_HEAD)
         return fpy_diag_val(d, FPY_ERR_TRUNCATED, "bytecode image is smaller than its header",
                             "size", 0, FPY_FOTA_BC_HEAD, size);
-    if (slot_size < size) /* begin() refused it already; kept so the subtraction below is safe here too */
+    if (slot_size < size) /* begin() refused it already; the subtraction below relies on it */
         return fpy_diag_val(d, FPY_ERR_NOSPC, "bytecode image does not fit the slot", "size",
                             0, slot_size, size);
     int rc = fpy_bc_header_decode(head, slot_size - FPY_BC_HEADER_LEN, &h, d);
