@@ -10,6 +10,7 @@
 
 #include <mbedtls/base64.h>
 
+#include "fipy/bytes.h"
 #include "nvs_gen.h"
 #include "pytext.h"
 
@@ -64,17 +65,6 @@ static int fpy_gv_int(const fpy_gv_in *v, uint8_t type, uint64_t *raw, fpy_diag 
 
 /* ---- hex2bin ------------------------------------------------------------------------- */
 
-static int fpy_gv_hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int fpy_gv_hex(fpy_gv_in v, uint8_t *out, size_t cap, size_t *len, fpy_diag *d)
 {
     fpy_gv_strip(&v);
@@ -86,7 +76,7 @@ static int fpy_gv_hex(fpy_gv_in v, uint8_t *out, size_t cap, size_t *len, fpy_di
     if (v.n / 2u > cap)
         return fpy_gv_fail(d, FPY_ERR_NOSPC, "value too large", "value");
     for (size_t i = 0; i < v.n; i += 2) {
-        int hi = fpy_gv_hexval(v.p[i]), lo = fpy_gv_hexval(v.p[i + 1]);
+        int hi = fpy_hex_digit(v.p[i]), lo = fpy_hex_digit(v.p[i + 1]);
         if (hi < 0 || lo < 0)
             return fpy_gv_fail(d, FPY_ERR_INVAL, "hex2bin value has a non-hex digit", "value");
         out[i / 2u] = (uint8_t)(hi * 16 + lo);
@@ -181,7 +171,7 @@ static int fpy_gv_fill_spec(const char *s, size_t n, int *sz, uint64_t *count, u
     if (digits == 0 || n < i + 6 || s[i] != ';' || s[i + 1] != '0' || s[i + 2] != 'x' ||
         s[i + 5] != ')')
         return FPY_ERR_INVAL;
-    int hi = fpy_gv_hexval((uint8_t)s[i + 3]), lo = fpy_gv_hexval((uint8_t)s[i + 4]);
+    int hi = fpy_hex_digit((uint8_t)s[i + 3]), lo = fpy_hex_digit((uint8_t)s[i + 4]);
     if (hi < 0 || lo < 0)
         return FPY_ERR_INVAL;
     *pad = (uint8_t)(hi * 16 + lo);
