@@ -121,7 +121,7 @@ static int op_rollback_boot(bench *b)
 
 static int op_accept(bench *b)
 {
-    return fpy_fota_accept(&b->tf->flash, &b->cfg.store, 0xD000);
+    return fpy_fota_accept(&b->tf->flash, &b->cfg.store);
 }
 
 /* Run `fn` REPEAT times from the same start; print one row. */

@@ -194,7 +194,7 @@ static int fpy_accept(fpy_flashimg *fi)
         return FPY_EXIT_FAIL;
     }
     if (rc == FPY_OK)
-        rc = fpy_fota_accept(&fi->flash, &st, st.otadata);
+        rc = fpy_fota_accept(&fi->flash, &st);
     if (rc == FPY_ERR_STATE) {
         fprintf(stderr, "fipytool fota: nothing to accept: the attempted pair has not booted "
                         "yet (run 'fipytool boot' first)\n");

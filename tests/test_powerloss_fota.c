@@ -298,7 +298,7 @@ static int up2_setup(void *ctx, const fpy_flash *f)
     FPY_TRY(base_setup(c, f));
     FPY_TRY(stream_update(c, f));
     FPY_TRY(do_boot(c, f, FPY_RESET_RESET));
-    FPY_TRY(fpy_fota_accept(f, &c->cfg.store, OTADATA));
+    FPY_TRY(fpy_fota_accept(f, &c->cfg.store));
     c->old = (pair){1, 1};
     c->new_ = (pair){0, 0};
     return FPY_OK;
@@ -317,7 +317,7 @@ static int acc_setup(void *ctx, const fpy_flash *f)
 static int acc_run(void *ctx, const fpy_flash *f)
 {
     (void)ctx;
-    return fpy_fota_accept(f, &((sc *)ctx)->cfg.store, OTADATA);
+    return fpy_fota_accept(f, &((sc *)ctx)->cfg.store);
 }
 
 static int acc_check(void *ctx, const fpy_flash *f, int completed, char *why, size_t n)
@@ -405,7 +405,7 @@ static int loop_setup(void *ctx, const fpy_flash *f)
     FPY_TRY(base_setup(c, f));
     FPY_TRY(stream_update(c, f));
     FPY_TRY(do_boot(c, f, FPY_RESET_RESET));
-    FPY_TRY(fpy_fota_accept(f, &c->cfg.store, OTADATA));
+    FPY_TRY(fpy_fota_accept(f, &c->cfg.store));
     FPY_TRY(do_boot(c, f, FPY_RESET_WATCHDOG));
     FPY_TRY(do_boot(c, f, FPY_RESET_WATCHDOG));
     c->old = (pair){1, 1};
@@ -485,8 +485,8 @@ static int rec_setup(void *ctx, const fpy_flash *f)
 static int od_run(void *ctx, const fpy_flash *f)
 {
     (void)ctx;
-    uint32_t seq;
-    return fpy_otadata_sync(f, OTADATA, 1, FPY_OTA_PENDING_VERIFY, 0, &seq);
+    fpy_otadata od;
+    return fpy_otadata_sync(f, OTADATA, 1, FPY_OTA_PENDING_VERIFY, 0, &od);
 }
 
 /* otadata is only a mirror: whatever a cut leaves, the record decides,

@@ -36,7 +36,7 @@ int fpy_fota_attempt(const fpy_flash *f, const fpy_rec_store *st, unsigned bc_sl
  * is kept as "previous" for the boot-loop guard; ESP-IDF's otadata entry
  * of the VM is marked VALID.  OK (no write) when already stable;
  * FPY_ERR_STATE before the trial has booted. */
-int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st, uint32_t otadata_base);
+int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st);
 /* The firmware reached a stable run: clear the boot-loop counter and
  * mark the pair as having run stably, after which the boot-loop guard
  * never reverts it.  Writes only when that changes something. */
@@ -92,6 +92,7 @@ typedef struct fpy_fota {
     uint8_t state;
     uint8_t nparts;
     uint8_t run_vm, run_bc;  /* the running pair, read once at begin */
+    uint32_t abi;            /* the ABI of the VM the update runs with */
     fpy_fota_part part[2];   /* in stream order */
     uint32_t total, offset;  /* stream length and bytes accepted */
     fpy_pagewriter pw;       /* writes the current part, erasing ahead */

@@ -64,6 +64,17 @@ typedef struct fpy_rec_store {
  * layouts). */
 #define FPY_REC_STORE_FIPY() ((fpy_rec_store){{0x390000u, 0x391000u}, 0xD000u})
 
+/* Transitions (lib/fw/transition.c), the one place each is defined:
+ *  attempt   cur := (vm, bc), TEST_NEW, counters and flags cleared;
+ *  accept    previous := last working, last working := cur, STABLE;
+ *  rollback  cur := last working, STABLE, flagged ROLLED_BACK;
+ *  go_back   cur and last working := (vm, bc), STABLE, flagged REVERTED,
+ *            no previous pair any more. */
+void fpy_rec_attempt(fpy_rec *r, uint8_t vm, uint8_t bc);
+void fpy_rec_accept(fpy_rec *r);
+void fpy_rec_rollback(fpy_rec *r);
+void fpy_rec_go_back(fpy_rec *r, uint8_t vm, uint8_t bc);
+
 /* Codec. decode: FPY_ERR_NOTFOUND for an erased copy, FPY_ERR_CORRUPT for
  * a bad magic, CRC or field (slot > 1, unknown mode). */
 void fpy_rec_encode(const fpy_rec *r, uint8_t raw[FPY_REC_LEN]);

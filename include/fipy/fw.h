@@ -91,11 +91,9 @@ int fpy_fw_mirror(const fpy_flash *f, uint32_t base, unsigned slot, uint32_t sta
  * format) is in sync when ESP-IDF would boot its current VM; a device
  * without a record (rec_found 0) is, by definition. */
 int fpy_fw_in_sync(const fpy_rec *r, int rec_found, const fpy_otadata *od);
-/* Decide (pure) how a record takes in otadata that is not in sync. */
-fpy_fw_adopt fpy_fw_adopt_decide(const fpy_rec *r, const fpy_otadata *od);
-/* Apply a decision to the record (in memory). */
-void fpy_fw_adopt_apply(fpy_rec *r, fpy_fw_adopt how, const fpy_otadata *od);
-/* in_sync, decide, apply: returns what was taken in (NONE: nothing). */
+/* Take in otadata that is not in sync: decide by the table of
+ * docs/boot.md, then apply it to the record (in memory) through the
+ * record's transitions.  Returns what was taken in (NONE: nothing). */
 fpy_fw_adopt fpy_fw_reconcile(fpy_rec *r, int rec_found, const fpy_otadata *od);
 
 #endif

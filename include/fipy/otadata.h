@@ -146,9 +146,10 @@ uint32_t fpy_otadata_digest(const fpy_otadata *od);
  *     VALID, one below the active seq: where ESP-IDF's bootloader goes
  *     when the active entry is aborted or marked invalid is where fipy
  *     would go (FPY_OTA_NO_FALLBACK: leave the other entry as it is).
- * *seq is the active entry's seq afterwards (the record keeps it).
+ * *out is both entries as they are afterwards (the record keeps their
+ * fingerprint), without reading them back.
  */
 int fpy_otadata_sync(const fpy_flash *f, uint32_t base, unsigned slot, uint32_t state,
-                     unsigned fallback, uint32_t *seq);
+                     unsigned fallback, fpy_otadata *out);
 
 #endif

@@ -162,15 +162,6 @@ static int fpy_gather(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work *
     return FPY_OK;
 }
 
-static void fpy_go_back(fpy_rec *n, uint8_t vm, uint8_t bc, uint8_t flag)
-{
-    n->vm_cur = n->vm_last = vm;
-    n->bc_cur = n->bc_last = bc;
-    n->mode = FPY_REC_STABLE;
-    n->boot_count = 0;
-    n->flags = (uint8_t)((n->flags & ~FPY_REC_F_STABLE_RUN) | flag);
-}
-
 /* The record as the chosen action leaves it. */
 static void fpy_next_record(const fpy_boot_row *row, const fpy_boot_result *res, fpy_rec *n)
 {
@@ -188,19 +179,13 @@ static void fpy_next_record(const fpy_boot_row *row, const fpy_boot_result *res,
             n->boot_count++;
         break;
     case FPY_BOOT_ROLLBACK:
-        n->vm_cur = n->vm_last;
-        n->bc_cur = n->bc_last;
-        n->mode = FPY_REC_STABLE;
-        n->boot_count = 0;
-        n->flags |= FPY_REC_F_ROLLED_BACK;
+        fpy_rec_rollback(n);
         break;
     case FPY_BOOT_REVERT:
-        fpy_go_back(n, n->vm_prev, n->bc_prev, FPY_REC_F_REVERTED);
-        n->has_prev = 0;
+        fpy_rec_go_back(n, n->vm_prev, n->bc_prev);
         break;
     case FPY_BOOT_FALLBACK:
-        fpy_go_back(n, res->alt_vm, res->alt_bc, FPY_REC_F_REVERTED);
-        n->has_prev = 0;
+        fpy_rec_go_back(n, res->alt_vm, res->alt_bc);
         break;
     case FPY_BOOT_RUN:
         if (fpy_abnormal(res->reset_reason) && n->boot_count < 255u)

@@ -88,19 +88,21 @@ static int fpy_fota_check_running_bc(const fpy_fota *u, fpy_fw_work *w, uint32_t
     return rc == FPY_ERR_NOTFOUND ? FPY_OK : rc;
 }
 
-/* Everything the heads and the running images tell, before any write. */
-static int fpy_fota_check_heads(const fpy_fota *u, fpy_fw_work *w, fpy_diag *d)
+/* Everything the heads and the running images tell, before any write;
+ * u->abi becomes the ABI of the VM the update runs with.  The running
+ * images are read here only: the engine never writes their slots, so
+ * finish() has no need to read them again. */
+static int fpy_fota_check_heads(fpy_fota *u, fpy_fw_work *w, fpy_diag *d)
 {
     const fpy_fota_req *q = &u->req;
-    uint32_t abi;
     if (q->targets & FPY_FOTA_VM)
-        FPY_TRY(fpy_fota_vm_head_check(q->vm_head, q->vm_size, &abi, d));
+        FPY_TRY(fpy_fota_vm_head_check(q->vm_head, q->vm_size, &u->abi, d));
     else
-        FPY_TRY(fpy_fota_running_vm_abi(u, w, &abi, d));
+        FPY_TRY(fpy_fota_running_vm_abi(u, w, &u->abi, d));
     if (!(q->targets & FPY_FOTA_BC))
-        return fpy_fota_check_running_bc(u, w, abi, d);
+        return fpy_fota_check_running_bc(u, w, u->abi, d);
     const fpy_fota_part *p = &u->part[u->nparts - 1u];
-    return fpy_fota_bc_head_check(q->bc_head, q->bc_size, p->slot_size, abi, d);
+    return fpy_fota_bc_head_check(q->bc_head, q->bc_size, p->slot_size, u->abi, d);
 }
 
 int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
@@ -209,22 +211,21 @@ int fpy_fota_write(fpy_fota *u, uint32_t offset, const void *data, uint32_t len,
     return FPY_OK;
 }
 
+/* The written images, whole: the VM may boot (its ABI is the head's, which
+ * the stream had to match), the bytecode verifies for the update's ABI. */
 static int fpy_fota_verify_parts(fpy_fota *u, fpy_fw_work *w, fpy_diag *d)
 {
-    uint32_t abi = 0;
     unsigned i = 0;
     if (u->req.targets & FPY_FOTA_VM) {
         fpy_fota_part *p = &u->part[i++];
         fpy_image_src src = fpy_image_src_flash(u->f, p->base, p->slot_size);
-        FPY_TRY(fpy_fw_vm_check(&src, w, &abi, d));
-    } else {
-        FPY_TRY(fpy_fota_running_vm_abi(u, w, &abi, d));
+        FPY_TRY(fpy_fw_vm_check(&src, w, NULL, d));
     }
     if (!(u->req.targets & FPY_FOTA_BC))
-        return fpy_fota_check_running_bc(u, w, abi, d);
+        return FPY_OK;
     fpy_bc_header h;
-    return fpy_bc_verify_flash(u->f, u->part[i].base, u->part[i].slot_size, &abi, w->scratch,
-                               sizeof w->scratch, &h, d);
+    return fpy_bc_verify_flash(u->f, u->part[i].base, u->part[i].slot_size, &u->abi,
+                               w->scratch, sizeof w->scratch, &h, d);
 }
 
 int fpy_fota_finish(fpy_fota *u, fpy_fw_work *w, fpy_diag *d)

@@ -56,21 +56,15 @@ int fpy_fota_attempt(const fpy_flash *f, const fpy_rec_store *st, unsigned bc_sl
     r.bc_next = (uint8_t)bc_slot;
     if (vm_slot != r.vm_cur) /* ESP-IDF sees only VMs */
         FPY_TRY(fpy_attempt_vm(f, st, &r, &od));
-    r.vm_cur = (uint8_t)vm_slot;
-    r.bc_cur = (uint8_t)bc_slot;
-    r.mode = FPY_REC_TEST_NEW;
-    r.boot_count = 0;
-    r.flags = 0;
-    r.has_next = 0;
+    fpy_rec_attempt(&r, (uint8_t)vm_slot, (uint8_t)bc_slot);
     return fpy_rec_commit(f, st, &r);
 }
 
-int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st, uint32_t otadata_base)
+int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st)
 {
     fpy_rec r;
     fpy_otadata od;
     int found;
-    (void)otadata_base; /* the store names it */
     FPY_TRY(fpy_fota_load(f, st, &r, &od, &found));
     if (!found)
         return FPY_ERR_NOTFOUND;
@@ -84,14 +78,7 @@ int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st, uint32_t otadat
      * as this accept(); a cut during the otadata write leaves the last
      * working VM selected, and the trial is rolled back, as ESP-IDF would. */
     FPY_TRY(fpy_fw_mirror(f, st->otadata, r.vm_cur, FPY_OTA_VALID, r.vm_last, &r));
-    r.has_prev = 1;
-    r.vm_prev = r.vm_last;
-    r.bc_prev = r.bc_last;
-    r.vm_last = r.vm_cur;
-    r.bc_last = r.bc_cur;
-    r.mode = FPY_REC_STABLE;
-    r.boot_count = 0;
-    r.flags &= (uint8_t)~FPY_REC_F_STABLE_RUN; /* the new pair has not run stably yet */
+    fpy_rec_accept(&r);
     return fpy_rec_commit(f, st, &r);
 }
 

@@ -3,8 +3,6 @@
  * docs/boot.md, top row first. */
 #include "fipy/fw.h"
 
-#define FPY_FW_APPS 2u
-
 int fpy_fw_in_sync(const fpy_rec *r, int rec_found, const fpy_otadata *od)
 {
     if (!rec_found)
@@ -21,8 +19,9 @@ int fpy_fw_mirror(const fpy_flash *f, uint32_t base, unsigned slot, uint32_t sta
                   unsigned fallback, fpy_rec *r)
 {
     fpy_otadata od;
-    FPY_TRY(fpy_otadata_sync(f, base, slot, state, fallback, &r->od_seq));
-    FPY_TRY(fpy_otadata_read(f, base, &od));
+    FPY_TRY(fpy_otadata_sync(f, base, slot, state, fallback, &od));
+    int t = fpy_otadata_active_otatool(&od);
+    r->od_seq = t >= 0 ? od.e[t].seq : 0u;
     r->od_crc = fpy_otadata_digest(&od);
     return FPY_OK;
 }
@@ -34,16 +33,17 @@ static int fpy_vm_trial(const fpy_rec *r)
     return r->mode != FPY_REC_STABLE && r->vm_cur != r->vm_last;
 }
 
-fpy_fw_adopt fpy_fw_adopt_decide(const fpy_rec *r, const fpy_otadata *od)
+/* The decision: the table of docs/boot.md, top row first.  `p` is what
+ * ESP-IDF's bootloader would boot from `od`. */
+static fpy_fw_adopt fpy_adopt_decide(const fpy_rec *r, const fpy_otadata *od,
+                                     const fpy_otadata_pick *p)
 {
-    fpy_otadata_pick p;
-    fpy_otadata_idf_pick(od, &p);
     int t = fpy_otadata_active_otatool(od);
-    if (r->has_next && t >= 0 && od->e[t].seq == r->next_seq && p.slot == r->vm_next)
+    if (r->has_next && t >= 0 && od->e[t].seq == r->next_seq && p->slot == r->vm_next)
         return FPY_ADOPT_OWN_ATTEMPT;
-    int fresh = p.entry >= 0 && (p.state == FPY_OTA_NEW || p.state == FPY_OTA_UNDEFINED);
-    if (p.slot == r->vm_cur) {
-        if (fpy_vm_trial(r) && p.state == FPY_OTA_VALID)
+    int fresh = p->entry >= 0 && (p->state == FPY_OTA_NEW || p->state == FPY_OTA_UNDEFINED);
+    if (p->slot == r->vm_cur) {
+        if (fpy_vm_trial(r) && p->state == FPY_OTA_VALID)
             return FPY_ADOPT_ACCEPT;
         /* selected afresh while its trial ran: ESP-IDF starts it over */
         return fresh && r->mode == FPY_REC_TEST_BOOTED ? FPY_ADOPT_ATTEMPT : FPY_ADOPT_RESYNC;
@@ -56,63 +56,40 @@ fpy_fw_adopt fpy_fw_adopt_decide(const fpy_rec *r, const fpy_otadata *od)
 }
 
 /* The bytecode that goes with VM slot `vm` when ESP-IDF selects it: the
- * previous pair's if that VM is the previous one, else the working one. */
+ * running one for the same VM, the previous pair's if that VM is the
+ * previous one, else the working one. */
 static uint8_t fpy_bc_for(const fpy_rec *r, unsigned vm)
 {
+    if (vm == r->vm_cur)
+        return r->bc_cur;
     if (r->has_prev && r->vm_prev == vm)
         return r->bc_prev;
     return r->bc_last;
 }
 
-static void fpy_to_pair(fpy_rec *r, uint8_t vm, uint8_t bc, uint8_t mode)
+/* The action, through the record's transitions (lib/fw/transition.c). */
+static void fpy_adopt_apply(fpy_rec *r, fpy_fw_adopt how, uint8_t s)
 {
-    r->vm_cur = vm;
-    r->bc_cur = bc;
-    r->mode = mode;
-    r->boot_count = 0;
-}
-
-void fpy_fw_adopt_apply(fpy_rec *r, fpy_fw_adopt how, const fpy_otadata *od)
-{
-    fpy_otadata_pick p;
-    fpy_otadata_idf_pick(od, &p);
-    uint8_t s = (uint8_t)p.slot;
     switch (how) {
     case FPY_ADOPT_OWN_ATTEMPT:
-        fpy_to_pair(r, r->vm_next, r->bc_next, FPY_REC_TEST_NEW);
-        r->flags = 0;
+        fpy_rec_attempt(r, r->vm_next, r->bc_next);
         break;
-    case FPY_ADOPT_ATTEMPT: /* the same trial over again keeps its bytecode */
-        fpy_to_pair(r, s, s == r->vm_cur ? r->bc_cur : fpy_bc_for(r, s), FPY_REC_TEST_NEW);
-        r->flags &= (uint8_t)~(FPY_REC_F_ROLLED_BACK | FPY_REC_F_REVERTED);
+    case FPY_ADOPT_ATTEMPT:
+        fpy_rec_attempt(r, s, fpy_bc_for(r, s));
         break;
     case FPY_ADOPT_ACCEPT:
-        r->has_prev = 1;
-        r->vm_prev = r->vm_last;
-        r->bc_prev = r->bc_last;
-        r->vm_last = r->vm_cur;
-        r->bc_last = r->bc_cur;
-        fpy_to_pair(r, r->vm_cur, r->bc_cur, FPY_REC_STABLE);
-        r->flags &= (uint8_t)~FPY_REC_F_STABLE_RUN;
+        fpy_rec_accept(r);
         break;
     case FPY_ADOPT_ROLLBACK:
-        fpy_to_pair(r, r->vm_last, r->bc_last, FPY_REC_STABLE);
-        r->flags |= FPY_REC_F_ROLLED_BACK;
+        fpy_rec_rollback(r);
         break;
-    case FPY_ADOPT_SWITCH:
-        if (r->has_prev && r->vm_prev == s) { /* back to the previous pair */
-            r->vm_last = s;
-            r->bc_last = r->bc_prev;
-            r->has_prev = 0;
-            r->flags |= FPY_REC_F_REVERTED;
+    case FPY_ADOPT_SWITCH: /* to the previous pair: a revert; else a new working pair */
+        if (r->has_prev && r->vm_prev == s) {
+            fpy_rec_go_back(r, s, r->bc_prev);
         } else {
-            r->has_prev = 1;
-            r->vm_prev = r->vm_last;
-            r->bc_prev = r->bc_last;
-            r->vm_last = s;
+            fpy_rec_attempt(r, s, r->bc_last);
+            fpy_rec_accept(r);
         }
-        fpy_to_pair(r, s, r->bc_last, FPY_REC_STABLE);
-        r->flags &= (uint8_t)~FPY_REC_F_STABLE_RUN;
         break;
     case FPY_ADOPT_NONE:
     case FPY_ADOPT_RESYNC:
@@ -125,7 +102,9 @@ fpy_fw_adopt fpy_fw_reconcile(fpy_rec *r, int rec_found, const fpy_otadata *od)
 {
     if (fpy_fw_in_sync(r, rec_found, od))
         return FPY_ADOPT_NONE;
-    fpy_fw_adopt how = fpy_fw_adopt_decide(r, od);
-    fpy_fw_adopt_apply(r, how, od);
+    fpy_otadata_pick p;
+    fpy_otadata_idf_pick(od, &p);
+    fpy_fw_adopt how = fpy_adopt_decide(r, od, &p);
+    fpy_adopt_apply(r, how, (uint8_t)p.slot);
     return how;
 }

@@ -88,24 +88,23 @@ static int fpy_sync_active(const fpy_flash *f, uint32_t base, fpy_otadata *od, u
 }
 
 int fpy_otadata_sync(const fpy_flash *f, uint32_t base, unsigned slot, uint32_t state,
-                     unsigned fallback, uint32_t *seq)
+                     unsigned fallback, fpy_otadata *out)
 {
-    fpy_otadata od;
+    fpy_otadata *od = out;
     unsigned act;
-    FPY_TRY(fpy_otadata_read(f, base, &od));
-    FPY_TRY(fpy_sync_active(f, base, &od, slot, state, fallback, &act));
-    *seq = od.e[act].seq;
+    FPY_TRY(fpy_otadata_read(f, base, od));
+    FPY_TRY(fpy_sync_active(f, base, od, slot, state, fallback, &act));
     /* Step 2: the other entry selects the fallback, VALID, below the
      * active one: where ESP-IDF's bootloader goes when the active entry is
      * aborted or marked invalid is where fipy goes.  With two slots,
      * seq - 1 selects the other slot; seq 1 has nothing below it. */
     unsigned o = 1u - act;
-    if (fallback >= FPY_SYNC_APPS || fallback == slot || fpy_is_fallback(&od, o, fallback) ||
-        od.e[act].seq < 2u)
+    if (fallback >= FPY_SYNC_APPS || fallback == slot || fpy_is_fallback(od, o, fallback) ||
+        od->e[act].seq < 2u)
         return FPY_OK;
-    fpy_ota_entry e = od.e[o];
-    e.seq = od.e[act].seq - 1u;
-    e.state = FPY_OTA_VALID;
-    e.crc = fpy_otadata_crc(e.seq);
-    return fpy_otadata_write_entry(f, base, o, &e);
+    fpy_ota_entry *e = &od->e[o];
+    e->seq = od->e[act].seq - 1u;
+    e->state = FPY_OTA_VALID;
+    e->crc = fpy_otadata_crc(e->seq);
+    return fpy_otadata_write_entry(f, base, o, e);
 }
