@@ -154,7 +154,7 @@ static int fpy_nvs_load(const fpy_cli_cmd *cmd, fpy_nvs_file *f, const char *pat
 {
     uint32_t off = 0, size = 0;
     char err[512];
-    memset(f, 0, sizeof *f);
+    fpy_nvs_file_init(f);
     int rc = fpy_cli_number(cmd, "--offset", o->offset, FPY_NUM_PLAIN, UINT32_MAX, &off);
     if (rc == 0)
         rc = fpy_cli_number(cmd, "--size", o->size, FPY_NUM_PLAIN, UINT32_MAX, &size);

@@ -51,7 +51,7 @@ static int fpy_nvs_locate(fpy_nvs_file *f, const uint32_t *off, const uint32_t *
 int fpy_nvs_file_load(fpy_nvs_file *f, const char *path, const uint32_t *off,
                       const uint32_t *size, int mode, char *err, size_t errlen)
 {
-    memset(f, 0, sizeof *f);
+    fpy_nvs_file_init(f);
     f->path = path;
     int rc = fpy_lockedfile_open(&f->file, path, mode, 64u << 20, err, errlen);
     if (rc != FPY_OK)
@@ -160,12 +160,18 @@ int fpy_nvs_file_save(fpy_nvs_file *f, char *err, size_t errlen)
     return fpy_lockedfile_save(&f->file, err, errlen);
 }
 
+void fpy_nvs_file_init(fpy_nvs_file *f)
+{
+    memset(f, 0, sizeof *f);
+    f->file.fd = -1;
+}
+
 void fpy_nvs_file_free(fpy_nvs_file *f)
 {
     fpy_lockedfile_close(&f->file);
     free(f->mem);
     free(f->pages);
-    memset(f, 0, sizeof *f);
+    fpy_nvs_file_init(f);
 }
 
 const char *fpy_nvs_file_where(const fpy_nvs_file *f, char *buf, size_t n)

@@ -59,6 +59,9 @@ int fpy_nvs_file_open(fpy_nvs_file *f, int read_only);
  * file, replace it atomically (fpy_lockedfile_save). */
 int fpy_nvs_file_save(fpy_nvs_file *f, char *err, size_t errlen);
 void fpy_nvs_file_free(fpy_nvs_file *f);
+/* An empty, unopened file: what fpy_nvs_file_free leaves, and safe to free
+ * (no descriptor held; a zeroed struct would name descriptor 0). */
+void fpy_nvs_file_init(fpy_nvs_file *f);
 
 /* "at offset 0x9000 of an 8 MiB flash image" or "" (for messages). */
 const char *fpy_nvs_file_where(const fpy_nvs_file *f, char *buf, size_t n);

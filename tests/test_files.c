@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "flashimg.h"
+#include "nvs_host.h"
 #include "hostio.h"
 #include "testutil.h"
 
@@ -322,6 +323,33 @@ static void test_reads(void **state)
     assert_content("r.bin", "not a flash image");
 }
 
+/* An NVS file that was never opened (a bad --offset stops before the
+ * open) holds no descriptor: freeing it, even twice, closes nothing, not
+ * standard input. */
+static void test_unopened_nvs_file_closes_nothing(void **state)
+{
+    (void)state;
+    /* descriptor 0 open (CI may start us without standard input) */
+    int fd = open("/dev/null", O_RDONLY);
+    assert_true(fd >= 0);
+    if (fd != 0) {
+        assert_int_equal(dup2(fd, 0), 0);
+        close(fd);
+    }
+    fpy_nvs_file f;
+    fpy_nvs_file_init(&f);
+    fpy_nvs_file_free(&f);
+    fpy_nvs_file_free(&f);
+    assert_true(fcntl(0, F_GETFD) != -1);
+    char msg[256];
+    uint32_t bad_off = 0x123;
+    assert_int_not_equal(fpy_nvs_file_load(&f, "/nonexistent/nvs.bin", &bad_off, NULL,
+                                           FPY_FILE_READ, msg, sizeof msg),
+                         FPY_OK);
+    fpy_nvs_file_free(&f);
+    assert_true(fcntl(0, F_GETFD) != -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_output_that_is_an_input_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reads, setup, teardown),
+        cmocka_unit_test(test_unopened_nvs_file_closes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
