@@ -350,9 +350,11 @@ static void seam_returns(int driver_rc, int want)
 static void test_seam_takes_unknown_driver_returns_as_io(void **state)
 {
     (void)state;
-    /* positive values and negatives that are no fpy_err: never success,
-     * never a verdict on data */
-    static const int odd[] = {1, 7, INT_MAX, INT_MIN, -17, -1000};
+    /* positive values, negatives that are no fpy_err, and codes that read
+     * as a verdict on data: never success, never a verdict */
+    static const int odd[] = {1,       7,   INT_MAX, INT_MIN, -17, -1000, FPY_ERR_CORRUPT,
+                              FPY_ERR_CHECKSUM, FPY_ERR_TRUNCATED, FPY_ERR_NOTFOUND,
+                              FPY_ERR_RANGE, FPY_ERR_UNSUPPORTED};
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
         seam_returns(odd[i], FPY_ERR_IO);
     /* the driver's own codes pass up unchanged */

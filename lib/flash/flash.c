@@ -18,12 +18,16 @@ int fpy_flash_check_geometry(const fpy_flash_geometry *geo)
     return FPY_OK;
 }
 
-/* What a driver returned, as the core sees it: its own codes pass up
- * unchanged; a positive or unknown value (a port's raw status, a bug) is
- * an I/O failure, never mistaken for success or for a verdict on data. */
+/* What a driver returned, as the core sees it: its own failure codes
+ * pass up unchanged; a positive or unknown value (a port's raw status, a
+ * bug), or a code that reads as a verdict on data (CORRUPT, CHECKSUM...,
+ * fpy_err_is_verdict), is an I/O failure: a device failure must never
+ * make the boot judge a slot and fall back to another. */
 static int fpy_flash_driver_rc(int rc)
 {
-    return fpy_err_is_known(rc) ? rc : FPY_ERR_IO;
+    if (rc == FPY_OK)
+        return FPY_OK;
+    return fpy_err_is_known(rc) && !fpy_err_is_verdict(rc) ? rc : FPY_ERR_IO;
 }
 
 static int fpy_flash_range(const fpy_flash *f, uint32_t addr, uint32_t len)
