@@ -718,6 +718,13 @@ static void test_bad_configuration_is_refused_on_entry(void **state)
     assert_int_equal(boot(b, FPY_RESET_RESET), FPY_ERR_INVAL);
     b->cfg.store.otadata = 0xD100; /* not a sector */
     assert_int_equal(boot(b, FPY_RESET_RESET), FPY_ERR_INVAL);
+    b->cfg.store = keep.store;
+    fpy_flash odd = b->tf->flash;
+    odd.geo.page_size = 0; /* a port's geometry that does not hold */
+    fpy_simsys_reset(&b->ss, FPY_RESET_RESET);
+    assert_int_equal(fpy_boot_run(&odd, &b->sys, &b->cfg, &b->w, &b->res), FPY_ERR_INVAL);
+    assert_string_equal(b->res.diag.field, "geometry");
+    b->cfg.store.otadata = 0xD100;
     fpy_fota u;
     fpy_fota_req q;
     fpy_diag d = {0};

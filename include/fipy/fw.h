@@ -21,7 +21,7 @@
 
 /*
  * The configuration the boot and the update engine run on, checked on
- * entry: the layout validates (fpy_layout_validate) and fits the flash;
+ * entry: the flash geometry holds (fpy_flash_check_geometry); the layout validates (fpy_layout_validate) and fits the flash;
  * it has VM slots 0 and 1 and bytecode slots 0 and 1; the record's two
  * copies and otadata sit on sector boundaries inside the flash, apart
  * from every slot.  Otherwise fpy_layout_validate's error, or

@@ -28,6 +28,9 @@ static int fpy_check_sector(const fpy_flash *f, const fpy_layout *l, uint32_t ad
 int fpy_fw_config_check(const fpy_flash *f, const fpy_layout *l, const fpy_rec_store *st,
                         fpy_diag *d)
 {
+    if (fpy_flash_check_geometry(&f->geo) != FPY_OK) /* the page writer divides by it */
+        return fpy_diag_set(d, FPY_ERR_INVAL, "the flash geometry does not hold", "geometry",
+                            0);
     if (l == NULL || l->areas == NULL)
         return fpy_diag_set(d, FPY_ERR_INVAL, "no layout", "layout", 0);
     FPY_TRY(fpy_layout_validate(l->areas, l->count, l->flash_size, d));

@@ -325,6 +325,8 @@ static int fpy_nvs_check_cfg(const fpy_nvs_cfg *cfg)
     if (cfg == NULL || cfg->flash == NULL || cfg->pages == NULL ||
         cfg->flash->geo.sector_size != FPY_NVS_PAGE_SIZE)
         return FPY_ERR_INVAL;
+    /* the page writer and the seam divide by these: checked once, here */
+    FPY_TRY(fpy_flash_check_geometry(&cfg->flash->geo));
     if (cfg->base % FPY_NVS_PAGE_SIZE != 0 || cfg->size % FPY_NVS_PAGE_SIZE != 0 ||
         cfg->size == 0 || cfg->size / FPY_NVS_PAGE_SIZE > cfg->page_cap)
         return FPY_ERR_INVAL;
