@@ -1,5 +1,6 @@
 /* Option parsing shared by the subcommands. */
 #include "cli.h"
+#include "fipy/bytes.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -64,15 +65,6 @@ static int fpy_take_opt(const fpy_cli_cmd *cmd, const fpy_opt *o,
     return 0;
 }
 
-int fpy_cli_file_fail(const fpy_cli_cmd *cmd, const char *path, const char *msg)
-{
-    if (strstr(msg, path) != NULL)
-        fprintf(stderr, "fipytool %s: %s\n", cmd->name, msg);
-    else
-        fprintf(stderr, "fipytool %s: %s: %s\n", cmd->name, path, msg);
-    return FPY_EXIT_FAIL;
-}
-
 /* "-x..." or "--x...", but not "-" (a file name) nor "-5" (a value): no
  * option name starts with a digit. */
 static int fpy_is_option(const char *a)
@@ -126,14 +118,10 @@ static int fpy_parse_number(const char *s, size_t len, uint32_t *out)
         return -1;
     uint64_t v = 0;
     for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        unsigned digit = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
-                         : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
-                                                : 16u;
-        if (digit >= base)
+        int digit = fpy_hex_digit((unsigned char)s[i]);
+        if (digit < 0 || (unsigned)digit >= base)
             return -1;
-        v = v * base + digit;
+        v = v * base + (unsigned)digit;
         if (v > UINT32_MAX)
             return -1;
     }

@@ -77,7 +77,9 @@ int fpy_cli_parse(const fpy_cli_cmd *cmd, int argc, char **argv,
 typedef struct fpy_cli_sub {
     const char *name;
     int (*run)(void *ctx, int argc, char **argv);
-    const char *summary; /* one line for a listing (fpy_cli_subs.help), or NULL */
+    /* Or a sub-command with its own fpy_cli_cmd (usage, summary, run):
+     * run as cmd->run(argc, argv), listed by fpy_cli_subs_list. */
+    const fpy_cli_cmd *cmd;
 } fpy_cli_sub;
 
 typedef struct fpy_cli_subs {
@@ -107,7 +109,7 @@ int fpy_cli_run_sub(const fpy_cli_subs *s, void *ctx, int argc, char **argv);
  * "--help" as argv[1] prints the help; else fpy_cli_run_sub on the rest
  * with no ctx. */
 int fpy_cli_dispatch(const fpy_cli_subs *s, int argc, char **argv);
-/* "  info       show ..." for each sub-command with a summary. */
+/* "  info       show ..." for each sub-command that has its own cmd. */
 void fpy_cli_subs_list(const fpy_cli_subs *s, FILE *f);
 
 /* The exit status for a non-zero fpy_cli_parse result (help: 0). */
@@ -117,10 +119,6 @@ void fpy_cli_help(const fpy_cli_cmd *cmd);
 /* Print "fipytool NAME: <msg>" and the usage hint to stderr; returns 2. */
 int fpy_cli_usage_error(const fpy_cli_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* Print "fipytool NAME: FILE: <msg>" to stderr (FILE left out when msg
- * already names it); returns 1, the failure status. */
-int fpy_cli_file_fail(const fpy_cli_cmd *cmd, const char *path, const char *msg);
 
 /* Files (cli/files.c, docs/files.md).  Refuse an output that is one of
  * the `n` inputs (NULL entries skipped): 0, or FPY_EXIT_USAGE after

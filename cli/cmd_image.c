@@ -84,10 +84,6 @@ static const fpy_cli_cmd fpy_img_mkelf_cmd = {
     "Exit status: 0 written, 1 failed, 2 usage error.\n",
     fpy_img_mkelf_run};
 
-static const fpy_cli_cmd *const fpy_img_subs[] = {
-    &fpy_img_info_cmd, &fpy_img_verify_cmd, &fpy_img_elf2image_cmd, &fpy_img_mkelf_cmd,
-};
-#define FPY_IMG_NSUBS (sizeof fpy_img_subs / sizeof fpy_img_subs[0])
 
 /* ---- shared ---------------------------------------------------------------- */
 
@@ -447,33 +443,20 @@ static int fpy_img_mkelf_run(int argc, char **argv)
 
 static void fpy_img_help(const fpy_cli_subs *sb, FILE *f)
 {
-    (void)sb;
     fprintf(f, "usage: fipytool image COMMAND [ARGS]\n\nESP32 app images.\n\nCommands:\n");
-    for (size_t i = 0; i < FPY_IMG_NSUBS; i++)
-        fprintf(f, "  %-10s %s\n", fpy_img_subs[i]->name + 6, fpy_img_subs[i]->summary);
+    fpy_cli_subs_list(sb, f);
     fprintf(f, "\n'fipytool image COMMAND --help' describes one command.\n"
                "Exit status: 0 ok, 1 failure, 2 usage error.\n");
 }
 
-/* The sub-commands keep their own fpy_cli_cmd (name, usage, run). */
-static int fpy_img_sub(unsigned i, int argc, char **argv)
-{
-    return fpy_img_subs[i]->run(argc, argv);
-}
-static int fpy_img_sub0(void *c, int argc, char **argv) { (void)c; return fpy_img_sub(0, argc, argv); }
-static int fpy_img_sub1(void *c, int argc, char **argv) { (void)c; return fpy_img_sub(1, argc, argv); }
-static int fpy_img_sub2(void *c, int argc, char **argv) { (void)c; return fpy_img_sub(2, argc, argv); }
-static int fpy_img_sub3(void *c, int argc, char **argv) { (void)c; return fpy_img_sub(3, argc, argv); }
-
 static int fpy_img_dispatch(int argc, char **argv)
 {
     static const fpy_cli_sub subs[] = {
-        {"info", fpy_img_sub0, NULL},
-        {"verify", fpy_img_sub1, NULL},
-        {"elf2image", fpy_img_sub2, NULL},
-        {"mkelf", fpy_img_sub3, NULL},
+        {"info", NULL, &fpy_img_info_cmd},
+        {"verify", NULL, &fpy_img_verify_cmd},
+        {"elf2image", NULL, &fpy_img_elf2image_cmd},
+        {"mkelf", NULL, &fpy_img_mkelf_cmd},
     };
-    _Static_assert(FPY_COUNTOF(subs) == FPY_IMG_NSUBS, "one entry per sub-command");
     static const fpy_cli_subs sb = {.cmd = &fpy_cmd_image, .sub = subs, .n = FPY_COUNTOF(subs),
                                     .help = fpy_img_help};
     return fpy_cli_dispatch(&sb, argc, argv);

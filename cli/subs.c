@@ -23,7 +23,8 @@ int fpy_cli_run_sub(const fpy_cli_subs *s, void *ctx, int argc, char **argv)
         return fpy_cli_missing(s);
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(argv[0], s->sub[i].name) == 0)
-            return s->sub[i].run(ctx, argc, argv);
+            return s->sub[i].cmd != NULL ? s->sub[i].cmd->run(argc, argv)
+                                         : s->sub[i].run(ctx, argc, argv);
     return fpy_cli_usage_error(s->cmd, s->unknown ? s->unknown : "no command '%s'", argv[0]);
 }
 
@@ -44,6 +45,6 @@ int fpy_cli_dispatch(const fpy_cli_subs *s, int argc, char **argv)
 void fpy_cli_subs_list(const fpy_cli_subs *s, FILE *f)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->sub[i].summary != NULL)
-            fprintf(f, "  %-10s %s\n", s->sub[i].name, s->sub[i].summary);
+        if (s->sub[i].cmd != NULL)
+            fprintf(f, "  %-10s %s\n", s->sub[i].name, s->sub[i].cmd->summary);
 }

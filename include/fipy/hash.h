@@ -8,7 +8,8 @@
  * behind the same calls (today: mbedTLS, and zlib for the CRC, in
  * lib/core/hash.c, which checks that its state fits).  Every hash call
  * returns FPY_OK or an error the caller passes up (FPY_ERR_IO: the hash
- * engine failed; FPY_ERR_STATE: a context used that is not started).
+ * engine failed; FPY_ERR_STATE: a context used after finish() ended it;
+ * a context must be started before it is used).
  *
  * A context lives from start() to finish(): an update that fails ends it
  * (finish() then returns the error again), and finish() ends it in every
@@ -25,10 +26,9 @@
 #define FPY_SHA256_LEN 32u
 #define FPY_MD5_LEN 16u
 
-/* Bytes of state a context may hold: room for mbedTLS's (108 and 88 bytes)
- * and for a hardware port's. */
+/* Bytes of state a context may hold: room for mbedTLS's (108 bytes) and
+ * for a hardware port's. */
 #define FPY_SHA256_CTX_SIZE 192u
-#define FPY_MD5_CTX_SIZE 128u
 
 #if defined(__GNUC__)
 #define FPY_HASH_CHECKED __attribute__((warn_unused_result))
@@ -51,17 +51,7 @@ FPY_HASH_CHECKED int fpy_sha256_finish(fpy_sha256 *h, uint8_t out[FPY_SHA256_LEN
 /* One-shot. */
 FPY_HASH_CHECKED int fpy_sha256_buf(const void *data, size_t len, uint8_t out[FPY_SHA256_LEN]);
 
-typedef struct fpy_md5 {
-    union {
-        unsigned char bytes[FPY_MD5_CTX_SIZE];
-        uint64_t align_u64;
-        void *align_ptr;
-    } opaque;
-} fpy_md5;
-
-FPY_HASH_CHECKED int fpy_md5_start(fpy_md5 *h);
-FPY_HASH_CHECKED int fpy_md5_update(fpy_md5 *h, const void *data, size_t len);
-FPY_HASH_CHECKED int fpy_md5_finish(fpy_md5 *h, uint8_t out[FPY_MD5_LEN]);
+/* MD5 in one go: the partition table's MD5 entry is all that needs it. */
 FPY_HASH_CHECKED int fpy_md5_buf(const void *data, size_t len, uint8_t out[FPY_MD5_LEN]);
 
 /*

@@ -13,16 +13,12 @@
 #define FPY_SHA256_STARTS(c) mbedtls_sha256_starts_ret((c), 0)
 #define FPY_SHA256_UPDATE mbedtls_sha256_update_ret
 #define FPY_SHA256_FINISH mbedtls_sha256_finish_ret
-#define FPY_MD5_STARTS mbedtls_md5_starts_ret
-#define FPY_MD5_UPDATE mbedtls_md5_update_ret
-#define FPY_MD5_FINISH mbedtls_md5_finish_ret
+#define FPY_MD5_RET mbedtls_md5_ret
 #else
 #define FPY_SHA256_STARTS(c) mbedtls_sha256_starts((c), 0)
 #define FPY_SHA256_UPDATE mbedtls_sha256_update
 #define FPY_SHA256_FINISH mbedtls_sha256_finish
-#define FPY_MD5_STARTS mbedtls_md5_starts
-#define FPY_MD5_UPDATE mbedtls_md5_update
-#define FPY_MD5_FINISH mbedtls_md5_finish
+#define FPY_MD5_RET mbedtls_md5
 #endif
 
 /* Where a context is in its life: live from start() to finish(), or
@@ -37,26 +33,15 @@ typedef struct fpy_sha256_state {
     mbedtls_sha256_context c;
 } fpy_sha256_state;
 
-typedef struct fpy_md5_state {
-    fpy_hash_life life;
-    mbedtls_md5_context c;
-} fpy_md5_state;
 
 /* The caller's storage holds the state: fipy/hash.h's sizes must follow
  * the library's. */
 _Static_assert(sizeof(fpy_sha256_state) <= FPY_SHA256_CTX_SIZE, "FPY_SHA256_CTX_SIZE too small");
 _Static_assert(_Alignof(fpy_sha256_state) <= _Alignof(fpy_sha256), "fpy_sha256 underaligned");
-_Static_assert(sizeof(fpy_md5_state) <= FPY_MD5_CTX_SIZE, "FPY_MD5_CTX_SIZE too small");
-_Static_assert(_Alignof(fpy_md5_state) <= _Alignof(fpy_md5), "fpy_md5 underaligned");
 
 static fpy_sha256_state *fpy_sha256_of(fpy_sha256 *h)
 {
     return (fpy_sha256_state *)(void *)h->opaque.bytes;
-}
-
-static fpy_md5_state *fpy_md5_of(fpy_md5 *h)
-{
-    return (fpy_md5_state *)(void *)h->opaque.bytes;
 }
 
 /* FPY_OK for a live context; else what ended it, or FPY_ERR_STATE. */
@@ -123,45 +108,9 @@ int fpy_sha256_buf(const void *data, size_t len, uint8_t out[FPY_SHA256_LEN])
     return rc != FPY_OK ? rc : end;
 }
 
-int fpy_md5_start(fpy_md5 *h)
-{
-    fpy_md5_state *s = fpy_md5_of(h);
-    fpy_hash_begin(&s->life);
-    mbedtls_md5_init(&s->c);
-    int rc = FPY_MD5_STARTS(&s->c);
-    if (rc == 0)
-        return FPY_OK;
-    mbedtls_md5_free(&s->c);
-    return fpy_hash_end(&s->life, rc);
-}
-
-int fpy_md5_update(fpy_md5 *h, const void *data, size_t len)
-{
-    fpy_md5_state *s = fpy_md5_of(h);
-    FPY_TRY(fpy_hash_live(&s->life));
-    int rc = FPY_MD5_UPDATE(&s->c, data, len);
-    if (rc == 0)
-        return FPY_OK;
-    mbedtls_md5_free(&s->c);
-    return fpy_hash_end(&s->life, rc);
-}
-
-int fpy_md5_finish(fpy_md5 *h, uint8_t out[FPY_MD5_LEN])
-{
-    fpy_md5_state *s = fpy_md5_of(h);
-    FPY_TRY(fpy_hash_live(&s->life));
-    int rc = FPY_MD5_FINISH(&s->c, out);
-    mbedtls_md5_free(&s->c);
-    return fpy_hash_end(&s->life, rc);
-}
-
 int fpy_md5_buf(const void *data, size_t len, uint8_t out[FPY_MD5_LEN])
 {
-    fpy_md5 h;
-    FPY_TRY(fpy_md5_start(&h));
-    int rc = fpy_md5_update(&h, data, len);
-    int end = fpy_md5_finish(&h, out); /* after a failed update too: it ends h */
-    return rc != FPY_OK ? rc : end;
+    return FPY_MD5_RET(data, len, out) == 0 ? FPY_OK : FPY_ERR_IO;
 }
 
 uint32_t fpy_crc32_le(uint32_t crc, const void *data, size_t len)
