@@ -1,6 +1,8 @@
 /* The rule for what VM may boot: see include/fipy/fw.h. */
 #include "fipy/fw.h"
 
+#include <string.h>
+
 int fpy_fw_vm_header_check(const fpy_image_header *h, fpy_diag *d)
 {
     if (h->magic != FPY_IMAGE_MAGIC)
@@ -22,9 +24,20 @@ int fpy_fw_vm_header_check(const fpy_image_header *h, fpy_diag *d)
 
 int fpy_fw_vm_check(const fpy_image_src *src, fpy_fw_work *w, uint32_t *abi, fpy_diag *d)
 {
+    /* The header first: what it alone refuses is refused without hashing
+     * the slot (a shorter source is left to verify, which says where). */
+    if (src->size >= FPY_IMAGE_HEADER_LEN) {
+        uint8_t raw[FPY_IMAGE_HEADER_LEN];
+        if (src->mem != NULL)
+            memcpy(raw, src->mem, sizeof raw);
+        else
+            FPY_TRY(fpy_flash_read(src->flash, src->base, raw, sizeof raw));
+        fpy_image_header h;
+        fpy_image_header_decode(raw, &h);
+        FPY_TRY(fpy_fw_vm_header_check(&h, d));
+    }
     FPY_TRY(fpy_image_verify(src, w->scratch, sizeof w->scratch, FPY_IMAGE_CHECK_APP, &w->info,
                              d));
-    FPY_TRY(fpy_fw_vm_header_check(&w->info.hdr, d));
     if (abi != NULL)
         *abi = fpy_fw_vm_abi(&w->info);
     return FPY_OK;
