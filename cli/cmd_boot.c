@@ -104,9 +104,6 @@ static int fpy_boot_cli(int argc, char **argv)
         return fpy_cli_usage_error(&fpy_cmd_boot, "expected a flash image");
     if (reason_s && fpy_reason(reason_s, &reason) != 0)
         return fpy_cli_usage_error(&fpy_cmd_boot, "unknown reset reason '%s'", reason_s);
-    if (layout && fpy_layout_find(layout) == NULL)
-        return fpy_cli_usage_error(&fpy_cmd_boot, "--layout: no layout '%s' (nonble or ble)",
-                                   layout);
     fpy_flashimg fi;
     char err[512];
     if ((rc = fpy_flashimg_open(&fi, pos[0], layout, FPY_FILE_WRITE, err, sizeof err)) != FPY_OK)

@@ -125,21 +125,32 @@ static int fpy_od_parse_state(const char *s, uint32_t *out)
     return -1;
 }
 
-static int fpy_od_set(fpy_od_file *o, const char *slot_s, const char *state_s, int rollback)
+/* `set`'s options, checked before the image is locked and read. */
+typedef struct fpy_od_want {
+    int by_slot;
+    uint32_t slot, state;
+} fpy_od_want;
+
+static int fpy_od_set_args(const char *slot_s, const char *state_s, fpy_od_want *w)
 {
-    int rc;
     if ((slot_s == NULL) == (state_s == NULL))
         return fpy_cli_usage_error(&fpy_cmd_otadata, "set needs --slot N or --state S");
-    if (slot_s != NULL) {
-        uint32_t slot = 0;
-        if ((rc = fpy_cli_number(&fpy_cmd_otadata, "--slot", slot_s, FPY_NUM_PLAIN, 1, &slot)))
-            return rc; /* the FiPy has ota_0 and ota_1 */
-        rc = fpy_otadata_set_boot(&o->flash, o->base, slot, 2, rollback);
+    w->by_slot = slot_s != NULL;
+    if (w->by_slot) /* the FiPy has ota_0 and ota_1 */
+        return fpy_cli_number(&fpy_cmd_otadata, "--slot", slot_s, FPY_NUM_PLAIN, 1, &w->slot);
+    if (fpy_od_parse_state(state_s, &w->state) != 0)
+        return fpy_cli_usage_error(&fpy_cmd_otadata, "unknown state '%s'", state_s);
+    return FPY_EXIT_OK;
+}
+
+static int fpy_od_set(fpy_od_file *o, const fpy_od_want *w, int rollback)
+{
+    int rc;
+    if (w->by_slot) {
+        rc = fpy_otadata_set_boot(&o->flash, o->base, w->slot, 2, rollback);
     } else {
-        uint32_t st;
+        uint32_t st = w->state;
         fpy_otadata od;
-        if (fpy_od_parse_state(state_s, &st) != 0)
-            return fpy_cli_usage_error(&fpy_cmd_otadata, "unknown state '%s'", state_s);
         rc = fpy_otadata_read(&o->flash, o->base, &od);
         /* the entry ESP-IDF's bootloader boots; otatool's if it boots none */
         int a = rc == FPY_OK ? fpy_otadata_active(&od) : -1;
@@ -165,6 +176,7 @@ static int fpy_od_set(fpy_od_file *o, const char *slot_s, const char *state_s, i
 typedef struct fpy_od_args {
     const char *slot, *state;
     int json, rollback;
+    fpy_od_want want; /* set: --slot/--state, parsed before the lock */
 } fpy_od_args;
 
 /* Open FILE (for writing with `set`), run `act` on it, close it. */
@@ -187,7 +199,7 @@ static int fpy_od_dump_act(fpy_od_file *o, const fpy_od_args *a)
 
 static int fpy_od_set_act(fpy_od_file *o, const fpy_od_args *a)
 {
-    return fpy_od_set(o, a->slot, a->state, a->rollback);
+    return fpy_od_set(o, &a->want, a->rollback);
 }
 
 static int fpy_od_dump_run(void *ctx, int argc, char **argv)
@@ -198,8 +210,10 @@ static int fpy_od_dump_run(void *ctx, int argc, char **argv)
 
 static int fpy_od_set_run(void *ctx, int argc, char **argv)
 {
+    fpy_od_args *a = ctx;
     (void)argc;
-    return fpy_od_on(argv[1], 1, ctx, fpy_od_set_act);
+    int rc = fpy_od_set_args(a->slot, a->state, &a->want);
+    return rc != FPY_EXIT_OK ? rc : fpy_od_on(argv[1], 1, a, fpy_od_set_act);
 }
 
 static int fpy_otadata_run(int argc, char **argv)

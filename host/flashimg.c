@@ -103,6 +103,12 @@ int fpy_flashimg_open(fpy_flashimg *fi, const char *path, const char *layout, in
                       char *err, size_t errlen)
 {
     memset(fi, 0, sizeof *fi);
+    fi->file.fd = -1;
+    /* a layout name that names nothing is a usage error: before the lock */
+    if (layout != NULL && fpy_layout_find(layout) == NULL) {
+        snprintf(err, errlen, "--layout: no layout '%s' (nonble or ble)", layout);
+        return FPY_ERR_INVAL;
+    }
     fpy_flash_geometry g = FPY_FLASH_GEOMETRY_FIPY();
     int rc = fpy_lockedfile_open(&fi->file, path, mode, g.size, err, errlen);
     if (rc == FPY_OK && fi->file.len != g.size) {
