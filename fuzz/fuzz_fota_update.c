@@ -1,7 +1,8 @@
 /*
  * Fuzz the update engine with an untrusted update: the input is split
  * into a VM image and a bytecode image (the first byte chooses the
- * targets, the next three where the split falls, little-endian), announced to begin() with
+ * targets, the next three where the split falls, little-endian, the fifth
+ * the chunk size), announced to begin() with
  * their heads, streamed in chunks, and finished.  The engine must never
  * crash, and must never finish an update whose images would not boot:
  * when finish() says OK, the VM in flash verifies with its SHA-256 and
@@ -64,13 +65,13 @@ static void check_finished(const fpy_flash *f, const fpy_layout *l, const fpy_fo
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 4)
+    if (size < 5)
         return 0;
     uint8_t targets = (uint8_t)(data[0] % 3u + 1u);
-    uint32_t chunk = 1u + data[0] % 700u;
+    uint32_t chunk = 1u + ((uint32_t)data[4] << 4); /* 1 to 4081 bytes */
     size_t split = (size_t)data[1] | (size_t)data[2] << 8 | (size_t)data[3] << 16;
-    data += 4;
-    size -= 4;
+    data += 5;
+    size -= 5;
     if (split > size || targets != (FPY_FOTA_VM | FPY_FOTA_BC))
         split = targets == FPY_FOTA_BC ? 0 : size;
     const uint8_t *vm = (targets & FPY_FOTA_VM) ? data : NULL;

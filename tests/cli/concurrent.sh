@@ -45,11 +45,15 @@ done
 # ---- kill a writer at random moments ----------------------------------------
 # What each command makes of base.bin when left alone: the only other
 # acceptable result of a killed run is base.bin itself.
-cp base.bin new_fota.bin && "$F" fota apply new_fota.bin --vm v2.bin --bc a2.fbc >/dev/null
-cp base.bin new_nvs.bin && "$F" nvs set new_nvs.bin app key u32 77 >/dev/null
+cp base.bin new_fota.bin && expect 0 "$F" fota apply new_fota.bin --vm v2.bin --bc a2.fbc
+cp base.bin new_nvs.bin && expect 0 "$F" nvs set new_nvs.bin app key u32 77
+# the two results differ from base.bin, or "old or new" could not fail
+cmp -s new_fota.bin base.bin && fail "fota apply left base.bin unchanged"
+cmp -s new_nvs.bin base.bin && fail "nvs set left base.bin unchanged"
 awk -v n="$KILLS" 'BEGIN { srand(); for (i = 0; i < 2 * n; i++) printf "%.3f\n", rand() * 0.06 }' >delays
 # Background jobs of a script ignore SIGINT, so TERM and HUP do the killing.
 j=0
+landed=0
 while read -r delay; do
     if [ $((j % 2)) = 0 ]; then cmd="fota apply img.bin --vm v2.bin --bc a2.fbc"; new=new_fota.bin
     else cmd="nvs set img.bin app key u32 77"; new=new_nvs.bin; fi
@@ -60,9 +64,13 @@ while read -r delay; do
     sleep "$delay"
     kill -s $sig $pid 2>/dev/null
     wait $pid 2>/dev/null
+    [ $? -gt 128 ] && landed=$((landed + 1)) # the signal ended it mid-run
     cmp -s img.bin base.bin || cmp -s img.bin $new ||
         fail "kill $j ($sig after ${delay}s of '$cmd'): the image is neither the old one nor the new one"
     notemp . "kill $j ($sig after ${delay}s of '$cmd')"
     j=$((j + 1))
 done <delays
+# some kills must land while the command still ran, or nothing was tested
+[ "$landed" -gt 0 ] || fail "no kill landed while a command was running"
+echo "kills that landed: $landed of $j"
 finish
