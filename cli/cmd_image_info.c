@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hostio.h"
@@ -77,27 +78,23 @@ static void fpy_img_esp8266_note(const char *ctx)
  * the chip its id names.  `say`: report errors and warnings on stderr.
  * Returns 0, or 1 when the part cannot be shown. */
 static int fpy_img_read(const char *ctx, const fpy_image_src *src, const fpy_image_chip *as,
-                        int say, fpy_image_info *info)
+                        fpy_image_info *info)
 {
     fpy_diag d = {0};
     int err = fpy_image_parse_as(src, as, NULL, 0, info, &d);
     if (err != FPY_OK) {
-        if (say)
-            fpy_report(ctx, &d, err);
-        if (say && as == NULL && d.field != NULL && strcmp(d.field, "hash_appended") == 0)
+        fpy_report(ctx, &d, err);
+        if (as == NULL && d.field != NULL && strcmp(d.field, "hash_appended") == 0)
             fpy_img_esp8266_note(ctx);
         return FPY_EXIT_FAIL;
     }
     if (info->chip == NULL) {
-        if (say) {
-            fprintf(stderr, "fipytool: %s: chip id %u is no chip esptool 5.3.1 knows (field "
-                            "chip_id at offset 0xc)\n", ctx, info->hdr.chip_id);
-            fpy_img_esp8266_note(ctx);
-        }
+        fprintf(stderr, "fipytool: %s: chip id %u is no chip esptool 5.3.1 knows (field "
+                        "chip_id at offset 0xc)\n", ctx, info->hdr.chip_id);
+        fpy_img_esp8266_note(ctx);
         return FPY_EXIT_FAIL;
     }
-    if (say)
-        fpy_img_warn(ctx, info);
+    fpy_img_warn(ctx, info);
     return FPY_EXIT_OK;
 }
 
@@ -387,6 +384,7 @@ typedef struct fpy_img_walk {
     int json;
     int print;                 /* 0: the reading pass; 1: the printing pass */
     const fpy_image_chip *as;  /* merged: the first part's chip, for the rest */
+    fpy_image_info *info;      /* [n]: what the reading pass found, printed by the other */
 } fpy_img_walk;
 
 static void fpy_img_rule(int n)
@@ -442,7 +440,7 @@ static int fpy_img_part(fpy_img_walk *w, size_t i)
     uint32_t where;
     char ctx[4200]; /* a path, and where the part is */
     fpy_image_src src = fpy_img_input_src(w->in, i, &where);
-    fpy_image_info info;
+    fpy_image_info *info = &w->info[i];
     if (!w->merged)
         snprintf(ctx, sizeof ctx, "%s", w->in->path);
     else
@@ -452,20 +450,20 @@ static int fpy_img_part(fpy_img_walk *w, size_t i)
     if (foreign && !w->print)
         fprintf(stderr, "fipytool: %s: not an image (first byte 0x%02x), skipped, as esptool "
                         "does (a partition table?)\n", ctx, src.mem[0]);
-    if (!foreign && fpy_img_read(ctx, &src, w->as, !w->print, &info) != FPY_EXIT_OK)
+    /* each part is read (and hashed) once, in the reading pass */
+    if (!w->print && !foreign && fpy_img_read(ctx, &src, w->as, info) != FPY_EXIT_OK)
         return FPY_EXIT_FAIL;
-    if (w->merged && i == 0 && !foreign)
-        w->as = info.chip;
+    if (!w->print && w->merged && i == 0 && !foreign)
+        w->as = info->chip;
     if (w->print && w->json)
-        fpy_img_json_part(w, i, where, src.size, foreign ? NULL : &info);
+        fpy_img_json_part(w, i, where, src.size, foreign ? NULL : info);
     else if (w->print)
-        fpy_img_text_part(w, i, where, src.size, foreign ? NULL : &info);
+        fpy_img_text_part(w, i, where, src.size, foreign ? NULL : info);
     return FPY_EXIT_OK;
 }
 
 static int fpy_img_walk_parts(fpy_img_walk *w)
 {
-    w->as = NULL;
     if (w->print && w->json) {
         printf("{\n  ");
         fpy_img_json_kv("file", w->in->path, w->merged ? ",\n  \"parts\": [\n" : ",\n");
@@ -491,12 +489,13 @@ static int fpy_img_info_run(int argc, char **argv)
     if (rc != FPY_IMG_OPENED)
         return rc;
     size_t n = fpy_img_input_count(&in);
-    fpy_img_walk w = {&in, n, in.is_hex && n > 1, json, 0, NULL};
-    rc = fpy_img_walk_parts(&w);
-    if (rc == FPY_EXIT_OK) {
+    fpy_img_walk w = {&in, n, in.is_hex && n > 1, json, 0, NULL, calloc(n ? n : 1, sizeof *w.info)};
+    rc = w.info != NULL ? fpy_img_walk_parts(&w) : FPY_EXIT_FAIL;
+    if (rc == FPY_EXIT_OK) { /* nothing printed unless every part reads */
         w.print = 1;
         rc = fpy_img_walk_parts(&w);
     }
+    free(w.info);
     fpy_img_input_close(&in);
     return rc;
 }
