@@ -61,13 +61,15 @@ int fpy_nvs_file_load(fpy_nvs_file *f, const char *path, const uint32_t *off,
     return fpy_nvs_locate(f, off, size, err, errlen);
 }
 
-/* A page header ESP-IDF would load: a known state and a matching CRC. */
+/* A page the store would load (fpy_nvs_page_kind: a known state, a
+ * matching CRC, a version it reads). */
 static int fpy_nvs_page_valid(const uint8_t *page)
 {
     fpy_nvs_header h;
+    fpy_nvs_pwhy why;
     fpy_nvs_header_decode(page, &h);
-    return (h.state == FPY_NVS_STATE_ACTIVE || h.state == FPY_NVS_STATE_FULL ||
-            h.state == FPY_NVS_STATE_FREEING) && h.crc_stored == h.crc_calc;
+    fpy_nvs_pkind k = fpy_nvs_page_kind(&h, 0, &why);
+    return k == FPY_NVS_PK_ACTIVE || k == FPY_NVS_PK_FULL || k == FPY_NVS_PK_FREEING;
 }
 
 /* -1: no NVS page and not erased; 0: erased; 1: holds NVS pages. */

@@ -712,8 +712,6 @@ static void test_memory_types_and_names(void **state)
     assert_int_equal(fpy_image_flash_size_parse("keep", &c), FPY_ERR_INVAL);
     assert_int_equal(fpy_image_flash_mode_parse("QIO", &c), FPY_ERR_INVAL);
     assert_string_equal(fpy_image_flash_size_name(7), "128MB");
-    assert_string_equal(fpy_image_flash_freq_name(1), "26m");
-    assert_null(fpy_image_flash_freq_name(3));
     assert_null(fpy_image_flash_mode_name(4));
 }
 

@@ -241,7 +241,6 @@ int fpy_image_is_flash_addr(uint32_t addr);
 /* Names as esptool spells them for the ESP32 ("dio", "40m", "8MB"); NULL
  * if unknown.  Modes and sizes are the same on every chip. */
 const char *fpy_image_flash_mode_name(uint8_t mode);
-const char *fpy_image_flash_freq_name(uint8_t freq);
 const char *fpy_image_flash_size_name(uint8_t size);
 /* Name -> code; FPY_ERR_INVAL for names esptool refuses. */
 int fpy_image_flash_mode_parse(const char *name, uint8_t *mode);

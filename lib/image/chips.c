@@ -332,11 +332,6 @@ const char *fpy_image_flash_mode_name(uint8_t mode)
     return fpy_code_name(fpy_modes, FPY_NELEM(fpy_modes), mode);
 }
 
-const char *fpy_image_flash_freq_name(uint8_t freq)
-{
-    return fpy_code_name(fpy_freq_esp32, FPY_NELEM(fpy_freq_esp32), freq);
-}
-
 const char *fpy_image_flash_size_name(uint8_t size)
 {
     return fpy_code_name(fpy_sizes, FPY_NELEM(fpy_sizes), size);
