@@ -131,7 +131,7 @@ static int fpy_takes_value(const char *a)
     static const char *const names[] = {"-o", "--output", "--layout", "--offset",
                                         "--flash-size", "--primary-bootloader-offset",
                                         "--recovery-bootloader-offset"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    for (size_t i = 0; i < FPY_COUNTOF(names); i++)
         if (strcmp(a, names[i]) == 0)
             return 1;
     return 0;
