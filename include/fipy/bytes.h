@@ -98,4 +98,9 @@ static inline int fpy_is_erased(const void *buf, size_t len)
     return fpy_erased_prefix(buf, len) == len;
 }
 
+/* The length of the string in `s`, at most `max`: the bounded length of
+ * a fixed-size name or key field, which need not hold a NUL.  C11 has no
+ * strnlen (POSIX), and the core builds with a C11 libc only. */
+size_t fpy_strnlen(const char *s, size_t max);
+
 #endif

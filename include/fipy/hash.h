@@ -4,18 +4,18 @@
  * ESP-IDF's crc32_le.
  *
  * The hash contexts are opaque, caller-allocated storage of a fixed size:
- * no library type shows here, so a port can put the ESP32's SHA hardware
- * behind the same calls (today: mbedTLS, and zlib for the CRC, in
- * lib/core/hash.c, which checks that its state fits).  Every hash call
- * returns FPY_OK or an error the caller passes up (FPY_ERR_IO: the hash
- * engine failed; FPY_ERR_STATE: a context used after finish() ended it;
- * a context must be started before it is used).
+ * no library type shows here.  lib/core/hash.c keeps a context's life and
+ * calls the platform's hash port (fipy/port.h) for the arithmetic: on the
+ * host mbedTLS and zlib (port/host/), on the chip its SHA hardware and ROM.
+ * Every hash call returns FPY_OK or an error the caller passes up
+ * (FPY_ERR_IO: the hash engine failed; FPY_ERR_STATE: a context used after
+ * finish() ended it; a context must be started before it is used).
  *
  * A context lives from start() to finish(): an update that fails ends it
  * (finish() then returns the error again), and finish() ends it in every
  * case, so it may be called on any path, also after an error, to release
- * the context.  Stopping without finish() is allowed: the software
- * implementation holds nothing that needs releasing.
+ * the context.  A context may also be abandoned without finish() (an
+ * update given up part way): fipy/port.h asks every port to cope.
  */
 #ifndef FIPY_HASH_H
 #define FIPY_HASH_H
@@ -26,8 +26,8 @@
 #define FPY_SHA256_LEN 32u
 #define FPY_MD5_LEN 16u
 
-/* Bytes of state a context may hold: room for mbedTLS's (108 bytes) and
- * for a hardware port's. */
+/* Bytes of state a context holds: its life, and the port's state
+ * (FPY_PORT_SHA256_STATE_SIZE, checked in lib/core/hash.c). */
 #define FPY_SHA256_CTX_SIZE 192u
 
 #if defined(__GNUC__)
@@ -57,7 +57,7 @@ FPY_HASH_CHECKED int fpy_md5_buf(const void *data, size_t len, uint8_t out[FPY_M
 /*
  * ESP-IDF's esp_rom_crc32_le(crc, buf, len): reflected CRC-32, polynomial
  * 0xEDB88320, with the running value inverted on entry and exit.  It is the
- * same function as zlib's crc32(): otadata uses crc32_le(0xFFFFFFFF, seq, 4)
+ * same function as zlib's crc32() (the host port's): otadata uses crc32_le(0xFFFFFFFF, seq, 4)
  * and NVS uses crc32_le(0xFFFFFFFF, ...).  A pure function (the ESP32 has
  * it in ROM): it cannot fail.
  */

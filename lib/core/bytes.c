@@ -1,5 +1,8 @@
-/* The erased-bytes scan: see include/fipy/bytes.h. */
+/* The erased-bytes scan and the bounded string length: see
+ * include/fipy/bytes.h. */
 #include "fipy/bytes.h"
+
+#include <string.h>
 
 size_t fpy_erased_prefix(const void *buf, size_t len)
 {
@@ -8,4 +11,10 @@ size_t fpy_erased_prefix(const void *buf, size_t len)
     while (i < len && p[i] == FPY_FLASH_ERASED)
         i++;
     return i;
+}
+
+size_t fpy_strnlen(const char *s, size_t max)
+{
+    const char *nul = memchr(s, '\0', max);
+    return nul != NULL ? (size_t)(nul - s) : max;
 }

@@ -1,25 +1,10 @@
-/* Thin wrappers over mbedTLS and zlib, so the rest of fipy does not care
- * which library (or mbedTLS major version) it was built against. */
+/* The hash interface over the port (fipy/port.h): a context's life
+ * (started, ended by an error or by finish) is kept here, once, whatever
+ * the platform's engine; the port only computes. */
 #include "fipy/hash.h"
 
-#include <mbedtls/md5.h>
-#include <mbedtls/sha256.h>
-#include <mbedtls/version.h>
-#include <zlib.h>
-
 #include "fipy/err.h"
-
-#if MBEDTLS_VERSION_NUMBER < 0x03000000
-#define FPY_SHA256_STARTS(c) mbedtls_sha256_starts_ret((c), 0)
-#define FPY_SHA256_UPDATE mbedtls_sha256_update_ret
-#define FPY_SHA256_FINISH mbedtls_sha256_finish_ret
-#define FPY_MD5_RET mbedtls_md5_ret
-#else
-#define FPY_SHA256_STARTS(c) mbedtls_sha256_starts((c), 0)
-#define FPY_SHA256_UPDATE mbedtls_sha256_update
-#define FPY_SHA256_FINISH mbedtls_sha256_finish
-#define FPY_MD5_RET mbedtls_md5
-#endif
+#include "fipy/port.h"
 
 /* Where a context is in its life: live from start() to finish(), or
  * ended, with the error that ended it. */
@@ -30,12 +15,15 @@ typedef struct fpy_hash_life {
 
 typedef struct fpy_sha256_state {
     fpy_hash_life life;
-    mbedtls_sha256_context c;
+    union {
+        unsigned char bytes[FPY_PORT_SHA256_STATE_SIZE];
+        uint64_t align_u64;
+        void *align_ptr;
+    } port;
 } fpy_sha256_state;
 
-
-/* The caller's storage holds the state: fipy/hash.h's sizes must follow
- * the library's. */
+/* The caller's storage holds the state: fipy/hash.h's size must leave
+ * the port its room. */
 _Static_assert(sizeof(fpy_sha256_state) <= FPY_SHA256_CTX_SIZE, "FPY_SHA256_CTX_SIZE too small");
 _Static_assert(_Alignof(fpy_sha256_state) <= _Alignof(fpy_sha256), "fpy_sha256 underaligned");
 
@@ -52,41 +40,38 @@ static int fpy_hash_live(const fpy_hash_life *l)
     return l->rc != FPY_OK ? l->rc : FPY_ERR_STATE;
 }
 
-/* End the context with mbedTLS's result: 0, or one of its own negative
- * codes, which say the engine failed. */
-static int fpy_hash_end(fpy_hash_life *l, int mbedtls_rc)
+/* What a port's answer means here: FPY_OK, or the engine failed.  Any
+ * other code is taken as FPY_ERR_IO, never as a verdict on the data. */
+static int fpy_port_rc(int rc)
 {
-    l->live = 0;
-    l->rc = mbedtls_rc == 0 ? FPY_OK : FPY_ERR_IO;
-    return l->rc;
+    return rc == FPY_OK ? FPY_OK : FPY_ERR_IO;
 }
 
-static void fpy_hash_begin(fpy_hash_life *l)
+/* End the context with the port's answer. */
+static int fpy_hash_end(fpy_hash_life *l, int port_rc)
 {
-    l->live = 1;
-    l->rc = FPY_OK;
+    l->live = 0;
+    l->rc = fpy_port_rc(port_rc);
+    return l->rc;
 }
 
 int fpy_sha256_start(fpy_sha256 *h)
 {
     fpy_sha256_state *s = fpy_sha256_of(h);
-    fpy_hash_begin(&s->life);
-    mbedtls_sha256_init(&s->c);
-    int rc = FPY_SHA256_STARTS(&s->c);
-    if (rc == 0)
-        return FPY_OK;
-    mbedtls_sha256_free(&s->c);
-    return fpy_hash_end(&s->life, rc);
+    s->life.live = 1;
+    s->life.rc = FPY_OK;
+    int rc = fpy_port_sha256_start(s->port.bytes);
+    return rc == FPY_OK ? FPY_OK : fpy_hash_end(&s->life, rc);
 }
 
 int fpy_sha256_update(fpy_sha256 *h, const void *data, size_t len)
 {
     fpy_sha256_state *s = fpy_sha256_of(h);
     FPY_TRY(fpy_hash_live(&s->life));
-    int rc = FPY_SHA256_UPDATE(&s->c, data, len);
-    if (rc == 0)
+    int rc = fpy_port_sha256_update(s->port.bytes, data, len);
+    if (rc == FPY_OK)
         return FPY_OK;
-    mbedtls_sha256_free(&s->c);
+    fpy_port_sha256_release(s->port.bytes);
     return fpy_hash_end(&s->life, rc);
 }
 
@@ -94,9 +79,7 @@ int fpy_sha256_finish(fpy_sha256 *h, uint8_t out[FPY_SHA256_LEN])
 {
     fpy_sha256_state *s = fpy_sha256_of(h);
     FPY_TRY(fpy_hash_live(&s->life));
-    int rc = FPY_SHA256_FINISH(&s->c, out);
-    mbedtls_sha256_free(&s->c);
-    return fpy_hash_end(&s->life, rc);
+    return fpy_hash_end(&s->life, fpy_port_sha256_finish(s->port.bytes, out));
 }
 
 int fpy_sha256_buf(const void *data, size_t len, uint8_t out[FPY_SHA256_LEN])
@@ -110,21 +93,12 @@ int fpy_sha256_buf(const void *data, size_t len, uint8_t out[FPY_SHA256_LEN])
 
 int fpy_md5_buf(const void *data, size_t len, uint8_t out[FPY_MD5_LEN])
 {
-    return FPY_MD5_RET(data, len, out) == 0 ? FPY_OK : FPY_ERR_IO;
+    return fpy_port_rc(fpy_port_md5(data, len, out));
 }
 
 uint32_t fpy_crc32_le(uint32_t crc, const void *data, size_t len)
 {
-    const Bytef *p = data;
-    uLong c = crc;
-    /* zlib takes a uInt length; feed large buffers in pieces. */
-    while (len > 0) {
-        uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
-        c = crc32(c, p, n);
-        p += n;
-        len -= n;
-    }
-    return (uint32_t)c;
+    return fpy_port_crc32_le(crc, data, len);
 }
 
 int fpy_digest_cmp(const uint8_t *a, const uint8_t *b, size_t len)

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "fipy/bytes.h"
 #include "nvs_int.h"
 
 /* ---- namespaces ------------------------------------------------------------ */
@@ -145,7 +146,7 @@ int fpy_nvs_set_str(const fpy_nvs_handle *h, const char *key, const char *s)
     FPY_TRY(fpy_nvs_writable(h));
     if (s == NULL)
         return FPY_ERR_INVAL;
-    uint32_t len = (uint32_t)strnlen(s, FPY_NVS_STR_MAX) + 1u;
+    uint32_t len = (uint32_t)fpy_strnlen(s, FPY_NVS_STR_MAX) + 1u;
     if (len > FPY_NVS_STR_MAX)
         return FPY_ERR_NOSPC;
     FPY_TRY(fpy_nvs_item_init(&it, h->ns, FPY_NVS_TYPE_STR, key));

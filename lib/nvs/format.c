@@ -89,7 +89,7 @@ void fpy_nvs_item_encode(fpy_nvs_item *it, uint8_t raw[FPY_NVS_ENTRY_SIZE])
 
 int fpy_nvs_item_init(fpy_nvs_item *it, uint8_t ns, uint8_t type, const char *key)
 {
-    size_t n = key != NULL ? strnlen(key, FPY_NVS_KEY_SIZE) : 0;
+    size_t n = key != NULL ? fpy_strnlen(key, FPY_NVS_KEY_SIZE) : 0;
     if (n == 0 || n > FPY_NVS_KEY_MAX)
         return FPY_ERR_INVAL;
     memset(it, 0, sizeof *it);

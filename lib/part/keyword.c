@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include "fipy/bytes.h"
+
 typedef struct fpy_part_kw {
     const char *name;
     uint8_t value;
@@ -223,7 +225,7 @@ static int fpy_part_opt_err(fpy_diag *d, int err, const char *what, const char *
 static int fpy_part_check_extra(const fpy_part_opts *o, size_t i, fpy_diag *d)
 {
     const fpy_part_extra *x = &o->extra[i];
-    size_t n = strnlen(x->name, sizeof x->name);
+    size_t n = fpy_strnlen(x->name, sizeof x->name);
     if (x->type > FPY_PART_TYPE_PARTITION_TABLE)
         return fpy_part_opt_err(d, FPY_ERR_INVAL, "extra subtype of a type without keywords "
                                                   "(app, data, bootloader, partition_table)",
