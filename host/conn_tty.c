@@ -251,8 +251,14 @@ static void fpy_conn_noent_msg(const char *path, char *err, size_t errlen)
         return;
     }
     size_t k = (size_t)snprintf(err, errlen, "no such serial port %s; found:", path);
-    for (size_t i = 0; i < n && i < 8 && k < errlen; i++)
-        k += (size_t)snprintf(err + k, errlen - k, "%s %s (%s)", i ? "," : "", paths[i], ids[i]);
+    for (size_t i = 0; i < n && i < 8 && k < errlen; i++) {
+        unsigned vid = 0, pid = 0;
+        const char *what = NULL;
+        if (sscanf(ids[i], "%x:%x", &vid, &pid) == 2)
+            what = fpy_conn_board_name((uint16_t)vid, (uint16_t)pid);
+        k += (size_t)snprintf(err + k, errlen - k, "%s %s (%s, %s)", i ? "," : "", paths[i],
+                              what != NULL ? what : "?", ids[i]);
+    }
 }
 
 static void fpy_conn_perm_msg(const char *path, char *err, size_t errlen)

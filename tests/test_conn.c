@@ -14,11 +14,13 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -188,6 +190,50 @@ static void test_pty_hangup_is_io(void **state)
     assert_non_null(strstr(fpy_conn_last_error(c), "gone"));
     assert_int_equal(fpy_conn_write(c, "x", 1, 500), FPY_ERR_IO);
     fpy_conn_close(c);
+}
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarms++;
+}
+
+/* A signal during a wait (a handler without SA_RESTART, so poll sees
+ * EINTR) does not cut the wait short nor fail it: it is retried with the
+ * time left.  A write nobody reads stops at its timeout and says so. */
+static void test_pty_eintr_and_write_timeout(void **state)
+{
+    (void)state;
+    pty p;
+    pty_open(&p);
+    fpy_conn *c = NULL;
+    char err[ERRLEN];
+    assert_int_equal(fpy_conn_open(&c, p.slave, 115200, err, sizeof err), FPY_OK);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm; /* no SA_RESTART */
+    assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+    struct itimerval it = {.it_interval = {0, 20000}, .it_value = {0, 20000}};
+    assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+    alarms = 0;
+    uint8_t b[8];
+    int64_t t0 = fpy_conn_now_ms();
+    assert_int_equal(fpy_conn_read(c, b, sizeof b, 150), 0);
+    assert_true(fpy_conn_now_ms() - t0 >= 140);
+    assert_true(alarms >= 2);
+
+    static uint8_t big[1 << 20];
+    t0 = fpy_conn_now_ms();
+    assert_int_equal(fpy_conn_write(c, big, sizeof big, 200), FPY_ERR_TIMEOUT);
+    assert_true(fpy_conn_now_ms() - t0 >= 190);
+    assert_non_null(strstr(fpy_conn_last_error(c), "bytes unsent"));
+    memset(&it, 0, sizeof it);
+    setitimer(ITIMER_REAL, &it, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    fpy_conn_close(c);
+    close(p.master);
 }
 
 static void test_pty_has_no_lines(void **state)
@@ -840,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_pty_termios_and_baud),
         cmocka_unit_test(test_pty_exclusive_names_holder),
         cmocka_unit_test(test_pty_hangup_is_io),
+        cmocka_unit_test(test_pty_eintr_and_write_timeout),
         cmocka_unit_test(test_pty_has_no_lines),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_permission_message),
