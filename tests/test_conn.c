@@ -619,6 +619,28 @@ static void test_rfc2217_wire(void **state)
     free(s);
 }
 
+/* A SLIP-sized burst rich in 0xFF goes through the 4 KiB escaping chunks
+ * and the server's echo (with Telnet noise) comes back intact. */
+static void test_rfc2217_bulk(void **state)
+{
+    (void)state;
+    srv *s = srv_start(SRV_RFC2217);
+    char spec[64], err[ERRLEN];
+    snprintf(spec, sizeof spec, "rfc2217://localhost:%u?ign_set_control", (unsigned)s->port);
+    fpy_conn *c = NULL;
+    if (fpy_conn_open(&c, spec, 921600, err, sizeof err) != FPY_OK)
+        fail_msg("open: %s", err);
+    static uint8_t data[20000], back[20000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (i & 1u) ? 0xFF : (uint8_t)(i >> 1);
+    assert_int_equal(fpy_conn_write(c, data, sizeof data, 2000), FPY_OK);
+    conn_read_all(c, back, sizeof back);
+    assert_memory_equal(back, data, sizeof data);
+    fpy_conn_close(c);
+    srv_stop(s);
+    free(s);
+}
+
 /* SET-BAUDRATE 0x000000FF puts 0xFF inside a subnegotiation: doubled. */
 static void test_rfc2217_ff_in_value(void **state)
 {
@@ -892,6 +914,7 @@ int main(void)
         cmocka_unit_test(test_permission_message),
         cmocka_unit_test(test_busy_message_brltty),
         cmocka_unit_test(test_rfc2217_wire),
+        cmocka_unit_test(test_rfc2217_bulk),
         cmocka_unit_test(test_rfc2217_ff_in_value),
         cmocka_unit_test(test_rfc2217_refusals),
         cmocka_unit_test(test_socket_round_trip),
