@@ -158,10 +158,6 @@ int fpy_conn_write_fd(fpy_conn *c, const void *buf, size_t n, int64_t deadline_m
 int fpy_conn_fail(fpy_conn *c, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The message of the last failed call on c ("" if none).  Proposed for
- * host/conn.h: read, write and the setters have no err buffer. */
-const char *fpy_conn_last_error(const fpy_conn *c);
-
 /* The order to change DTR and RTS in when both change, so that the step
  * between never holds EN low (RTS asserted, DTR not) unless the target
  * does: 1 = DTR first, 0 = RTS first. */
