@@ -54,7 +54,7 @@ typedef enum fpy_stub_post {
 
 /* A FLASH_BEGIN or FLASH_DEFL_BEGIN in progress. */
 typedef struct fpy_stub_write {
-    uint8_t active, defl, z_live, z_end;
+    uint8_t active, defl, z_live;
     uint32_t remaining;      /* bytes still to write */
     uint32_t comp_remaining; /* DEFL: nblocks * block not yet received */
     fpy_pagewriter pw;
@@ -65,9 +65,8 @@ typedef struct fpy_stub_write {
 typedef struct fpy_stub_read {
     uint8_t active;
     uint32_t addr, length, packet;
-    uint32_t remaining;  /* bytes not yet sent */
-    uint32_t sent, acks; /* packets sent, ack frames received */
-    uint32_t acked;      /* the last ack's byte count */
+    uint32_t remaining; /* bytes not yet sent */
+    uint32_t acked;     /* the last ack's byte count */
     mbedtls_md5_context md5;
 } fpy_stub_read;
 
@@ -228,13 +227,15 @@ static uint8_t fpy_stub_write_open(fpy_stubdev *s, uint32_t total, uint32_t offs
 
 /* Inflate one DEFL_DATA block into the write.  Output past the announced
  * size is "too much data"; bytes after the zlib stream's end are ignored
- * (the new stub stops at the end of the stream). */
+ * (the new stub stops at the end of the stream).  inflate() is called
+ * again while it fills the whole buffer: it may hold output back that
+ * needs no more input. */
 static uint8_t fpy_stub_inflate(fpy_stubdev *s, const uint8_t *p, uint32_t n)
 {
     z_stream *z = &s->wr.z;
     z->next_in = (Bytef *)(uintptr_t)p; /* zlib's API is not const */
     z->avail_in = (uInt)n;
-    while (z->avail_in > 0 && !s->wr.z_end) {
+    for (;;) {
         z->next_out = s->buf;
         z->avail_out = (uInt)sizeof s->buf;
         int zr = inflate(z, Z_NO_FLUSH);
@@ -247,12 +248,11 @@ static uint8_t fpy_stub_inflate(fpy_stubdev *s, const uint8_t *p, uint32_t n)
             return code;
         if (k < got)
             return FPY_STUB_E_TOO_MUCH_DATA;
-        if (zr == Z_STREAM_END)
-            s->wr.z_end = 1;
-        else if (zr == Z_BUF_ERROR || got == 0)
-            break; /* no progress possible with this input */
+        /* The end (zlib answers Z_STREAM_END again, without output, past
+         * it), or room left: the input is used up. */
+        if (zr == Z_STREAM_END || z->avail_out != 0)
+            return FPY_STUB_OK;
     }
-    return FPY_STUB_OK;
 }
 
 /* ---- READ_FLASH -------------------------------------------------------- */
@@ -267,13 +267,15 @@ static void fpy_stub_read_digest(fpy_stubdev *s)
     fpy_stub_send(s, md5, sizeof md5);
 }
 
-/* Send the next packet if none is in flight; the digest once everything
- * sent was acknowledged.  A flash failure ends the stream with the digest
- * of what was sent (the host sees the short read). */
+/* Called once when the stream starts and once per ack: so one packet is
+ * in flight at a time, as both stubs do whatever "max in flight" says.
+ * Sends the next packet, or the digest once everything sent was
+ * acknowledged.  A flash failure ends the stream with the digest of what
+ * was sent (the host sees the short read). */
 static void fpy_stub_read_pump(fpy_stubdev *s)
 {
     fpy_stub_read *r = &s->rd;
-    if (r->remaining > 0 && r->acks >= r->sent) {
+    if (r->remaining > 0) {
         uint32_t k = r->remaining < r->packet ? r->remaining : r->packet;
         uint32_t at = r->addr + (r->length - r->remaining);
         if (fpy_flash_read(s->f, at, s->buf, k) != FPY_OK) {
@@ -282,7 +284,6 @@ static void fpy_stub_read_pump(fpy_stubdev *s)
         }
         (void)FPY_STUB_MD5_UPDATE(&r->md5, s->buf, k);
         r->remaining -= k;
-        r->sent++;
         fpy_stub_send(s, s->buf, k);
     }
     if (r->remaining == 0 && r->acked >= r->length)
@@ -298,7 +299,6 @@ static void fpy_stub_read_frame(fpy_stubdev *s, const uint8_t *frame, size_t n)
         return;
     }
     s->rd.acked = fpy_get_le32(frame);
-    s->rd.acks++;
     fpy_stub_read_pump(s);
 }
 

@@ -359,6 +359,25 @@ static void test_compressed_equals_plain(void **state)
 
 /* The stub acks a block on receipt and writes it afterwards: a block's
  * write time delays the next reply, and END proves the last write. */
+/* A stream that inflates to far more than one output buffer from one
+ * small block: all of it reaches flash, also the output zlib still holds
+ * when the block's input is used up. */
+static void test_deflate_long_runs(void **state)
+{
+    (void)state;
+    const uint32_t n = 300000;
+    uint8_t *data = calloc(1, n);
+    assert_non_null(data);
+    memset(data + 150000, 0x3C, 77777);
+    t_rig *t = t_new("5.3.1");
+    t_clear(t);
+    t_write_defl(t, 0x40000, data, n, 1);
+    assert_memory_equal(t->tf->mem + 0x40000, data, n);
+    t_none_left(t);
+    t_free(t);
+    free(data);
+}
+
 static void test_write_time_delays_next_reply(void **state)
 {
     (void)state;
@@ -535,6 +554,22 @@ static void test_inflate_errors(void **state)
     t_reply(t, FPY_ROM_FLASH_DEFL_END, 0, FPY_STUB_E_TOO_MUCH_DATA, NULL);
     assert_int_equal(t->tf->mem[999], 0x42); /* what was announced is there */
     assert_int_equal(t->tf->mem[1000], 0xFF);
+    /* bytes after the end of the zlib stream are ignored; a block after
+     * everything was written is too much */
+    uint8_t tail[256];
+    memset(tail, 0xEE, sizeof tail);
+    memcpy(tail, z, zl);
+    uint32_t exact[4] = {3000, 1, 0x4000, 0x8000};
+    t_req_words(t, FPY_ROM_FLASH_DEFL_BEGIN, exact, 4);
+    t_ok(t, FPY_ROM_FLASH_DEFL_BEGIN);
+    t_data(t, FPY_ROM_FLASH_DEFL_DATA, 0, tail, (uint32_t)zl + 9);
+    t_ok(t, FPY_ROM_FLASH_DEFL_DATA);
+    t_data(t, FPY_ROM_FLASH_DEFL_DATA, 1, tail, 9);
+    t_reply(t, FPY_ROM_FLASH_DEFL_DATA, 0, FPY_STUB_E_TOO_MUCH_DATA, NULL);
+    t_req_words(t, FPY_ROM_FLASH_DEFL_END, &stay, 1);
+    t_ok(t, FPY_ROM_FLASH_DEFL_END);
+    assert_memory_equal(t->tf->mem + 0x8000, plain, sizeof plain);
+    assert_int_equal(t->tf->mem[0x8000 + 3000], 0xFF);
     /* more compressed bytes than nblocks * block: refused at once */
     uint32_t small[4] = {1000, 1, 4, 0};
     t_req_words(t, FPY_ROM_FLASH_DEFL_BEGIN, small, 4);
@@ -897,6 +932,7 @@ int main(void)
         cmocka_unit_test(test_sync_eight_zero_values),
         cmocka_unit_test(test_write_then_md5),
         cmocka_unit_test(test_compressed_equals_plain),
+        cmocka_unit_test(test_deflate_long_runs),
         cmocka_unit_test(test_write_time_delays_next_reply),
         cmocka_unit_test(test_data_errors),
         cmocka_unit_test(test_begin_checks),
