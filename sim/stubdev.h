@@ -56,8 +56,9 @@ typedef struct fpy_stubdev_hooks {
     void (*write_reg)(void *ctx, uint32_t addr, uint32_t value);
     /* The stub leaves: RUN_USER_CODE (no reply), or FLASH_END/DEFL_END(0)
      * under a legacy stub (after the reply).  The board resets the chip
-     * (straps decide ROM download or the app); the stub must be freed
-     * then, and sees no more frames.  NULL: the stub stays. */
+     * (straps decide ROM download or the app) and frees the stub once
+     * fpy_stubdev_frame has returned (not inside this call); it sees no
+     * more frames.  NULL: the stub stays. */
     void (*reboot)(void *ctx);
     /* The simulated NOR under the flash, for timing: each reply's busy_us
      * is the flash time (stats.time_ns) the work before it took.  NULL:

@@ -462,6 +462,16 @@ static void test_begin_checks(void **state)
     t_reply(t, FPY_ROM_FLASH_BEGIN, 0, FPY_STUB_E_BAD_BLOCKSIZE, NULL);
     t_free(t);
 
+    /* the legacy 1.11.1 takes 20 bytes, and still checks the block size */
+    t = t_new("5.3.1/1");
+    t_clear(t);
+    t_req_words(t, FPY_ROM_FLASH_BEGIN, w, 5);
+    t_reply(t, FPY_ROM_FLASH_BEGIN, 0, FPY_STUB_E_BAD_BLOCKSIZE, NULL);
+    w[2] = 0x4000;
+    t_req_words(t, FPY_ROM_FLASH_BEGIN, w, 5);
+    t_ok(t, FPY_ROM_FLASH_BEGIN);
+    t_free(t);
+
     t = t_new("5.3.1");
     t_clear(t);
     uint32_t enc[5] = {16, 1, 0x4000, 0, 1};
