@@ -291,15 +291,19 @@ static void fpy_stub_read_pump(fpy_stubdev *s)
 }
 
 /* A frame while a READ_FLASH streams: a 4-byte ack (bytes received so
- * far) or, like the new stub, anything else ends the stream. */
-static void fpy_stub_read_frame(fpy_stubdev *s, const uint8_t *frame, size_t n)
+ * far; 1 returned: consumed) or, like the new stub, anything else ends
+ * the stream with the digest of what was sent, and is then taken as a
+ * command (0 returned): a host that gave up on the read and syncs again
+ * gets its answer. */
+static int fpy_stub_read_frame(fpy_stubdev *s, const uint8_t *frame, size_t n)
 {
     if (n != 4) {
         fpy_stub_read_digest(s);
-        return;
+        return 0;
     }
     s->rd.acked = fpy_get_le32(frame);
     fpy_stub_read_pump(s);
+    return 1;
 }
 
 /* ---- the commands ------------------------------------------------------ */
@@ -751,10 +755,8 @@ void fpy_stubdev_frame(fpy_stubdev *s, const uint8_t *frame, size_t n)
     fpy_rom_req r;
     if (s == NULL || (frame == NULL && n > 0))
         return;
-    if (s->rd.active) {
-        fpy_stub_read_frame(s, frame, n);
+    if (s->rd.active && fpy_stub_read_frame(s, frame, n))
         return;
-    }
     if (fpy_stub_frame_check(s, frame, n, &r) != 0)
         return;
     if (fpy_stub_late_applies(s, r.op)) {

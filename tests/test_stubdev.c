@@ -624,14 +624,20 @@ static void test_read_flash_flow(void **state)
     t_none_left(t);
     /* back to commands */
     t_md5(t, off, n, want);
-    /* a frame that is not an ack ends the stream with the digest so far */
+    /* a frame that is not an ack ends the stream with the digest so far,
+     * then is taken as a command: a SYNC of a host starting over */
     t_req_words(t, FPY_ROM_READ_FLASH, w, 4);
     t_ok(t, FPY_ROM_READ_FLASH);
     t_pop(t, 'P');
-    fpy_stubdev_frame(t->stub, (const uint8_t *)"abc", 3);
+    uint8_t sync[36] = {0x07, 0x07, 0x12, 0x20};
+    memset(sync + 4, 0x55, 32);
+    t_req(t, FPY_ROM_SYNC, sync, sizeof sync, 0);
     e = t_pop(t, 'P');
     assert_int_equal(fpy_md5_buf(data, 0x1000, want), FPY_OK);
+    assert_int_equal(e->len, 16);
     assert_memory_equal(e->data, want, 16);
+    for (int i = 0; i < 8; i++)
+        t_ok(t, FPY_ROM_SYNC);
     /* bad packet sizes and ranges are refused before any data */
     uint32_t bad[4] = {off, n, 0, 64};
     t_req_words(t, FPY_ROM_READ_FLASH, bad, 4);
