@@ -430,6 +430,62 @@ static void test_a_ram_program_gets_a_line_and_a_reply_on_the_uart(void **state)
     tmp_free(&t);
 }
 
+static void test_flash_end_reboots_or_runs_user_code(void **state)
+{
+    (void)state;
+    tmpf t;
+    tmp_new(&t);
+    fpy_vboard *b = board_open(t.path);
+    static uint8_t out[8192];
+    uint64_t now = to_download(b, out, sizeof out);
+    /* FLASH_END(0): the reply, then the ROM again (straps latched), rst 0x3 */
+    send_words(b, now, FPY_ROM_FLASH_BEGIN, (uint32_t[]){0, 0, 0x400, 0}, 4);
+    send_words(b, now, FPY_ROM_FLASH_END, (uint32_t[]){0}, 1);
+    size_t n = drain(b, now + 10 * MS, out, sizeof out);
+    const char *want = "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x3 (SW_RESET),boot:0x3 "
+                       "(DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for download\r\n";
+    assert_int_equal(n, 28 + strlen(want));
+    assert_memory_equal(out + 28, want, strlen(want));
+    /* FLASH_END(1) (esptool's --after soft-reset): the boot from flash */
+    send_sync(b, now + 20 * MS, 115200);
+    send_words(b, now + 20 * MS, FPY_ROM_SPI_ATTACH, (uint32_t[]){0, 0}, 2); /* a new ROM */
+    send_words(b, now + 20 * MS, FPY_ROM_FLASH_BEGIN, (uint32_t[]){0, 0, 0x400, 0}, 4);
+    send_words(b, now + 20 * MS, FPY_ROM_FLASH_END, (uint32_t[]){1}, 1);
+    n = drain(b, now + 1000 * MS, out, sizeof out);
+    assert_true(n > 8 * 14 + 42);
+    uint8_t end_ok[14];
+    fpy_test_unhex("C0 01 04 04 00 00000000 00 00 00 00 C0", end_ok, sizeof end_ok);
+    assert_memory_equal(out + 8 * 14 + 28, end_ok, 14);
+    const char *s = (const char *)out + 8 * 14 + 42;
+    assert_null(strstr(s, "ets Jun"));
+    assert_non_null(strstr(s, "fipy boot: nothing to boot"));
+    fpy_vboard_status st;
+    fpy_vboard_get_status(b, &st);
+    assert_string_equal(st.mode, "halted");
+    fpy_vboard_close(b);
+    tmp_free(&t);
+}
+
+static void test_the_first_sync_sets_the_rate(void **state)
+{
+    (void)state;
+    tmpf t;
+    tmp_new(&t);
+    fpy_vboard *b = board_open(t.path);
+    static uint8_t out[8192];
+    drain(b, 90 * MS, out, sizeof out);
+    fpy_vboard_jumper(b, 1);
+    fpy_vboard_reset(b, 100 * MS);
+    drain(b, 100 * MS, out, sizeof out);
+    send_sync(b, 200 * MS, 9600); /* autobaud */
+    expect_8_syncs(out, drain(b, 200 * MS, out, sizeof out));
+    assert_int_equal(fpy_vboard_baud(b), 9600);
+    send_sync(b, 300 * MS, 115200); /* locked now: lost */
+    assert_int_equal(drain(b, 300 * MS, out, sizeof out), 0);
+    fpy_vboard_close(b);
+    tmp_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +498,8 @@ int main(void)
         cmocka_unit_test(test_a_file_of_the_wrong_size_is_refused),
         cmocka_unit_test(test_change_baudrate_then_old_rate_is_garbled),
         cmocka_unit_test(test_a_ram_program_gets_a_line_and_a_reply_on_the_uart),
+        cmocka_unit_test(test_flash_end_reboots_or_runs_user_code),
+        cmocka_unit_test(test_the_first_sync_sets_the_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
