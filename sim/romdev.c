@@ -78,6 +78,11 @@ uint32_t fpy_romdev_read_reg(const fpy_romdev *r, uint32_t addr)
     return fpy_rd_reg_get(r, addr);
 }
 
+void fpy_romdev_write_reg(fpy_romdev *r, uint32_t addr, uint32_t value)
+{
+    fpy_rd_reg_write(r, addr, value, 0xFFFFFFFFu);
+}
+
 void fpy_romdev_get_stats(const fpy_romdev *r, fpy_romdev_stats *st)
 {
     *st = r->stats;

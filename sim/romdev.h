@@ -63,6 +63,10 @@ void fpy_romdev_set_baud(fpy_romdev *r, uint32_t baud);
  * the board's banner): 0 for unmapped addresses. */
 uint32_t fpy_romdev_read_reg(const fpy_romdev *r, uint32_t addr);
 
+/* Write a register as WRITE_REG does with a full mask (the stub's
+ * WRITE_REG reaches the same map; read-only registers ignore it). */
+void fpy_romdev_write_reg(fpy_romdev *r, uint32_t addr, uint32_t value);
+
 /* Frames refused and why, for the board's status and the tests. */
 typedef struct fpy_romdev_stats {
     uint32_t frames;       /* frames handled */

@@ -121,6 +121,27 @@ static void fpy_vb_out_console(void *ctx, const char *line)
     fpy_vb_line(ctx, 0, "%s", line);
 }
 
+/* The stub's view of the board (sim/stubdev.h): the ROM engine's register
+ * map (kept alive under the stub), a reset when it leaves, the flash's
+ * timing. */
+static uint32_t fpy_vb_hook_read(void *ctx, uint32_t addr)
+{
+    fpy_vboard *b = ctx;
+    return b->rom != NULL ? fpy_romdev_read_reg(b->rom, addr) : 0;
+}
+
+static void fpy_vb_hook_write(void *ctx, uint32_t addr, uint32_t value)
+{
+    fpy_vboard *b = ctx;
+    if (b->rom != NULL)
+        fpy_romdev_write_reg(b->rom, addr, value);
+}
+
+static void fpy_vb_hook_reboot(void *ctx)
+{
+    ((fpy_vboard *)ctx)->stub_left = 1; /* acted on once the frame returns */
+}
+
 void fpy_vb_stop_engines(fpy_vboard *b)
 {
     fpy_romdev_free(b->rom);
@@ -227,6 +248,8 @@ fpy_vboard *fpy_vboard_open(const fpy_vboard_cfg *cfg, char *err, size_t errlen)
     fpy_vb_mac(b, cfg->flash_path);
     b->ble = cfg->ble;
     b->out = (fpy_devout){b, fpy_vb_out_send, fpy_vb_out_baud, fpy_vb_out_console};
+    b->hooks = (fpy_stubdev_hooks){b, fpy_vb_hook_read, fpy_vb_hook_write, fpy_vb_hook_reboot,
+                                   &b->sim};
     b->strap_at = UINT64_MAX;
     b->vm_slot = b->bc_slot = b->test_mode = -1;
     b->powered = 1;
@@ -323,13 +346,17 @@ static void fpy_vb_frame(fpy_vboard *b, const uint8_t *f, size_t n)
 {
     fpy_vb_chunk *mark = b->tail;
     if (b->mode == FPY_VB_STUB) {
+        b->stub_left = 0;
         fpy_stubdev_frame(b->stub, f, n);
+        if (b->stub_left && !fpy_flashsim_fault_fired(&b->sim)) /* the chip resets */
+            fpy_vb_start(b, FPY_VB_RST_SW, b->jumper || (b->dtr && !b->rts));
     } else {
         b->baud_locked = 1;
         fpy_romdev_event ev = fpy_romdev_frame(b->rom, f, n);
         if (!fpy_flashsim_fault_fired(&b->sim)) {
             if (ev == FPY_ROMDEV_STUB) {
-                b->stub = fpy_stubdev_start(&b->flash, &b->out, fpy_romdev_stub(b->rom));
+                b->stub = fpy_stubdev_start(&b->flash, &b->out, fpy_romdev_stub(b->rom),
+                                            &b->hooks);
                 if (b->stub != NULL)
                     b->mode = FPY_VB_STUB;
                 else

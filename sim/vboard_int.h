@@ -67,6 +67,8 @@ struct fpy_vboard {
     fpy_devout out;
     fpy_romdev *rom;
     fpy_stubdev *stub;
+    fpy_stubdev_hooks hooks;
+    int stub_left;              /* the stub asked for a reset (hooks.reboot) */
 
     fpy_simsys ss;
     fpy_sys sys;

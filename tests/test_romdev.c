@@ -214,6 +214,11 @@ static void test_read_reg_magic_and_chip_facts(void **state)
     assert_int_equal(read_reg(r, 0x3FF00000u), 0);
     write_reg(r, 0x3FF00000u, 0x12345678u);
     assert_int_equal(read_reg(r, 0x3FF00000u), 0x12345678u);
+    /* the stub's WRITE_REG reaches the same map */
+    fpy_romdev_write_reg(r->rd, 0x3FF00004u, 0xCAFEu);
+    assert_int_equal(fpy_romdev_read_reg(r->rd, 0x3FF00004u), 0xCAFEu);
+    fpy_romdev_write_reg(r->rd, 0x40001000u, 0);
+    assert_int_equal(fpy_romdev_read_reg(r->rd, 0x40001000u), 0x00F01D83u);
     rig_free(r);
 }
 
