@@ -49,7 +49,7 @@ static uint64_t fpy_romc_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void fpy_romc_sleep(fpy_romclient *c, uint32_t ms)
+void fpy_romc_sleep(fpy_romclient *c, uint32_t ms)
 {
     if (c->link.ops->sleep_ms != NULL) {
         c->link.ops->sleep_ms(c->link.ctx, ms);
@@ -188,7 +188,7 @@ int fpy_romc_command(fpy_romclient *c, uint8_t op, const uint8_t *data, uint16_t
  * ClassicReset (stub_and_rfc2217.md §5.6–5.7): RTS drives EN low, then
  * DTR holds GPIO0 low while EN rises, and the chip samples its straps.
  */
-int fpy_romc_reset_download(fpy_romclient *c)
+int fpy_romc_reset_download(fpy_romclient *c, uint32_t hold_ms)
 {
     if (c->link.ops->set_lines == NULL)
         return FPY_ERR_UNSUPPORTED;
@@ -197,7 +197,7 @@ int fpy_romc_reset_download(fpy_romclient *c)
         return rc;
     fpy_romc_sleep(c, 100);
     FPY_TRY(c->link.ops->set_lines(c->link.ctx, 1, 0));
-    fpy_romc_sleep(c, 50);
+    fpy_romc_sleep(c, hold_ms);
     return c->link.ops->set_lines(c->link.ctx, 0, 0);
 }
 

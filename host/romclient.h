@@ -102,10 +102,14 @@ int fpy_romc_err(uint8_t rom_error);
 
 /*
  * Put the chip into download mode: the classic DTR/RTS sequence (RTS→EN,
- * DTR→GPIO0).  A link without modem lines: FPY_ERR_UNSUPPORTED, and the
- * caller asks the user to strap GPIO0 (G23) to GND and press reset.
+ * DTR→GPIO0), GPIO0 held low hold_ms after EN rises (esptool alternates
+ * 50 and 550 ms; longer suits boards with a large capacitor on EN, or a
+ * slow RFC 2217 server).  A link without modem lines: FPY_ERR_UNSUPPORTED,
+ * and the caller asks the user to strap GPIO0 (G23) to GND and press reset.
  */
-int fpy_romc_reset_download(fpy_romclient *c);
+int fpy_romc_reset_download(fpy_romclient *c, uint32_t hold_ms);
+/* Wait ms (the link's sleep_ms, or for real). */
+void fpy_romc_sleep(fpy_romclient *c, uint32_t ms);
 /* Hard reset into the application: RTS pulse with DTR released. */
 int fpy_romc_reset_run(fpy_romclient *c);
 

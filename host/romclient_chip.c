@@ -181,8 +181,7 @@ int fpy_romc_change_baud(fpy_romclient *c, uint32_t baud)
         FPY_TRY(c->link.ops->set_baud(c->link.ctx, baud));
     c->baud = baud;
     /* §7.7: the ROM may emit a stray byte or two C0s around the switch */
-    if (c->link.ops->sleep_ms != NULL)
-        c->link.ops->sleep_ms(c->link.ctx, 50);
+    fpy_romc_sleep(c, 50);
     c->in_off = c->in_len = 0;
     fpy_slip_dec_init(&c->dec, c->frame, sizeof c->frame);
     if (c->link.ops->flush_input != NULL)
