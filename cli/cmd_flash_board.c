@@ -129,7 +129,7 @@ static int fpy_flash_json_fail(const fpy_flash_args *a, int rc, const char *code
     if (a->json && rc != FPY_EXIT_OK && rc != FPY_EXIT_INTERRUPTED) {
         printf("{\"stage\": \"error\", \"code\": \"%s\", \"message\": "
                "\"see standard error\"}\n",
-               rc == FPY_EXIT_USAGE ? "usage" : code);
+               code != NULL ? code : rc == FPY_EXIT_USAGE ? "usage" : FPY_FLC_INPUT);
         fflush(stdout);
     }
     return rc;
@@ -355,7 +355,7 @@ int fpy_flash_write_run(void *ctx, int argc, char **argv)
     if (rc == 0)
         rc = fpy_flash_baud(a, a->port ? a->port : "", &baud);
     if (rc != 0)
-        rc = fpy_flash_json_fail(a, rc, FPY_FLC_INPUT);
+        rc = fpy_flash_json_fail(a, rc, NULL);
     else
         rc = fpy_flash_open(&s, a, baud);
     if (rc == 0) {
@@ -377,7 +377,9 @@ int fpy_flash_verify_run(void *ctx, int argc, char **argv)
     int rc = fpy_flash_files_load(&f, argc, argv);
     if (rc == 0)
         rc = fpy_flash_baud(a, a->port ? a->port : "", &baud);
-    if (rc == 0)
+    if (rc != 0)
+        rc = fpy_flash_json_fail(a, rc, NULL);
+    else
         rc = fpy_flash_open(&s, a, baud);
     if (rc == 0) {
         int vr = fpy_flasher_verify(&s.fl, f.r, f.n, NULL);
@@ -410,13 +412,21 @@ int fpy_flash_read_run(void *ctx, int argc, char **argv)
     fpy_flash_session s;
     uint32_t addr = 0, size = 0, baud;
     char err[300];
+    struct stat st;
     int rc = fpy_flash_addr_size(argc, argv, 4, &addr, &size);
+    /* a FILE that cannot take the bytes is refused before the slow read */
+    if (rc == 0 && stat(argv[3], &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "fipytool flash: %s is a directory; name a file to save into\n", argv[3]);
+        rc = FPY_EXIT_FAIL;
+    }
     if (rc == 0)
         rc = fpy_flash_baud(a, a->port ? a->port : "", &baud);
     uint8_t *buf = rc == 0 ? malloc(size) : NULL;
     if (rc == 0 && buf == NULL)
         rc = FPY_EXIT_FAIL;
-    if (rc == 0)
+    if (rc != 0)
+        rc = fpy_flash_json_fail(a, rc, NULL);
+    else
         rc = fpy_flash_open(&s, a, baud);
     if (rc == 0) {
         int rr = fpy_flasher_read(&s.fl, addr, size, buf);
@@ -424,7 +434,7 @@ int fpy_flash_read_run(void *ctx, int argc, char **argv)
     }
     if (rc == 0 && fpy_file_write(argv[3], buf, size, err, sizeof err) != FPY_OK) {
         fprintf(stderr, "fipytool flash: %s\n", err);
-        rc = FPY_EXIT_FAIL;
+        rc = fpy_flash_json_fail(a, FPY_EXIT_FAIL, "file");
     }
     if (rc == 0 && !a->json)
         fprintf(stderr, "0x%x bytes at 0x%x read (MD5 checked) into %s\n", (unsigned)size,
@@ -444,7 +454,9 @@ int fpy_flash_erase_run(void *ctx, int argc, char **argv)
                                  "erase-region: ADDR and SIZE must be multiples of 4 KiB (0x1000)");
     if (rc == 0)
         rc = fpy_flash_baud(a, a->port ? a->port : "", &baud);
-    if (rc == 0)
+    if (rc != 0)
+        rc = fpy_flash_json_fail(a, rc, NULL);
+    else
         rc = fpy_flash_open(&s, a, baud);
     if (rc == 0) {
         int er = fpy_flasher_erase(&s.fl, addr, size);

@@ -61,6 +61,8 @@ has "multiples of 4 KiB" "$T/err"
 expect 2 "$FPY_TOOL" flash verify 0x1000 data.bin --no-skip $P
 expect 2 "$FPY_TOOL" flash create x.bin $P
 expect 2 "$FPY_TOOL" flash bogus
+expect 1 "$FPY_TOOL" flash read 0x1000 0x100 adir $P
+has "directory" "$T/err"
 [ -e out.bin ] && fail "a refused read left out.bin"
 
 # --json: the failure is an event too
