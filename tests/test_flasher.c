@@ -4,6 +4,7 @@
  * chip's fields, write/verify/read round trips, the MD5 skip, retries,
  * resume after a dead link, and bad input that sends nothing.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,6 +234,54 @@ static void test_dropped_reply_is_retried(void **state)
     }
 }
 
+/* A block the ROM refuses (checksum error): the chunk is written again,
+ * the ROM's text is in the retry event; at 921600 a second failure steps
+ * the rate down. */
+static char retry_msg[256];
+static void retry_event(void *ctx, const fpy_flasher_event *e)
+{
+    rig *r = ctx;
+    if (strcmp(e->stage, "retry") == 0) {
+        r->retries_seen++;
+        snprintf(retry_msg, sizeof retry_msg, "%s %s", e->code, e->msg);
+    }
+}
+
+static void test_rom_error_retry_and_step_down(void **state)
+{
+    (void)state;
+    rig *r = rig_new();
+    size_t len = 40000;
+    uint8_t *d = data_new(len, 4);
+    fpy_flash_region reg = {0x300000, d, len, "app.bin"};
+    r->o.no_compress = 1;
+    r->o.no_skip = 1;
+    r->o.baud = 921600;
+    r->o.event = retry_event;
+    assert_int_equal(rig_connect(r), FPY_OK);
+    assert_int_equal(r->rom.baud, 921600);
+    r->rom.garble_at = r->rom.commands + 5; /* BEGIN, then the 4th block */
+    assert_int_equal(fpy_flasher_write(&r->fl, &reg, 1), FPY_OK);
+    assert_int_equal(r->retries_seen, 1);
+    assert_non_null(strstr(retry_msg, "rom-error"));
+    assert_non_null(strstr(retry_msg, "Checksum error"));
+    assert_int_equal(r->rom.baud, 921600);
+    assert_memory_equal(r->rom.flash + 0x300000, d, len);
+
+    /* two lost replies in a row: the second retry runs at 460800 */
+    r->retries_seen = 0;
+    r->fl.retries = 0;
+    r->rom.drop[0] = r->rom.commands + 3;
+    r->rom.drop[1] = r->rom.commands + 3 + 3 /* SYNC, BEGIN, block */ + 3;
+    assert_int_equal(fpy_flasher_write(&r->fl, &reg, 1), FPY_OK);
+    assert_int_equal(r->retries_seen, 2);
+    assert_int_equal(r->rom.baud, 460800);
+    assert_int_equal(r->fl.rc.baud, 460800);
+    assert_memory_equal(r->rom.flash + 0x300000, d, len);
+    free(d);
+    rig_free(r);
+}
+
 /* The link dies mid-write; the same write again resumes: only what was
  * not written and verified is sent. */
 static void test_resume_after_dead_link(void **state)
@@ -398,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_write_verify_read_round_trip),
         cmocka_unit_test(test_md5_skip),
         cmocka_unit_test(test_dropped_reply_is_retried),
+        cmocka_unit_test(test_rom_error_retry_and_step_down),
         cmocka_unit_test(test_resume_after_dead_link),
         cmocka_unit_test(test_interrupt_stops_cleanly),
         cmocka_unit_test(test_bad_input_sends_nothing),

@@ -338,6 +338,8 @@ static int fake_write(void *ctx, const void *buf, size_t n, uint32_t timeout_ms)
             return FPY_ERR_IO;
         }
         f->ops[q.op]++;
+        if (f->garble_at == f->commands)
+            q.checksum ^= 0x01; /* line noise in the header */
         fake_handle(f, &q);
     }
     return FPY_OK;

@@ -38,6 +38,7 @@ typedef struct fpy_fakerom {
     const char *junk;            /* sent before the next reply, once */
     uint32_t drop[FPY_FAKEROM_DROPS]; /* command numbers whose reply is lost */
     uint32_t die_at;             /* the link dies on this command (0: never) */
+    uint32_t garble_at;          /* this command arrives with a wrong checksum */
     uint32_t ignore_syncs;       /* SYNCs left unanswered (auto-baud) */
     int no_lines;                /* set_lines: FPY_ERR_UNSUPPORTED */
     int dead;
