@@ -22,8 +22,9 @@ int fpy_fl_differs(fpy_flasher *f, uint32_t addr, const uint8_t *buf, uint32_t l
  * Compare [addr, addr+len) with buf by asking the chip's MD5 over the
  * whole range, then 64 KiB pieces, then 4 KiB sectors, only where the
  * level above differed.  suspect[i] (one per sector, the caller's) is 1
- * on entry for every sector to compare and 1 on return for every sector
- * that differs.  stop_first: stop at the first differing sector.
+ * on entry for every sector to compare and non-zero on return for every
+ * sector that differs (a piece the chip has erased is decided from the
+ * file's bytes alone).  stop_first: stop at the first differing sector.
  */
 int fpy_fl_compare(fpy_flasher *f, uint32_t addr, const uint8_t *buf, uint32_t len,
                    uint8_t *suspect, int stop_first);

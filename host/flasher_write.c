@@ -20,60 +20,104 @@ static void fpy_fl_clear(uint8_t *s, uint32_t from, uint32_t to)
         memset(s + from, 0, to - from);
 }
 
+/* Sectors still to ask about: 1 (2 = decided: differs). */
 static int fpy_fl_any(const uint8_t *s, uint32_t from, uint32_t to)
 {
     for (uint32_t i = from; i < to; i++)
-        if (s[i])
+        if (s[i] == 1)
             return 1;
     return 0;
+}
+
+/* The chip's MD5 of [addr, addr+n), asked again after a fresh SYNC when
+ * the reply is lost or garbled. */
+static int fpy_fl_chip_md5(fpy_flasher *f, uint32_t addr, uint32_t n, uint8_t md5[FPY_MD5_LEN])
+{
+    int rc = fpy_romc_md5(&f->rc, addr, n, md5);
+    for (unsigned k = 0; k < 3 && (rc == FPY_ERR_TIMEOUT || rc == FPY_ERR_CORRUPT); k++) {
+        f->retries++;
+        fpy_fl_event(f, "retry", NULL, addr, 0, 0, fpy_fl_code(f, rc), f->rc.msg);
+        (void)fpy_romc_sync(&f->rc, 5);
+        rc = fpy_romc_md5(&f->rc, addr, n, md5);
+    }
+    return rc == FPY_OK ? rc : fpy_fl_rom_fail(f, rc, "SPI_FLASH_MD5");
 }
 
 int fpy_fl_differs(fpy_flasher *f, uint32_t addr, const uint8_t *buf, uint32_t n)
 {
     uint8_t mine[FPY_MD5_LEN], chip[FPY_MD5_LEN];
-    int rc = fpy_romc_md5(&f->rc, addr, n, chip);
-    /* a lost or garbled reply: ask again after a fresh SYNC */
-    for (unsigned k = 0; k < 3 && (rc == FPY_ERR_TIMEOUT || rc == FPY_ERR_CORRUPT); k++) {
-        f->retries++;
-        fpy_fl_event(f, "retry", NULL, addr, 0, 0, fpy_fl_code(f, rc), f->rc.msg);
-        (void)fpy_romc_sync(&f->rc, 5);
-        rc = fpy_romc_md5(&f->rc, addr, n, chip);
-    }
-    if (rc != FPY_OK)
-        return fpy_fl_rom_fail(f, rc, "SPI_FLASH_MD5");
+    FPY_TRY(fpy_fl_chip_md5(f, addr, n, chip));
     if (fpy_md5_buf(buf, n, mine) != FPY_OK)
         return fpy_fl_fail(f, FPY_ERR_IO, FPY_FLC_PROTOCOL, "MD5 of the file failed");
     return memcmp(mine, chip, sizeof mine) != 0;
+}
+
+/*
+ * One piece of the compare: 0 same, 1 differs.  A piece that differs and
+ * whose chip MD5 is that of erased bytes is erased on the chip: its
+ * sectors are decided here (a sector differs unless the file's is erased
+ * too) without asking sector by sector, which is the first write to a
+ * fresh region.  ff: n bytes of 0xFF, or NULL (a sector: not worth it).
+ */
+static int fpy_fl_piece(fpy_flasher *f, uint32_t addr, const uint8_t *buf, uint32_t n,
+                        const uint8_t *ff, uint8_t *suspect, uint32_t first)
+{
+    uint8_t mine[FPY_MD5_LEN], chip[FPY_MD5_LEN], erased[FPY_MD5_LEN];
+    FPY_TRY(fpy_fl_chip_md5(f, addr, n, chip));
+    if (fpy_md5_buf(buf, n, mine) != FPY_OK ||
+        (ff != NULL && fpy_md5_buf(ff, n, erased) != FPY_OK))
+        return fpy_fl_fail(f, FPY_ERR_IO, FPY_FLC_PROTOCOL, "MD5 of the file failed");
+    if (memcmp(mine, chip, sizeof mine) == 0)
+        return 0;
+    if (ff != NULL && memcmp(chip, erased, sizeof chip) == 0)
+        for (uint32_t off = 0; off < n; off += FPY_FLASHER_SECTOR) {
+            uint32_t m = n - off < FPY_FLASHER_SECTOR ? n - off : FPY_FLASHER_SECTOR;
+            suspect[first + off / FPY_FLASHER_SECTOR] = fpy_is_erased(buf + off, m) ? 0 : 2;
+        }
+    return 1;
+}
+
+static int fpy_fl_level(fpy_flasher *f, uint32_t addr, const uint8_t *buf, uint32_t len,
+                        uint32_t s, const uint8_t *ff, uint8_t *suspect, int stop_first)
+{
+    uint32_t nsec = (len + FPY_FLASHER_SECTOR - 1) / FPY_FLASHER_SECTOR;
+    for (uint32_t off = 0; off < len; off += s) {
+        uint32_t n = len - off < s ? len - off : s;
+        uint32_t first = off / FPY_FLASHER_SECTOR;
+        uint32_t last = (off + n - 1) / FPY_FLASHER_SECTOR + 1;
+        if (!fpy_fl_any(suspect, first, last))
+            continue;
+        int use_ff = ff != NULL && !stop_first && n > FPY_FLASHER_SECTOR && n <= FPY_FLASHER_CHUNK;
+        int d = fpy_fl_piece(f, addr + off, buf + off, n, use_ff ? ff : NULL, suspect, first);
+        if (d < 0)
+            return d;
+        if (d == 0) {
+            fpy_fl_clear(suspect, first, last);
+        } else if (stop_first) {
+            fpy_fl_clear(suspect, last, nsec);
+            break;
+        }
+    }
+    return FPY_OK;
 }
 
 int fpy_fl_compare(fpy_flasher *f, uint32_t addr, const uint8_t *buf, uint32_t len,
                    uint8_t *suspect, int stop_first)
 {
     const uint32_t sizes[3] = {len, FPY_FLASHER_CHUNK, FPY_FLASHER_SECTOR};
-    uint32_t prev = UINT32_MAX, nsec = (len + FPY_FLASHER_SECTOR - 1) / FPY_FLASHER_SECTOR;
-    for (int l = 0; l < 3; l++) {
-        uint32_t s = sizes[l];
-        if (s >= prev)
+    uint32_t prev = UINT32_MAX;
+    uint8_t *ff = malloc(FPY_FLASHER_CHUNK);
+    int rc = FPY_OK;
+    if (ff != NULL)
+        memset(ff, 0xFF, FPY_FLASHER_CHUNK);
+    for (int l = 0; l < 3 && rc == FPY_OK; l++) {
+        if (sizes[l] >= prev)
             continue;
-        prev = s;
-        for (uint32_t off = 0; off < len; off += s) {
-            uint32_t n = len - off < s ? len - off : s;
-            uint32_t first = off / FPY_FLASHER_SECTOR;
-            uint32_t last = (off + n - 1) / FPY_FLASHER_SECTOR + 1;
-            if (!fpy_fl_any(suspect, first, last))
-                continue;
-            int d = fpy_fl_differs(f, addr + off, buf + off, n);
-            if (d < 0)
-                return d;
-            if (!d) {
-                fpy_fl_clear(suspect, first, last);
-            } else if (stop_first) {
-                fpy_fl_clear(suspect, last, nsec);
-                break;
-            }
-        }
+        prev = sizes[l];
+        rc = fpy_fl_level(f, addr, buf, len, sizes[l], ff, suspect, stop_first);
     }
-    return FPY_OK;
+    free(ff);
+    return rc;
 }
 
 /* BEGIN for a chunk of len bytes (a multiple of 4 KiB) sent as n bytes. */
