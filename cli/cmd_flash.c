@@ -113,6 +113,8 @@ static int fpy_create(const char *path, const char *layout, const char *vm, cons
 static int fpy_flash_create_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
+    if (a->port || a->baud || a->json || a->no_compress || a->no_skip || a->no_reset)
+        return fpy_cli_usage_error(&fpy_cmd_flash, "board options do not apply to 'flash create'");
     if (argc != 2)
         return fpy_cli_usage_error(&fpy_cmd_flash, "expected 'create FLASH.bin'");
     const char *const inputs[] = {a->vm, a->bc};
@@ -120,23 +122,6 @@ static int fpy_flash_create_run(void *ctx, int argc, char **argv)
     if (rc != 0)
         return rc;
     return fpy_create(argv[1], a->layout, a->vm, a->bc, a->force);
-}
-
-/* Options of one sub-command given to another: a usage error. */
-static int fpy_flash_misplaced(const fpy_flash_args *a, const char *sub)
-{
-    int create = strcmp(sub, "create") == 0;
-    const char *bad = NULL;
-    if (!create && (a->layout || a->vm || a->bc))
-        bad = a->layout ? "--layout" : a->vm ? "--vm" : "--bc";
-    else if (create && (a->port || a->baud || a->json || a->no_compress || a->no_skip ||
-                        a->no_reset))
-        bad = "a board option";
-    else if ((a->no_compress || a->no_skip) && strcmp(sub, "write") != 0)
-        bad = a->no_compress ? "--no-compress" : "--no-skip";
-    if (bad == NULL)
-        return 0;
-    return fpy_cli_usage_error(&fpy_cmd_flash, "%s does not apply to 'flash %s'", bad, sub);
 }
 
 static int fpy_flash_run(int argc, char **argv)
@@ -164,8 +149,6 @@ static int fpy_flash_run(int argc, char **argv)
     int rc = FPY_CLI_PARSE(&fpy_cmd_flash, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
-    if (npos >= 1 && fpy_flash_misplaced(&a, pos[0]) != 0)
-        return FPY_EXIT_USAGE;
     return fpy_cli_run_sub(&s, &a, (int)npos, pos);
 }
 

@@ -237,6 +237,20 @@ static int fpy_flash_baud(const fpy_flash_args *a, const char *port, uint32_t *b
     return rc;
 }
 
+/* Options that belong to another sub-command: a usage error.  write:
+ * whether --no-compress and --no-skip apply. */
+static int fpy_flash_misplaced(const fpy_flash_args *a, const char *sub, int write)
+{
+    const char *bad = a->layout ? "--layout" : a->vm ? "--vm" : a->bc ? "--bc" : NULL;
+    if (bad == NULL && !write)
+        bad = a->no_compress ? "--no-compress" : a->no_skip ? "--no-skip" : NULL;
+    if (bad == NULL && !write && a->force)
+        bad = "--force";
+    if (bad == NULL)
+        return 0;
+    return fpy_cli_usage_error(&fpy_cmd_flash, "%s does not apply to 'flash %s'", bad, sub);
+}
+
 /* ---- input files --------------------------------------------------------- */
 
 typedef struct fpy_flash_files {
@@ -346,6 +360,8 @@ static void fpy_flash_write_summary(const fpy_flasher *fl, const fpy_flash_files
 int fpy_flash_write_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
+    if (fpy_flash_misplaced(a, argv[0], 1) != 0)
+        return fpy_flash_json_fail(a, FPY_EXIT_USAGE, NULL);
     fpy_flash_files f;
     fpy_flash_session s;
     uint32_t baud;
@@ -371,6 +387,8 @@ int fpy_flash_write_run(void *ctx, int argc, char **argv)
 int fpy_flash_verify_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
+    if (fpy_flash_misplaced(a, argv[0], 0) != 0)
+        return fpy_flash_json_fail(a, FPY_EXIT_USAGE, NULL);
     fpy_flash_files f;
     fpy_flash_session s;
     uint32_t baud;
@@ -409,6 +427,8 @@ static int fpy_flash_addr_size(int argc, char **argv, int want, uint32_t *addr, 
 int fpy_flash_read_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
+    if (fpy_flash_misplaced(a, argv[0], 0) != 0)
+        return fpy_flash_json_fail(a, FPY_EXIT_USAGE, NULL);
     fpy_flash_session s;
     uint32_t addr = 0, size = 0, baud;
     char err[300];
@@ -446,6 +466,8 @@ int fpy_flash_read_run(void *ctx, int argc, char **argv)
 int fpy_flash_erase_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
+    if (fpy_flash_misplaced(a, argv[0], 0) != 0)
+        return fpy_flash_json_fail(a, FPY_EXIT_USAGE, NULL);
     fpy_flash_session s;
     uint32_t addr = 0, size = 0, baud;
     int rc = fpy_flash_addr_size(argc, argv, 3, &addr, &size);
@@ -512,6 +534,8 @@ static void fpy_flash_info_print(const fpy_flash_session *s, int json)
 int fpy_flash_info_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
+    if (fpy_flash_misplaced(a, argv[0], 0) != 0)
+        return fpy_flash_json_fail(a, FPY_EXIT_USAGE, NULL);
     fpy_flash_session s;
     uint32_t baud;
     (void)argv;
