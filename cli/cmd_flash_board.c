@@ -173,6 +173,14 @@ static uint32_t fpy_flash_default_baud(const char *port)
     return strncmp(port, "socket://", 9) == 0 ? 0 : FPY_FLASH_DEFAULT_BAUD;
 }
 
+/* A lost link: what the connection itself says (unplugged, server gone). */
+static void fpy_flash_link_cause(const fpy_flash_session *s, const fpy_flash_args *a)
+{
+    const char *why = fpy_conn_last_error(s->conn);
+    if (!a->json && s->fl.code != NULL && strcmp(s->fl.code, FPY_FLC_LINK) == 0 && why[0])
+        fprintf(stderr, "fipytool flash: %s: %s\n", s->port, why);
+}
+
 static int fpy_flash_open(fpy_flash_session *s, const fpy_flash_args *a, uint32_t baud)
 {
     char err[300];
@@ -199,6 +207,7 @@ static int fpy_flash_open(fpy_flash_session *s, const fpy_flash_args *a, uint32_
         FPY_OK) {
         if (!a->json)
             fprintf(stderr, "fipytool flash: %s: %s\n", s->port, s->fl.msg);
+        fpy_flash_link_cause(s, a);
         fpy_conn_close(s->conn);
         return s->fl.interrupted ? FPY_EXIT_INTERRUPTED : FPY_EXIT_FAIL;
     }
@@ -213,6 +222,7 @@ static int fpy_flash_close(fpy_flash_session *s, int rc, const fpy_flash_args *a
         fputc('\n', stderr);
     if (rc != FPY_OK && !a->json)
         fprintf(stderr, "fipytool flash: %s\n", s->fl.msg);
+    fpy_flash_link_cause(s, a);
     if (rc != FPY_OK && !s->fl.interrupted && s->fl.done_msg[0] && !a->json)
         fprintf(stderr, "fipytool flash: so far: %s; run the same command again to resume\n",
                 s->fl.done_msg);

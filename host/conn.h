@@ -4,7 +4,12 @@
  * board's pseudo-terminal), RFC 2217 over TCP ("rfc2217://HOST:PORT"), or
  * a plain TCP socket ("socket://HOST:PORT", no modem lines, no baud).
  *
- * Errors come with a message that names the fix: no such port, permission
+ * Errors: FPY_ERR_NOTFOUND (no such port, unknown host), FPY_ERR_STATE
+ * (held by another process), FPY_ERR_INVAL (not a serial port, a bad
+ * spec, baud 0), FPY_ERR_IO (permission denied, connection refused, the
+ * link gone), FPY_ERR_TIMEOUT, FPY_ERR_UNSUPPORTED (no modem lines, a
+ * value the RFC 2217 server or the driver refuses).  Each comes with a
+ * message that names the fix: no such port, permission
  * denied (add the user to 'dialout', or 'uucp' on Arch), the port held by
  * another process (which one, by PID and name: brltty included), ...
  */
@@ -42,6 +47,10 @@ long fpy_conn_read(fpy_conn *c, void *buf, size_t cap, uint32_t timeout_ms);
 
 /* Drop unread input. */
 int fpy_conn_flush_input(fpy_conn *c);
+
+/* The message of the last failed call on c (read, write, set_baud,
+ * set_lines, flush_input: they take no err buffer), or "" when none. */
+const char *fpy_conn_last_error(const fpy_conn *c);
 
 /*
  * Find FiPy expansion boards (Pycom's USB VID:PID, the fact sheet's list)
