@@ -127,10 +127,10 @@ static int fpy_fl_enter(fpy_flasher *f)
     if (!f->o.no_reset) {
         static const uint32_t hold_ms[] = {50, 550, 550};
         for (size_t attempt = 0; attempt < sizeof hold_ms / sizeof hold_ms[0]; attempt++) {
-            fpy_fl_event(f, "reset", NULL, 0, 0, 0, NULL, "DTR/RTS reset into download mode");
             rc = fpy_romc_reset_download(&f->rc, hold_ms[attempt]);
             if (rc != FPY_OK)
                 break;
+            fpy_fl_event(f, "reset", NULL, 0, 0, 0, NULL, "DTR/RTS reset into download mode");
             if (fpy_romc_sync(&f->rc, 5) == FPY_OK)
                 return FPY_OK;
         }
