@@ -5,17 +5,43 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd_flash.h"
 #include "fipy/part.h"
 #include "hostio.h"
 
 static const char fpy_flash_usage[] =
     "usage: fipytool flash create FLASH.bin [--layout nonble|ble] [--vm VM.bin]\n"
-    "                             [--bc APP.fbc] [--force]\n\n"
-    "Write a new 8 MiB FiPy flash image: erased (0xFF), with the layout's\n"
-    "partition table at 0x8000 and, if given, a VM image in VM slot 0 and a\n"
-    "bytecode image in bytecode slot 0 (what 'virtualize' and the first\n"
-    "upload put on a board). Both images are checked first. An existing file\n"
-    "is kept unless --force is given.\n";
+    "                             [--bc APP.fbc] [--force]\n"
+    "       fipytool flash write ADDR FILE [ADDR FILE ...] [board options]\n"
+    "                            [--no-compress] [--no-skip] [--force]\n"
+    "       fipytool flash read ADDR SIZE FILE [board options]\n"
+    "       fipytool flash verify ADDR FILE [ADDR FILE ...] [board options]\n"
+    "       fipytool flash erase-region ADDR SIZE [board options]\n"
+    "       fipytool flash info [board options]\n\n"
+    "  create        write a new 8 MiB FiPy flash image file: erased (0xFF), with\n"
+    "                the layout's partition table at 0x8000 and, if given, a VM\n"
+    "                image in VM slot 0 and a bytecode image in bytecode slot 0\n"
+    "                (both checked first); an existing file is kept unless --force\n"
+    "  write         write files to a board's flash through the ESP32 ROM loader:\n"
+    "                only the 4 KiB sectors that differ (asked by MD5), compressed,\n"
+    "                each piece checked by MD5; running it again after a failure or\n"
+    "                Ctrl-C resumes (what already matches is skipped). ADDR must be\n"
+    "                a multiple of 4 KiB; the rest of a file's last sector is erased.\n"
+    "                A VM image at a VM slot and a partition table at 0x8000 are\n"
+    "                checked first (--force writes them anyway)\n"
+    "  read          read SIZE bytes at ADDR into FILE (64 bytes per request: slow)\n"
+    "  verify        compare files with the flash by MD5; names the first\n"
+    "                differing sector\n"
+    "  erase-region  erase SIZE bytes at ADDR (both multiples of 4 KiB)\n"
+    "  info          chip, revision, features, crystal, MAC, flash ID and size\n\n"
+    "Board options:\n"
+    "  --port PORT   /dev/ttyUSB0, rfc2217://HOST:PORT or socket://HOST:PORT;\n"
+    "                without it, the one FiPy expansion board found on USB\n"
+    "  --baud N      rate after the ROM answers (default 921600; socket:// stays)\n"
+    "  --no-reset    touch no modem line (the board is in download mode already)\n"
+    "  --json        one JSON object per line on stdout: the stages and progress\n"
+    "                (docs/flasher.md)\n"
+    "Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted (Ctrl-C).\n";
 
 /* Copy an image into its slot, if it fits. */
 static int fpy_put(uint8_t *mem, const fpy_area *a, const fpy_cli_image *im, const char *what)
@@ -84,17 +110,15 @@ static int fpy_create(const char *path, const char *layout, const char *vm, cons
     return rc;
 }
 
-typedef struct fpy_flash_args {
-    const char *layout, *vm, *bc;
-    int force;
-} fpy_flash_args;
-
 static int fpy_flash_create_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
+    if (a->port || a->baud || a->json || a->no_compress || a->no_skip || a->no_reset)
+        return fpy_cli_usage_error(&fpy_cmd_flash, "board options do not apply to 'flash create'");
+    if (argc != 2)
+        return fpy_cli_usage_error(&fpy_cmd_flash, "expected 'create FLASH.bin'");
     const char *const inputs[] = {a->vm, a->bc};
     int rc = fpy_cli_distinct(&fpy_cmd_flash, argv[1], inputs, FPY_COUNTOF(inputs));
-    (void)argc;
     if (rc != 0)
         return rc;
     return fpy_create(argv[1], a->layout, a->vm, a->bc, a->force);
@@ -102,24 +126,31 @@ static int fpy_flash_create_run(void *ctx, int argc, char **argv)
 
 static int fpy_flash_run(int argc, char **argv)
 {
-    static const char want[] = "expected 'create FLASH.bin'";
-    static const fpy_cli_sub subs[] = {{"create", fpy_flash_create_run, NULL}};
-    static const fpy_cli_subs s = {.cmd = &fpy_cmd_flash, .sub = subs, .n = FPY_COUNTOF(subs),
-                                   .unknown = want};
+    static const fpy_cli_sub subs[] = {{"create", fpy_flash_create_run, NULL},
+                                       {"write", fpy_flash_write_run, NULL},
+                                       {"read", fpy_flash_read_run, NULL},
+                                       {"verify", fpy_flash_verify_run, NULL},
+                                       {"erase-region", fpy_flash_erase_run, NULL},
+                                       {"info", fpy_flash_info_run, NULL}};
+    static const fpy_cli_subs s = {.cmd = &fpy_cmd_flash, .sub = subs, .n = FPY_COUNTOF(subs)};
     fpy_flash_args a = {0};
     const fpy_opt opts[] = {{"--layout", 0, &a.layout, NULL},
                             {"--vm", 0, &a.vm, NULL},
                             {"--bc", 0, &a.bc, NULL},
-                            {"--force", 0, NULL, &a.force}};
-    char *pos[2];
+                            {"--force", 0, NULL, &a.force},
+                            {"--port", 'p', &a.port, NULL},
+                            {"--baud", 'b', &a.baud, NULL},
+                            {"--json", 0, NULL, &a.json},
+                            {"--no-compress", 0, NULL, &a.no_compress},
+                            {"--no-skip", 0, NULL, &a.no_skip},
+                            {"--no-reset", 0, NULL, &a.no_reset}};
+    char *pos[65];
     size_t npos;
     int rc = FPY_CLI_PARSE(&fpy_cmd_flash, argc, argv, opts, pos, &npos);
     if (rc != 0)
         return fpy_cli_done(rc);
-    if (npos != 2)
-        return fpy_cli_usage_error(&fpy_cmd_flash, "%s", want);
     return fpy_cli_run_sub(&s, &a, (int)npos, pos);
 }
 
-const fpy_cli_cmd fpy_cmd_flash = {"flash", "create a FiPy flash image file",
+const fpy_cli_cmd fpy_cmd_flash = {"flash", "flash image files; write, read, verify a board's flash",
                                    fpy_flash_usage, fpy_flash_run};
