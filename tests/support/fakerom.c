@@ -354,6 +354,8 @@ static long fake_read(void *ctx, void *buf, size_t cap, uint32_t timeout_ms)
     size_t n = f->out_len - f->out_off;
     if (n > cap)
         n = cap;
+    if (n == 0) /* nothing queued: a timeout (f->out may still be NULL) */
+        return 0;
     memcpy(buf, f->out + f->out_off, n);
     f->out_off += n;
     if (f->out_off == f->out_len)
