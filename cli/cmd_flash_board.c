@@ -226,8 +226,9 @@ static int fpy_flash_close(fpy_flash_session *s, int rc, const fpy_flash_args *a
     if (rc != FPY_OK && !s->fl.interrupted && s->fl.done_msg[0] && !a->json)
         fprintf(stderr, "fipytool flash: so far: %s; run the same command again to resume\n",
                 s->fl.done_msg);
-    if (rc == FPY_OK && !a->no_reset)
-        (void)fpy_romc_reset_run(&s->fl.rc);
+    /* a hard reset into the app after success; else the ROM back at the
+     * rate it was found at (fpy_flasher_leave) */
+    (void)fpy_flasher_leave(&s->fl, rc == FPY_OK && !a->no_reset);
     fpy_conn_close(s->conn);
     signal(SIGINT, SIG_DFL);
     if (rc == FPY_OK)

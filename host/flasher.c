@@ -119,6 +119,35 @@ uint32_t fpy_fl_padded(size_t len)
     return (uint32_t)((len + FPY_FLASHER_SECTOR - 1) & ~(size_t)(FPY_FLASHER_SECTOR - 1));
 }
 
+/*
+ * A ROM loader left at another rate: a session that changed the baud and
+ * then could not reset the chip (no modem lines: a pty, a socket, a Pycom
+ * expansion board) or was cut short (Ctrl-C, a lost link) leaves the ROM
+ * listening at that rate until the next reset.  Try the rates fipytool and
+ * esptool switch to before asking the user for a reset; SYNC at a wrong
+ * rate is only garbage to the ROM, which it drops.
+ */
+static int fpy_fl_sync_other_rates(fpy_flasher *f)
+{
+    static const uint32_t rates[] = {921600, 460800, 230400, 1500000, 2000000};
+    uint32_t home = f->rc.baud;
+    if (f->rc.link.ops->set_baud == NULL)
+        return FPY_ERR_UNSUPPORTED;
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0] && !fpy_fl_stopped(f); i++) {
+        if (rates[i] == home || f->rc.link.ops->set_baud(f->rc.link.ctx, rates[i]) != FPY_OK)
+            continue;
+        f->rc.baud = rates[i];
+        if (fpy_romc_sync(&f->rc, 1) == FPY_OK) {
+            fpy_fl_event(f, "note", NULL, rates[i], 0, 0, NULL,
+                         "the ROM loader was left at another baud rate by an earlier session");
+            return FPY_OK;
+        }
+    }
+    f->rc.baud = home;
+    (void)f->rc.link.ops->set_baud(f->rc.link.ctx, home);
+    return FPY_ERR_TIMEOUT;
+}
+
 /* Reset into download mode and sync; without modem lines, the user does
  * the reset (Pycom expansion boards have no auto-reset circuit). */
 static int fpy_fl_enter(fpy_flasher *f)
@@ -135,7 +164,7 @@ static int fpy_fl_enter(fpy_flasher *f)
                 return FPY_OK;
         }
     }
-    if (fpy_romc_sync(&f->rc, 3) == FPY_OK)
+    if (fpy_romc_sync(&f->rc, 3) == FPY_OK || fpy_fl_sync_other_rates(f) == FPY_OK)
         return FPY_OK;
     if (fpy_fl_stopped(f))
         return FPY_ERR_STATE;
@@ -182,6 +211,7 @@ int fpy_flasher_connect(fpy_flasher *f, fpy_rom_link link, uint32_t baud0,
     if (o != NULL)
         f->o = *o;
     fpy_romc_init(&f->rc, link, baud0);
+    f->baud0 = baud0;
     fpy_fl_event(f, "connect", NULL, 0, 0, 0, NULL, NULL);
     int rc = fpy_fl_enter(f);
     if (rc == FPY_ERR_STATE) {
@@ -203,4 +233,13 @@ int fpy_flasher_connect(fpy_flasher *f, fpy_rom_link link, uint32_t baud0,
         fpy_fl_event(f, "baud", NULL, f->o.baud, 0, 0, NULL, NULL);
     }
     return FPY_OK;
+}
+
+int fpy_flasher_leave(fpy_flasher *f, int run)
+{
+    if (run && !f->o.no_reset && fpy_romc_reset_run(&f->rc) == FPY_OK)
+        return FPY_OK;
+    if (f->rc.baud == f->baud0)
+        return FPY_OK;
+    return fpy_romc_change_baud(&f->rc, f->baud0);
 }

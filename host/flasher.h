@@ -83,6 +83,7 @@ typedef struct fpy_flasher {
     fpy_flasher_opts o;
     fpy_rom_chip chip;
     uint32_t flash_size;     /* from the flash ID; the FiPy's 8 MiB if unknown */
+    uint32_t baud0;          /* the rate the session found the ROM at */
     /* counters of the last operation(s) */
     uint32_t sectors_skipped, sectors_written, chunks, retries, blocks;
     uint64_t wire_bytes;     /* *_DATA payload bytes sent */
@@ -131,5 +132,14 @@ int fpy_flasher_read(fpy_flasher *f, uint32_t addr, uint32_t size, uint8_t *out)
 /* Erase [addr, addr+size), both 4 KiB aligned, then check it reads as
  * erased (MD5 of 0xFF bytes). */
 int fpy_flasher_erase(fpy_flasher *f, uint32_t addr, uint32_t size);
+
+/*
+ * End a session, leaving the board as a user expects: with run set and
+ * modem lines, a hard reset into the application; otherwise (no lines, a
+ * failure, --no-reset) the ROM loader back at the rate the session found
+ * it at, so the next session, fipytool's or esptool's, can sync without a
+ * reset.  Best effort: a dead link gives its error and changes nothing.
+ */
+int fpy_flasher_leave(fpy_flasher *f, int run);
 
 #endif

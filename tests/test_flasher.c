@@ -430,6 +430,31 @@ static void test_no_lines_asks_for_manual_reset(void **state)
     rig_free(r);
 }
 
+/* A session that changed the rate and could not reset the chip (no modem
+ * lines) leaves the ROM at that rate: the next session finds it there
+ * without asking for a reset, and leaves it at 115200 again. */
+static void test_rom_left_at_another_rate(void **state)
+{
+    (void)state;
+    rig *r = rig_new();
+    r->rom.no_lines = 1;
+    r->rom.baud = 921600; /* where an interrupted session left it */
+    r->o.event = note_event;
+    r->o.manual_wait_s = 1;
+    r->o.baud = 460800;
+    notes = 0;
+    assert_int_equal(rig_connect(r), FPY_OK);
+    assert_int_equal(notes, 0); /* no "press reset" */
+    assert_int_equal(r->rom.baud, 460800);
+    assert_int_equal(fpy_flasher_leave(&r->fl, 1), FPY_OK);
+    assert_int_equal(r->rom.baud, 115200);
+    assert_int_equal(r->rom.host_baud, 115200);
+    /* and the next session syncs at once */
+    assert_int_equal(rig_connect(r), FPY_OK);
+    assert_int_equal(notes, 0);
+    rig_free(r);
+}
+
 static void test_dead_link_at_connect(void **state)
 {
     (void)state;
@@ -456,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_bad_input_sends_nothing),
         cmocka_unit_test(test_verify_names_first_bad_sector_and_erase),
         cmocka_unit_test(test_no_lines_asks_for_manual_reset),
+        cmocka_unit_test(test_rom_left_at_another_rate),
         cmocka_unit_test(test_dead_link_at_connect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

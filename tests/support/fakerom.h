@@ -29,7 +29,8 @@ typedef struct fpy_fakerom {
     uint32_t flash_size;
     uint32_t efuse[7], date, cali, jedec;
     uint32_t spi_user, spi_user1, spi_user2, spi_miso_dlen, spi_cmd, spi_w0;
-    uint32_t baud;
+    uint32_t baud;               /* the ROM's UART rate */
+    uint32_t host_baud;          /* the host port's rate: bytes at another are lost */
     /* counters */
     uint32_t commands;           /* requests handled (this session and earlier) */
     uint32_t ops[256];           /* per opcode */
