@@ -39,6 +39,8 @@ static const char fpy_flash_usage[] =
     "                without it, the one FiPy expansion board found on USB\n"
     "  --baud N      rate after the ROM answers (default 921600; socket:// stays)\n"
     "  --no-reset    touch no modem line (the board is in download mode already)\n"
+    "  --wait S      how long to wait for a reset by hand (jumper G23-GND and the\n"
+    "                reset button) when the port has no modem lines (default 60)\n"
     "  --json        one JSON object per line on stdout: the stages and progress\n"
     "                (docs/flasher.md)\n"
     "Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted (Ctrl-C).\n";
@@ -113,7 +115,7 @@ static int fpy_create(const char *path, const char *layout, const char *vm, cons
 static int fpy_flash_create_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
-    if (a->port || a->baud || a->json || a->no_compress || a->no_skip || a->no_reset)
+    if (a->port || a->baud || a->wait || a->json || a->no_compress || a->no_skip || a->no_reset)
         return fpy_cli_usage_error(&fpy_cmd_flash, "board options do not apply to 'flash create'");
     if (argc != 2)
         return fpy_cli_usage_error(&fpy_cmd_flash, "expected 'create FLASH.bin'");
@@ -140,6 +142,7 @@ static int fpy_flash_run(int argc, char **argv)
                             {"--force", 0, NULL, &a.force},
                             {"--port", 'p', &a.port, NULL},
                             {"--baud", 'b', &a.baud, NULL},
+                            {"--wait", 0, &a.wait, NULL},
                             {"--json", 0, NULL, &a.json},
                             {"--no-compress", 0, NULL, &a.no_compress},
                             {"--no-skip", 0, NULL, &a.no_skip},

@@ -7,7 +7,7 @@
 
 typedef struct fpy_flash_args {
     const char *layout, *vm, *bc;           /* create */
-    const char *port, *baud;                /* the board */
+    const char *port, *baud, *wait;         /* the board */
     int force, json, no_compress, no_skip, no_reset;
 } fpy_flash_args;
 

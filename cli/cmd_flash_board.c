@@ -187,6 +187,10 @@ static int fpy_flash_open(fpy_flash_session *s, const fpy_flash_args *a, uint32_
     memset(s, 0, sizeof *s);
     s->out.json = a->json;
     s->out.tty = !a->json && isatty(STDERR_FILENO);
+    uint32_t wait = 60; /* seconds for a reset by hand */
+    if (a->wait != NULL &&
+        fpy_cli_number(&fpy_cmd_flash, "--wait", a->wait, FPY_NUM_PLAIN, 3600u, &wait) != 0)
+        return FPY_EXIT_USAGE;
     int rc = fpy_flash_pick_port(a, s->port, sizeof s->port);
     if (rc != FPY_EXIT_OK)
         return fpy_flash_json_fail(a, rc, "no-port");
@@ -194,8 +198,9 @@ static int fpy_flash_open(fpy_flash_session *s, const fpy_flash_args *a, uint32_
         fprintf(stderr, "fipytool flash: %s\n", err);
         return fpy_flash_json_fail(a, FPY_EXIT_FAIL, "port");
     }
-    fpy_flash_catch_sigint();
     fpy_flasher_opts o = {0};
+    o.manual_wait_s = wait > 0 ? wait : 1;
+    fpy_flash_catch_sigint();
     o.baud = baud;
     o.no_compress = a->no_compress;
     o.no_skip = a->no_skip;
