@@ -457,9 +457,29 @@ static void fpy_board_service(fpy_simboard *b, uint64_t now)
 }
 
 /* The poll timeout for this board, in ms (rounded up), from `now`. */
+/* 1 when the board's due output can go somewhere now (else waiting for
+ * it would spin: a TCP client not yet known to be raw or Telnet, a full
+ * buffer toward the host). */
+static int fpy_board_can_deliver(const fpy_simboard *b)
+{
+    if (b->conn != NULL)
+        return b->conn->st.mode != FPY_RFC2217_UNDECIDED &&
+               sizeof b->conn->out - b->conn->outlen >= 2;
+    return !b->has_pty || b->pty.hung || b->pty_outlen < sizeof b->pty_out;
+}
+
 static int fpy_board_wait_ms(const fpy_simboard *b, uint64_t now, int max_ms)
 {
-    uint64_t t = fpy_link_next_event(&b->link, &b->ops);
+    const fpy_link_dir *in = &b->link.dir[FPY_LINK_TO_BOARD];
+    uint64_t t = b->ops.next_event(b->ops.ctx), h = fpy_link_host_due(&b->link);
+    /* A board with output the full link cannot take is looked at again
+     * in a millisecond, not in a spin. */
+    if (t <= now && fpy_link_room(&b->link, FPY_LINK_FROM_BOARD) == 0)
+        t = now + 1000;
+    if (in->len > 0 && in->q[in->head].due_us < t)
+        t = in->q[in->head].due_us;
+    if (h < t && fpy_board_can_deliver(b))
+        t = h;
     if (b->conn != NULL && b->conn->st.mode == FPY_RFC2217_UNDECIDED) {
         uint64_t raw = b->conn->since_us + FPY_SIMRUN_RAW_AFTER_US;
         t = raw < t ? raw : t;
