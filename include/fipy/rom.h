@@ -27,8 +27,9 @@
  * are counted as junk and skipped (the ROM's boot banner, line noise); an
  * empty frame (C0 C0) is skipped; a frame with a bad escape (DB followed
  * by anything but DC/DD) or longer than the buffer is dropped and counted,
- * and the decoder waits for the next C0.  A C0 that ends a frame may also
- * start the next one.
+ * and the decoder waits for the next C0.  A C0 that ends a frame does not
+ * start the next one: every frame opens with its own C0, as esptool
+ * expects (bytes between a closing C0 and the next C0 are junk).
  */
 typedef struct fpy_slip_dec {
     uint8_t *buf;   /* caller's storage for one decoded frame */
