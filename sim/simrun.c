@@ -178,7 +178,7 @@ static void fpy_ctl_accept(fpy_simrun *r)
         }
     }
     static const char busy[] = "error: too many control connections\n";
-    (void)!write(fd, busy, sizeof busy - 1);
+    (void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
     close(fd);
 }
 
@@ -201,7 +201,7 @@ static void fpy_ctl_line(fpy_simrun *r, fpy_ctlconn *c, const char *line, size_t
     fpy_log(r, "ctl: %.*s -> %s", (int)len, line, reply);
     size_t n = strlen(reply);
     reply[n++] = '\n';
-    if (write(c->fd, reply, n) != (ssize_t)n)
+    if (send(c->fd, reply, n, MSG_NOSIGNAL) != (ssize_t)n)
         fpy_ctl_drop(c);
 }
 

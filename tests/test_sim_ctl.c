@@ -350,6 +350,38 @@ static void round_trip_over_unix_socket(void **state)
     rmdir(dir);
 }
 
+/* Several boards in one loop: "board N" picks one, the others are left
+ * alone (no globals anywhere). */
+static void two_boards_one_socket(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fipy-ctl-test-XXXXXX", path[64], err[256];
+    static char reply[4096];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/sim.ctl", dir);
+    board b0 = {.powered = 1}, b1 = {.powered = 1};
+    fpy_simrun_cfg cfg = {.ctl_path = path};
+    fpy_simrun *r = fpy_simrun_new(&cfg, err, sizeof err);
+    assert_non_null(r);
+    fpy_simrun_board bc = {.ops = ops_of(&b0)};
+    assert_int_equal(fpy_simrun_add(r, &bc, err, sizeof err), 0);
+    bc.ops = ops_of(&b1);
+    assert_int_equal(fpy_simrun_add(r, &bc, err, sizeof err), 1);
+    int fd = ctl_connect(path);
+    ask(r, fd, "board 1 jumper on\nboard 1 link drop both rate 2\npower off\n", 58, reply,
+        sizeof reply, 3);
+    assert_string_equal(reply, "ok\nok 2 rules set\nok\n");
+    assert_int_equal(b0.jumper, 0);
+    assert_int_equal(b1.jumper, 1);
+    assert_int_equal(b0.powered, 0);
+    assert_int_equal(b1.powered, 1);
+    assert_int_equal(fpy_simrun_link(r, 0)->nrules, 0);
+    assert_int_equal(fpy_simrun_link(r, 1)->nrules, 2);
+    close(fd);
+    fpy_simrun_free(r);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +391,7 @@ int main(void)
         cmocka_unit_test(exec_drives_the_board),
         cmocka_unit_test(exec_status_text_and_json),
         cmocka_unit_test(round_trip_over_unix_socket),
+        cmocka_unit_test(two_boards_one_socket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
