@@ -266,14 +266,19 @@ static void fpy_cb_data(void *ctx, const uint8_t *p, size_t n)
                         fpy_rfc2217_frame_ok(&b->conn->st));
 }
 
+/* The settings are read from the state when bytes move; only logged. */
 static void fpy_cb_config(void *ctx, uint32_t baud, int frame_8n1)
 {
-    (void)ctx, (void)baud, (void)frame_8n1; /* read from the state when used */
+    fpy_simboard *b = ctx;
+    fpy_log(b->run, "tcp port %d: %u baud%s", b->port, (unsigned)baud,
+            frame_8n1 ? "" : ", not 8N1: unreadable");
 }
 
 static void fpy_cb_lines(void *ctx, int dtr, int rts)
 {
     fpy_simboard *b = ctx;
+    fpy_log(b->run, "tcp port %d: t=%.3f s DTR=%d RTS=%d", b->port, (double)b->now / 1e6, dtr,
+            rts);
     b->ops.lines(b->ops.ctx, b->now, dtr, rts);
 }
 
