@@ -437,8 +437,11 @@ static void fpy_pty_deliver(fpy_simboard *b)
 static void fpy_board_service(fpy_simboard *b, uint64_t now)
 {
     b->now = now;
-    if (b->has_pty && b->pty.hung)
-        fpy_pty_attached(&b->pty);
+    if (b->has_pty && !fpy_pty_attached(&b->pty) && b->pty_outlen > 0) {
+        /* the program closed the port: what it did not read is gone */
+        b->link.dir[FPY_LINK_FROM_BOARD].n.lost += b->pty_outlen;
+        b->pty_outlen = 0;
+    }
     if (b->conn != NULL)
         fpy_tcp_read(b);
     if (b->has_pty)

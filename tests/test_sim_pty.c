@@ -182,6 +182,19 @@ static void output_without_a_host_is_lost(void **state)
     assert_int_equal(write(fd, "new", 3), 3);
     assert_int_equal(read_back(g, fd, in, 3), 3);
     assert_memory_equal(in, "new", 3);
+    /* the program goes; the board talks on; the next one hears none of it */
+    close(fd);
+    for (int i = 0; i < 3; i++)
+        fpy_simrun_step(g->run, 5);
+    memcpy(g->e.q, "old", 3);
+    g->e.n = 3;
+    for (int i = 0; i < 5; i++)
+        fpy_simrun_step(g->run, 5);
+    assert_int_equal(fpy_simrun_link(g->run, 0)->dir[1].n.lost, 8);
+    fd = open_port(g->link, B115200);
+    assert_int_equal(write(fd, "x", 1), 1);
+    assert_int_equal(read_back(g, fd, in, 1), 1);
+    assert_int_equal(in[0], 'x');
     close(fd);
     rig_free(g);
 }
