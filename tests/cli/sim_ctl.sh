@@ -58,9 +58,14 @@ expect 1 "$F" sim ctl "$T/a.ctl" link drop sideways at 10
 has "^error: link: direction 'sideways'" "$T/out"
 expect 1 "$F" sim ctl "$T/a.ctl" frobnicate
 has "^error: unknown command 'frobnicate'" "$T/out"
-# a second board cannot take the same control socket
+# a second board cannot take the same control socket, nor the TCP port
 expect 1 "$F" sim --flash "$T/b.bin" --ctl "$T/a.ctl"
 has "another virtual board is listening" "$T/err"
+port=$(sed -n 's/^tcp: 127.0.0.1:\([0-9]*\) .*/\1/p' "$T/a.out")
+expect 1 "$F" sim --flash "$T/b.bin" --ctl "$T/b.ctl" --link "$T/b.tty" --tcp "$port"
+has "tcp 127.0.0.1:$port: Address already in use" "$T/err"
+[ -e "$T/b.ctl" ] && fail "the failed run left its control socket"
+[ -e "$T/b.tty" ] && fail "the failed run left its symlink"
 
 kill -TERM $pid
 stopped $pid
