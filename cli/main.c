@@ -16,6 +16,7 @@ static const fpy_cli_cmd *const fpy_cmds[] = {
     &fpy_cmd_fota,
     &fpy_cmd_boot,
     &fpy_cmd_nvs,
+    &fpy_cmd_sim,
 };
 
 #define FPY_NCMDS FPY_COUNTOF(fpy_cmds)
