@@ -169,6 +169,7 @@ void fpy_conn_close(fpy_conn *c)
 {
     if (c == NULL)
         return;
+    fpy_conn_tty_release(c);
     if (c->fd >= 0)
         close(c->fd);
     free(c->name);

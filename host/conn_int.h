@@ -134,12 +134,21 @@ struct fpy_conn {
     int dtr, rts;         /* line state last set (0 after open) */
     uint32_t baud;
     int ign_set_control;  /* rfc2217://...?ign_set_control: don't wait for its ack */
+    void *tty_saved;      /* a tty's struct termios as found at open (malloc'd;
+                             not spelled here: conn_tty2.c's kernel termios
+                             cannot share a file with <termios.h>) */
     char *name;           /* the spec as given */
     fpy_tn tn;            /* RFC 2217 only */
     size_t rx_off, rx_len; /* decoded input not yet returned, in rx */
     uint8_t rx[FPY_CONN_RX_CAP];
     char last_err[FPY_CONN_ERR_CAP];
 };
+
+/* Put a tty back as it was found (settings, and TIOCEXCL cleared) before
+ * the close: a pty or a port the next program opens must not inherit our
+ * raw mode with VMIN 0 (a 'cat' would read end-of-file at once) or our
+ * exclusive flag (a user's terminal program would get EBUSY). */
+void fpy_conn_tty_release(fpy_conn *c);
 
 /* Monotonic milliseconds, and the time left until a deadline (>= 0). */
 int64_t fpy_conn_now_ms(void);

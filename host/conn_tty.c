@@ -329,6 +329,10 @@ static int fpy_conn_tty_raw(fpy_conn *c, const char *path, char *err, size_t err
         snprintf(err, errlen, "%s is not a serial port (%s)", path, strerror(errno));
         return errno == ENOTTY ? FPY_ERR_INVAL : FPY_ERR_IO;
     }
+    free(c->tty_saved);
+    c->tty_saved = malloc(sizeof t);
+    if (c->tty_saved != NULL) /* without it, only the put-back is lost */
+        memcpy(c->tty_saved, &t, sizeof t);
     cfmakeraw(&t);
     t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | CSTOPB | CRTSCTS);
     t.c_cflag |= CS8 | CLOCAL | CREAD;
@@ -382,4 +386,16 @@ int fpy_conn_tty_open(fpy_conn *c, const char *path, uint32_t baud, char *err, s
     c->rts = 0;
     c->last_err[0] = '\0';
     return FPY_OK;
+}
+
+void fpy_conn_tty_release(fpy_conn *c)
+{
+    if (c->tty_saved == NULL)
+        return;
+    if (c->fd >= 0) {
+        (void)ioctl(c->fd, TIOCNXCL);
+        (void)tcsetattr(c->fd, TCSANOW, (const struct termios *)c->tty_saved);
+    }
+    free(c->tty_saved);
+    c->tty_saved = NULL;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -145,6 +146,39 @@ static void test_pty_termios_and_baud(void **state)
     assert_int_equal(t.c_cflag & CBAUD, 0010000 /* BOTHER */);
     assert_int_equal(fpy_conn_set_baud(c, 0), FPY_ERR_INVAL);
     fpy_conn_close(c);
+    close(s);
+    close(p.master);
+}
+
+/* Closing puts the port back as it was found: the next program (a
+ * terminal, cat) gets the line settings it had before, not our raw mode
+ * with VMIN 0, and no exclusive flag. */
+static void test_close_puts_the_tty_back(void **state)
+{
+    (void)state;
+    pty p;
+    pty_open(&p);
+    int s = open(p.slave, O_RDWR | O_NOCTTY);
+    assert_true(s >= 0);
+    struct termios before, after;
+    assert_int_equal(tcgetattr(s, &before), 0);
+    assert_true((before.c_lflag & ICANON) != 0); /* a fresh pty is canonical */
+    fpy_conn *c = NULL;
+    char err[ERRLEN];
+    assert_int_equal(fpy_conn_open(&c, p.slave, 115200, err, sizeof err), FPY_OK);
+    assert_int_equal(fpy_conn_set_baud(c, 921600), FPY_OK);
+    int excl = 0;
+    assert_int_equal(ioctl(s, TIOCGEXCL, &excl), 0);
+    assert_int_equal(excl, 1);
+    fpy_conn_close(c);
+    assert_int_equal(tcgetattr(s, &after), 0);
+    assert_int_equal(after.c_lflag, before.c_lflag);
+    assert_int_equal(after.c_iflag, before.c_iflag);
+    assert_int_equal(after.c_cflag, before.c_cflag);
+    assert_int_equal(after.c_cc[VMIN], before.c_cc[VMIN]);
+    assert_int_equal(cfgetospeed(&after), cfgetospeed(&before));
+    assert_int_equal(ioctl(s, TIOCGEXCL, &excl), 0);
+    assert_int_equal(excl, 0);
     close(s);
     close(p.master);
 }
@@ -906,6 +940,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pty_data_both_ways),
         cmocka_unit_test(test_pty_termios_and_baud),
+        cmocka_unit_test(test_close_puts_the_tty_back),
         cmocka_unit_test(test_pty_exclusive_names_holder),
         cmocka_unit_test(test_pty_hangup_is_io),
         cmocka_unit_test(test_pty_eintr_and_write_timeout),
