@@ -6,7 +6,7 @@
  *
  * Facts: ../shared/docs/rom_protocol.md.  The engine is never more
  * forgiving than the ROM: where the ROM's behaviour is unknown it refuses
- * (docs/sim-board.md lists each choice).  Replies carry the ROM's 4
+ * (docs/sim.md lists each choice).  Replies carry the ROM's 4
  * status bytes; SYNC is answered 8 times with value 0x20120707.
  *
  * It owns no global: several engines can live in one process.

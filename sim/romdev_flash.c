@@ -2,7 +2,7 @@
  * The ROM loader's flash commands: SPI_ATTACH, SPI_SET_PARAMS,
  * FLASH_(DEFL_)BEGIN/DATA/END, SPI_FLASH_MD5, READ_FLASH_SLOW.
  *
- * Strict where the ROM's behaviour is unknown (docs/sim-board.md): a
+ * Strict where the ROM's behaviour is unknown (docs/sim.md): a
  * flash command before SPI_ATTACH, a region past the size SPI_SET_PARAMS
  * set (2 MiB before it) or past the 8 MiB chip, an offset not on a 4 KiB
  * sector, a block out of sequence or shorter than the block size: each is

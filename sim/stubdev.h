@@ -4,7 +4,7 @@
  * recognises it by the facts in ../shared/docs/stub_and_rfc2217.md, says
  * "OHAI" and from then on speaks the stub's protocol: 2 status bytes,
  * 16 KiB blocks, ERASE_FLASH/ERASE_REGION/READ_FLASH, a raw MD5, ....  It
- * never executes Xtensa code (docs/sim-stub.md says what is emulated and
+ * never executes Xtensa code (docs/sim.md says what is emulated and
  * what is not).
  *
  * Frames in (decoded SLIP), packets out through fpy_devout: the board
