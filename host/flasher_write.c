@@ -164,7 +164,7 @@ static int fpy_fl_block(fpy_flasher *f, int defl, const uint8_t *body, size_t bl
         }
         rc = fpy_romc_command(&f->rc, op, body, (uint16_t)bl, sum, 0, t, NULL, NULL);
         if (rc == FPY_OK || (lost && f->rc.rom_error == FPY_ROM_E_INVALID_PARAM)) {
-            if (i > 0) /* a late copy of an earlier answer must not pass for the next one */
+            if (lost) /* a late copy of an earlier answer must not pass for the next one */
                 fpy_romc_drain(&f->rc, t);
             return FPY_OK;
         }
@@ -232,11 +232,17 @@ static int fpy_fl_chunk_once(fpy_flasher *f, const fpy_fl_pos *p, uint32_t addr,
     return rc;
 }
 
-/* After a failed attempt: a slower rate from the second failure on, and a
- * fresh SYNC (the ROM may still be busy with the lost block). */
-static void fpy_fl_recover(fpy_flasher *f, unsigned attempt)
+/* After a failed attempt: a fresh SYNC (the ROM may still be busy with
+ * the lost block), then a slower rate from the second failure on.  A
+ * board that answers no SYNC at all is gone (power, cable): no point in
+ * more attempts. */
+static int fpy_fl_recover(fpy_flasher *f, unsigned attempt)
 {
     static const uint32_t steps[] = {460800u, 230400u, 115200u};
+    if (fpy_romc_sync(&f->rc, 5) != FPY_OK)
+        return fpy_fl_fail(f, FPY_ERR_TIMEOUT, FPY_FLC_TIMEOUT,
+                           "the board stopped answering (no reply to SYNC) after: %s",
+                           f->msg[0] ? f->msg : "a failed piece");
     if (attempt >= 1) {
         for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
             if (steps[i] < f->rc.baud) {
@@ -245,7 +251,7 @@ static void fpy_fl_recover(fpy_flasher *f, unsigned attempt)
                 break;
             }
     }
-    (void)fpy_romc_sync(&f->rc, 5);
+    return FPY_OK;
 }
 
 /* The piece size after a piece verified (4 in a row: back up by 4) or
@@ -288,7 +294,7 @@ static int fpy_fl_chunk(fpy_flasher *f, const fpy_fl_pos *p, uint32_t addr, cons
         f->retries++;
         fpy_fl_event(f, "retry", p->name, addr + off, q.base, p->total, f->code, f->msg);
         fpy_fl_piece_adapt(f, 0);
-        fpy_fl_recover(f, failures++);
+        FPY_TRY(fpy_fl_recover(f, failures++));
     }
     return FPY_OK;
 }
