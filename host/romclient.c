@@ -147,7 +147,7 @@ uint32_t fpy_romc_t_quick(const fpy_romclient *c, size_t req, size_t reply, uint
                           uint32_t full_ms)
 {
     uint64_t t = (uint64_t)fpy_romc_wire_ms(c, 2 * req + reply + 16) + 4u * (uint64_t)c->rtt_ms +
-                 200u + extra_ms;
+                 100u + extra_ms;
     return t < full_ms ? (uint32_t)t : full_ms;
 }
 

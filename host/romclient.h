@@ -117,7 +117,7 @@ int fpy_romc_retry(fpy_romclient *c, uint8_t op, const uint8_t *data, uint16_t s
 /*
  * A first wait shorter than esptool's fixed 3 s, so a lost byte costs a
  * fraction of a second: the wire time of req + reply bytes at the current
- * rate, 4 times the slowest answer seen so far, 200 ms, and extra_ms for
+ * rate, 4 times the slowest answer seen so far, 100 ms, and extra_ms for
  * the work asked (erase, inflate, MD5); never more than full_ms.
  */
 uint32_t fpy_romc_t_quick(const fpy_romclient *c, size_t req, size_t reply, uint32_t extra_ms,

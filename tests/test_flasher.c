@@ -272,6 +272,26 @@ static void test_block_resend(void **state)
     }
 }
 
+/* A flipped bit in a READ_FLASH_SLOW payload passes the wire (no CRC);
+ * the read's MD5 catches it and the sector is read again. */
+static void test_read_flip_is_reread(void **state)
+{
+    (void)state;
+    rig *r = rig_new();
+    size_t len = 9000;
+    uint8_t *d = data_new(len, 12), *back = malloc(len);
+    assert_non_null(back);
+    memcpy(r->rom.flash + 0x340000, d, len);
+    assert_int_equal(rig_connect(r), FPY_OK);
+    r->rom.flip_at = r->rom.commands + 70; /* a slow read in the second sector */
+    assert_int_equal(fpy_flasher_read(&r->fl, 0x340000, (uint32_t)len, back), FPY_OK);
+    assert_memory_equal(back, d, len);
+    assert_int_equal(r->fl.retries, 1);
+    free(back);
+    free(d);
+    rig_free(r);
+}
+
 /* A garbled status byte (0x04: no such status) during connect: the
  * READ_REG is asked again, connect succeeds; the chip's fields are right. */
 static void test_garbled_reply_at_connect(void **state)
@@ -534,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_dropped_reply_is_retried),
         cmocka_unit_test(test_block_resend),
         cmocka_unit_test(test_garbled_reply_at_connect),
+        cmocka_unit_test(test_read_flip_is_reread),
         cmocka_unit_test(test_rom_error_retry_and_step_down),
         cmocka_unit_test(test_resume_after_dead_link),
         cmocka_unit_test(test_interrupt_stops_cleanly),

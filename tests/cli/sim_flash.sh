@@ -70,7 +70,7 @@ has "0x21e000" "$T/err"
 
 # 4. A bad link: dropped, corrupted and stalled bytes; the write still
 #    lands, with retries.
-for fault in "drop to-board rate 10000" "corrupt from-board rate 700" "corrupt to-board rate 5000" \
+for fault in "drop to-board rate 20000" "corrupt from-board rate 700" "corrupt to-board rate 5000" \
     "stall from-board rate 4000 for 300"; do
     ctl link $fault
     head -c 150000 /dev/urandom >f.bin

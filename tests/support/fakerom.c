@@ -104,6 +104,8 @@ static void fake_reply(fpy_fakerom *f, uint8_t op, uint32_t value, const uint8_t
         f->mute_data--;
         return;
     }
+    if (f->flip_at == f->commands && n > 8)
+        pkt[plen > 0 ? 8 : 4] ^= 0x10;
     if (f->bad_status_at == f->commands && n >= 4)
         pkt[n - 4] = 0x04; /* a flipped bit in the status byte */
     m = fpy_slip_encode(enc, sizeof enc, pkt, n);

@@ -44,6 +44,8 @@ typedef struct fpy_fakerom {
     uint32_t garble_at;          /* this command arrives with a wrong checksum */
     uint32_t lose_at;            /* this request is lost on the way (no effect, no reply) */
     uint32_t bad_status_at;      /* this command's reply arrives with status byte 0x04 */
+    uint32_t flip_at;            /* this command's reply has a bit flipped in its value
+                                    or first payload byte (undetectable on the wire) */
     uint32_t mute_at, mute_data; /* from command mute_at, the replies to the next
                                     mute_data *_DATA commands are lost */
     uint32_t ignore_syncs;       /* SYNCs left unanswered (auto-baud) */
