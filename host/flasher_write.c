@@ -173,7 +173,8 @@ static int fpy_fl_block(fpy_flasher *f, int defl, const uint8_t *body, size_t bl
         else if (rc != FPY_ERR_CHECKSUM && rc != FPY_ERR_INVAL)
             break;
     }
-    return fpy_fl_rom_fail(f, rc, defl ? "FLASH_DEFL_DATA" : "FLASH_DATA");
+    /* romclient's message names the command already */
+    return fpy_fl_fail(f, rc, fpy_fl_code(f, rc), "%s", f->rc.msg[0] ? f->rc.msg : fpy_strerror(rc));
 }
 
 /* Stream one chunk: BEGIN (the ROM erases), then the blocks. */
@@ -239,10 +240,12 @@ static int fpy_fl_chunk_once(fpy_flasher *f, const fpy_fl_pos *p, uint32_t addr,
 static int fpy_fl_recover(fpy_flasher *f, unsigned attempt)
 {
     static const uint32_t steps[] = {460800u, 230400u, 115200u};
-    if (fpy_romc_sync(&f->rc, 5) != FPY_OK)
+    if (fpy_romc_sync(&f->rc, 5) != FPY_OK) {
+        char why[sizeof f->msg];
+        snprintf(why, sizeof why, "%s", f->msg[0] ? f->msg : "a failed piece");
         return fpy_fl_fail(f, FPY_ERR_TIMEOUT, FPY_FLC_TIMEOUT,
-                           "the board stopped answering (no reply to SYNC) after: %s",
-                           f->msg[0] ? f->msg : "a failed piece");
+                           "the board stopped answering (no reply to SYNC) after: %s", why);
+    }
     if (attempt >= 1) {
         for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
             if (steps[i] < f->rc.baud) {
