@@ -241,5 +241,7 @@ int fpy_flasher_leave(fpy_flasher *f, int run)
         return FPY_OK;
     if (f->rc.baud == f->baud0)
         return FPY_OK;
+    /* a board that answers no SYNC (power cut, cable) is not asked more */
+    FPY_TRY(fpy_romc_sync(&f->rc, 3));
     return fpy_romc_change_baud(&f->rc, f->baud0);
 }

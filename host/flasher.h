@@ -26,6 +26,7 @@
 
 #define FPY_FLASHER_SECTOR 0x1000u
 #define FPY_FLASHER_CHUNK 0x10000u  /* largest run written under one BEGIN */
+#define FPY_FLASHER_PIECE_MIN 0x1000u /* smallest, after failures (docs/flasher.md) */
 #define FPY_FLASHER_FLASH_SIZE (8u << 20) /* the FiPy's */
 
 /* One file to put at addr (data is the caller's, for the call's length). */
@@ -60,7 +61,7 @@ typedef struct fpy_flasher_opts {
     int no_compress;             /* FLASH_* only */
     int no_skip;                 /* write every sector, changed or not */
     int no_reset;                /* touch no modem line (board already in download mode) */
-    unsigned retries;            /* attempts per chunk after the first; 0: 3 */
+    unsigned retries;            /* attempts per piece after the first; 0: 3 */
     unsigned manual_wait_s;      /* how long to wait for a manual reset; 0: 60 */
     fpy_flasher_event_fn event;  /* may be NULL */
     void *event_ctx;
@@ -86,6 +87,9 @@ typedef struct fpy_flasher {
     uint32_t baud0;          /* the rate the session found the ROM at */
     /* counters of the last operation(s) */
     uint32_t sectors_skipped, sectors_written, chunks, retries, blocks;
+    uint32_t block_resends;  /* *_DATA blocks sent again (same seq) */
+    uint32_t piece;          /* bytes written under one BEGIN now: 64, 16 or 4 KiB */
+    uint32_t piece_ok;       /* pieces in a row that verified at that size */
     uint64_t wire_bytes;     /* *_DATA payload bytes sent */
     /* state after a failure or an interruption */
     int interrupted;

@@ -17,6 +17,33 @@ static int fpy_fl_range(fpy_flasher *f, uint32_t addr, uint32_t size)
     return FPY_OK;
 }
 
+/* A read whose MD5 differs: replies carry no CRC, so a flipped bit in a
+ * READ_FLASH_SLOW payload is only seen here.  Find the sectors that
+ * differ (the MD5 ladder) and read them again; 1 while the whole still
+ * differs, 0 when it agrees, or an error. */
+static int fpy_fl_reread(fpy_flasher *f, uint32_t addr, uint32_t size, uint8_t *out)
+{
+    uint32_t nsec = (size + FPY_FLASHER_SECTOR - 1) / FPY_FLASHER_SECTOR;
+    uint8_t *s = malloc(nsec);
+    if (s == NULL)
+        return fpy_fl_fail(f, FPY_ERR_NOSPC, FPY_FLC_PROTOCOL, "out of memory");
+    memset(s, 1, nsec);
+    f->retries++;
+    fpy_fl_event(f, "retry", NULL, addr, 0, size, FPY_FLC_MISMATCH,
+                 "the bytes read do not match the chip's MD5: reading the differing sectors again");
+    int rc = fpy_fl_compare(f, addr, out, size, s, 0);
+    for (uint32_t k = 0; rc == FPY_OK && k < nsec; k++) {
+        uint32_t end = (k + 1) * FPY_FLASHER_SECTOR < size ? (k + 1) * FPY_FLASHER_SECTOR : size;
+        for (uint32_t off = k * FPY_FLASHER_SECTOR; s[k] && rc == FPY_OK && off < end; off += 64)
+            rc = fpy_romc_read_slow(&f->rc, addr + off, out + off,
+                                    end - off < 64 ? end - off : 64);
+    }
+    free(s);
+    if (rc != FPY_OK)
+        return fpy_fl_rom_fail(f, rc, "READ_FLASH_SLOW");
+    return fpy_fl_differs(f, addr, out, size);
+}
+
 int fpy_flasher_read(fpy_flasher *f, uint32_t addr, uint32_t size, uint8_t *out)
 {
     FPY_TRY(fpy_fl_range(f, addr, size));
@@ -40,6 +67,8 @@ int fpy_flasher_read(fpy_flasher *f, uint32_t addr, uint32_t size, uint8_t *out)
             fpy_fl_event(f, "read", NULL, addr, off + n, size, NULL, NULL);
     }
     int rc = fpy_fl_differs(f, addr, out, size);
+    for (unsigned round = 0; rc > 0 && round < 3; round++)
+        rc = fpy_fl_reread(f, addr, size, out);
     if (rc < 0)
         return rc;
     if (rc > 0)

@@ -13,6 +13,7 @@
 #include "flasher_int.h"
 
 #define FPY_FL_BLOCK FPY_ROMC_BLOCK
+#define FPY_FL_BLOCK_ATTEMPTS 4u
 
 static void fpy_fl_clear(uint8_t *s, uint32_t from, uint32_t to)
 {
@@ -138,6 +139,44 @@ typedef struct fpy_fl_pos {
     uint64_t base, total; /* progress: bytes done before this chunk, of all */
 } fpy_fl_pos;
 
+/*
+ * One block, resent as esptool does (same seq) when it got no usable
+ * answer: a timeout, a garbled reply, or an error reply that says the
+ * block did not arrive intact (checksum, bad format, or out of order on a
+ * first try: a garbled seq).  An "out of order" answer (0x01) to a resend
+ * that follows a lost answer means the first copy was applied and only
+ * its reply was lost: the block is done.  Any other error reply (a flash
+ * write or inflate error) ends the piece; the piece's MD5 judges anyway.
+ */
+static int fpy_fl_block(fpy_flasher *f, int defl, const uint8_t *body, size_t bl, uint32_t sum,
+                        uint32_t work_ms, uint32_t full_ms)
+{
+    uint8_t op = defl ? FPY_ROM_FLASH_DEFL_DATA : FPY_ROM_FLASH_DATA;
+    uint32_t t = fpy_romc_t_quick(&f->rc, bl, 16, work_ms, full_ms);
+    int lost = 0, rc = FPY_OK;
+    for (unsigned i = 0; i < FPY_FL_BLOCK_ATTEMPTS; i++) {
+        if (i > 0) {
+            f->rc.resends++;
+            f->block_resends++;
+            fpy_fl_event(f, "retry", NULL, 0, 0, 0, fpy_fl_code(f, rc), f->rc.msg);
+            t = t * 2u < full_ms ? t * 2u : full_ms;
+            fpy_romc_drain(&f->rc, rc == FPY_ERR_TIMEOUT ? 0 : 20);
+        }
+        rc = fpy_romc_command(&f->rc, op, body, (uint16_t)bl, sum, 0, t, NULL, NULL);
+        if (rc == FPY_OK || (lost && f->rc.rom_error == FPY_ROM_E_INVALID_PARAM)) {
+            if (lost) /* a late copy of an earlier answer must not pass for the next one */
+                fpy_romc_drain(&f->rc, t);
+            return FPY_OK;
+        }
+        if (rc == FPY_ERR_TIMEOUT || rc == FPY_ERR_CORRUPT)
+            lost = 1;
+        else if (rc != FPY_ERR_CHECKSUM && rc != FPY_ERR_INVAL)
+            break;
+    }
+    /* romclient's message names the command already */
+    return fpy_fl_fail(f, rc, fpy_fl_code(f, rc), "%s", f->rc.msg[0] ? f->rc.msg : fpy_strerror(rc));
+}
+
 /* Stream one chunk: BEGIN (the ROM erases), then the blocks. */
 static int fpy_fl_stream(fpy_flasher *f, const fpy_fl_pos *p, uint32_t addr, const uint8_t *data,
                          uint32_t len, const uint8_t *z, uint32_t zlen)
@@ -146,6 +185,10 @@ static int fpy_fl_stream(fpy_flasher *f, const fpy_fl_pos *p, uint32_t addr, con
     const uint8_t *src = defl ? z : data;
     uint32_t n = defl ? zlen : len, nblocks = (n + FPY_FL_BLOCK - 1) / FPY_FL_BLOCK;
     uint8_t body[FPY_ROM_DATA_HDR + FPY_FL_BLOCK];
+    /* the ROM writes (and inflates) before it answers: 40 s/MB of what a
+     * block becomes on average, as esptool allows for DEFL */
+    uint32_t work_ms = (uint32_t)((uint64_t)len * 40u / 1000u / nblocks);
+    uint32_t full_ms = defl ? fpy_romc_t_defl(len) : FPY_ROMC_T_DEFAULT;
     FPY_TRY(fpy_fl_begin(f, defl, addr, len, n));
     for (uint32_t seq = 0; seq < nblocks; seq++) {
         if (fpy_fl_stopped(f))
@@ -153,11 +196,7 @@ static int fpy_fl_stream(fpy_flasher *f, const fpy_fl_pos *p, uint32_t addr, con
         uint32_t blen = n - seq * FPY_FL_BLOCK < FPY_FL_BLOCK ? n - seq * FPY_FL_BLOCK : FPY_FL_BLOCK;
         uint32_t sum = 0;
         size_t bl = fpy_rom_data_build(body, sizeof body, seq, src + seq * FPY_FL_BLOCK, blen, &sum);
-        int rc = fpy_romc_command(&f->rc, defl ? FPY_ROM_FLASH_DEFL_DATA : FPY_ROM_FLASH_DATA, body,
-                                  (uint16_t)bl, sum, 0,
-                                  defl ? fpy_romc_t_defl(len) : FPY_ROMC_T_DEFAULT, NULL, NULL);
-        if (rc != FPY_OK)
-            return fpy_fl_rom_fail(f, rc, defl ? "FLASH_DEFL_DATA" : "FLASH_DATA");
+        FPY_TRY(fpy_fl_block(f, defl, body, bl, sum, work_ms, full_ms));
         f->blocks++;
         f->wire_bytes += blen;
         fpy_fl_event(f, "write", p->name, addr, p->base + (uint64_t)len * (seq + 1) / nblocks,
@@ -194,11 +233,19 @@ static int fpy_fl_chunk_once(fpy_flasher *f, const fpy_fl_pos *p, uint32_t addr,
     return rc;
 }
 
-/* After a failed attempt: a slower rate from the second failure on, and a
- * fresh SYNC (the ROM may still be busy with the lost block). */
-static void fpy_fl_recover(fpy_flasher *f, unsigned attempt)
+/* After a failed attempt: a fresh SYNC (the ROM may still be busy with
+ * the lost block), then a slower rate from the second failure on.  A
+ * board that answers no SYNC at all is gone (power, cable): no point in
+ * more attempts. */
+static int fpy_fl_recover(fpy_flasher *f, unsigned attempt)
 {
     static const uint32_t steps[] = {460800u, 230400u, 115200u};
+    if (fpy_romc_sync(&f->rc, 5) != FPY_OK) {
+        char why[sizeof f->msg];
+        snprintf(why, sizeof why, "%s", f->msg[0] ? f->msg : "a failed piece");
+        return fpy_fl_fail(f, FPY_ERR_TIMEOUT, FPY_FLC_TIMEOUT,
+                           "the board stopped answering (no reply to SYNC) after: %s", why);
+    }
     if (attempt >= 1) {
         for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
             if (steps[i] < f->rc.baud) {
@@ -207,27 +254,52 @@ static void fpy_fl_recover(fpy_flasher *f, unsigned attempt)
                 break;
             }
     }
-    (void)fpy_romc_sync(&f->rc, 5);
+    return FPY_OK;
 }
 
+/* The piece size after a piece verified (4 in a row: back up by 4) or
+ * failed (down by 4, to 4 KiB). */
+static void fpy_fl_piece_adapt(fpy_flasher *f, int ok)
+{
+    if (!ok) {
+        f->piece_ok = 0;
+        f->piece = f->piece / 4u < FPY_FLASHER_PIECE_MIN ? FPY_FLASHER_PIECE_MIN : f->piece / 4u;
+    } else if (++f->piece_ok >= 4 && f->piece < FPY_FLASHER_CHUNK) {
+        f->piece_ok = 0;
+        f->piece *= 4u;
+    }
+}
+
+/* A run of changed sectors, in pieces of f->piece bytes, each retried
+ * (smaller) until it verifies or its attempts are spent. */
 static int fpy_fl_chunk(fpy_flasher *f, const fpy_fl_pos *p, uint32_t addr, const uint8_t *data,
                         uint32_t len)
 {
-    unsigned max = f->o.retries ? f->o.retries : 3;
-    for (unsigned attempt = 0;; attempt++) {
-        int rc = fpy_fl_chunk_once(f, p, addr, data, len);
+    unsigned max = f->o.retries ? f->o.retries : 3, failures = 0;
+    uint32_t off = 0;
+    if (f->piece == 0)
+        f->piece = FPY_FLASHER_CHUNK;
+    while (off < len) {
+        uint32_t n = len - off < f->piece ? len - off : f->piece;
+        fpy_fl_pos q = {p->name, p->base + off, p->total};
+        int rc = fpy_fl_chunk_once(f, &q, addr + off, data + off, n);
         if (rc == FPY_OK) {
             f->chunks++;
-            f->sectors_written += len / FPY_FLASHER_SECTOR;
-            return rc;
+            f->sectors_written += n / FPY_FLASHER_SECTOR;
+            fpy_fl_piece_adapt(f, 1);
+            off += n;
+            failures = 0;
+            continue;
         }
         if (rc == FPY_ERR_STATE || (f->code != NULL && strcmp(f->code, FPY_FLC_LINK) == 0) ||
-            attempt >= max)
+            failures >= max)
             return rc;
         f->retries++;
-        fpy_fl_event(f, "retry", p->name, addr, p->base, p->total, f->code, f->msg);
-        fpy_fl_recover(f, attempt);
+        fpy_fl_event(f, "retry", p->name, addr + off, q.base, p->total, f->code, f->msg);
+        fpy_fl_piece_adapt(f, 0);
+        FPY_TRY(fpy_fl_recover(f, failures++));
     }
+    return FPY_OK;
 }
 
 static void fpy_fl_done_msg(fpy_flasher *f, const fpy_flash_region *r, uint32_t upto)

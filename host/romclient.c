@@ -128,6 +128,29 @@ static int fpy_romc_send(fpy_romclient *c, uint8_t op, const uint8_t *data, uint
     return FPY_OK;
 }
 
+/* The error codes an ESP32 ROM answers with (0x01 from the virtual
+ * board for a block out of order; 0x05..0x0F from the ROM's table).
+ * Anything else in an error reply is a garbled byte. */
+static int fpy_romc_known_error(uint8_t e)
+{
+    return e == FPY_ROM_E_INVALID_PARAM || (e >= FPY_ROM_E_BAD_FORMAT && e <= FPY_ROM_E_RAM_ADDR);
+}
+
+/* Wire time of n bytes at the link's rate, 10 bits a byte, in ms. */
+static uint32_t fpy_romc_wire_ms(const fpy_romclient *c, size_t n)
+{
+    uint32_t baud = c->baud ? c->baud : 115200u;
+    return (uint32_t)(((uint64_t)n * 10000u + baud - 1) / baud);
+}
+
+uint32_t fpy_romc_t_quick(const fpy_romclient *c, size_t req, size_t reply, uint32_t extra_ms,
+                          uint32_t full_ms)
+{
+    uint64_t t = (uint64_t)fpy_romc_wire_ms(c, 2 * req + reply + 16) + 4u * (uint64_t)c->rtt_ms +
+                 100u + extra_ms;
+    return t < full_ms ? (uint32_t)t : full_ms;
+}
+
 /* Judge one reply frame to a request with opcode op: 1 = not ours (skip),
  * else FPY_OK or the error it carries. */
 static int fpy_romc_judge(fpy_romclient *c, uint8_t op, size_t plen, uint8_t *payload,
@@ -149,6 +172,10 @@ static int fpy_romc_judge(fpy_romclient *c, uint8_t op, size_t plen, uint8_t *pa
     if (fpy_rom_resp_status(&r, plen, &status, &error) != FPY_OK)
         return fpy_romc_fail(c, FPY_ERR_CORRUPT, "%s: reply of %u bytes, expected %zu or more",
                              fpy_rom_op_name(op), r.size, plen + 2);
+    if (status > 1 || (status == 1 && !fpy_romc_known_error(error)))
+        return fpy_romc_fail(c, FPY_ERR_CORRUPT,
+                             "%s: implausible reply status %02x%02x (garbled on the way?)",
+                             fpy_rom_op_name(op), status, error);
     if (status != 0) {
         c->rom_error = error;
         return fpy_romc_fail(c, fpy_romc_err(error), "%s failed (result was %02x%02x: %s)",
@@ -168,7 +195,8 @@ int fpy_romc_command(fpy_romclient *c, uint8_t op, const uint8_t *data, uint16_t
     c->rom_error = -1;
     c->msg[0] = '\0';
     FPY_TRY(fpy_romc_send(c, op, data, size, checksum));
-    uint64_t deadline = fpy_romc_now_ms() + timeout_ms;
+    uint64_t start = fpy_romc_now_ms(), deadline = start + timeout_ms;
+    c->last_ms = 0;
     for (;;) {
         uint64_t now = fpy_romc_now_ms();
         int rc = now >= deadline ? FPY_ERR_TIMEOUT : fpy_romc_frame(c, (uint32_t)(deadline - now));
@@ -178,10 +206,47 @@ int fpy_romc_command(fpy_romclient *c, uint8_t op, const uint8_t *data, uint16_t
         if (rc != FPY_OK)
             return rc;
         rc = fpy_romc_judge(c, op, plen, payload, value);
+        if (rc == FPY_OK) {
+            uint64_t took = fpy_romc_now_ms() - start;
+            uint32_t wire = fpy_romc_wire_ms(c, (size_t)size + FPY_ROM_HDR + c->dec.len);
+            c->last_ms = took > wire ? (uint32_t)(took - wire > 10000u ? 10000u : took - wire) : 0;
+        }
         if (rc != 1)
             return rc;
         c->stale++;
     }
+}
+
+void fpy_romc_drain(fpy_romclient *c, uint32_t ms)
+{
+    while (fpy_romc_frame(c, ms) == FPY_OK)
+        c->stale++;
+    fpy_romc_flush(c);
+}
+
+int fpy_romc_retry(fpy_romclient *c, uint8_t op, const uint8_t *data, uint16_t size,
+                   size_t plen, uint32_t extra_ms, uint32_t full_ms, uint8_t *payload,
+                   uint32_t *value)
+{
+    uint32_t t = fpy_romc_t_quick(c, size, plen + 16u, extra_ms, full_ms);
+    int rc = FPY_ERR_TIMEOUT;
+    for (unsigned i = 0; i < FPY_ROMC_ATTEMPTS; i++) {
+        if (i > 0) {
+            c->resends++;
+            t = t * 2u < full_ms ? t * 2u : full_ms;
+            /* a garbled reply may still have its tail on the way */
+            fpy_romc_drain(c, rc == FPY_ERR_TIMEOUT ? 0 : 20);
+        }
+        rc = fpy_romc_command(c, op, data, size, 0, plen, t, payload, value);
+        /* the slowest answer to a command with no work to do */
+        if (rc == FPY_OK && extra_ms == 0 && c->last_ms > c->rtt_ms)
+            c->rtt_ms = c->last_ms;
+        if (rc == FPY_OK && i > 0)
+            fpy_romc_drain(c, t); /* the first answer, if it was only late */
+        if (rc != FPY_ERR_TIMEOUT && rc != FPY_ERR_CORRUPT)
+            return rc;
+    }
+    return rc;
 }
 
 /*
@@ -246,7 +311,24 @@ int fpy_romc_read_reg(fpy_romclient *c, uint32_t addr, uint32_t *v)
 {
     uint8_t b[4];
     fpy_put_le32(b, addr);
-    return fpy_romc_command(c, FPY_ROM_READ_REG, b, sizeof b, 0, 0, FPY_ROMC_T_DEFAULT, NULL, v);
+    return fpy_romc_retry(c, FPY_ROM_READ_REG, b, sizeof b, 0, 0, FPY_ROMC_T_DEFAULT, NULL, v);
+}
+
+int fpy_romc_read_reg_sure(fpy_romclient *c, uint32_t addr, uint32_t *v)
+{
+    uint32_t prev = 0, cur = 0;
+    FPY_TRY(fpy_romc_read_reg(c, addr, &prev));
+    for (int i = 0; i < 3; i++) {
+        FPY_TRY(fpy_romc_read_reg(c, addr, &cur));
+        if (cur == prev) {
+            *v = cur;
+            return FPY_OK;
+        }
+        prev = cur;
+    }
+    return fpy_romc_fail(c, FPY_ERR_CORRUPT,
+                         "READ_REG 0x%08x: four reads, no two in a row the same (a noisy link)",
+                         (unsigned)addr);
 }
 
 int fpy_romc_write_reg(fpy_romclient *c, uint32_t addr, uint32_t v)
@@ -256,14 +338,14 @@ int fpy_romc_write_reg(fpy_romclient *c, uint32_t addr, uint32_t v)
     fpy_put_le32(b + 4, v);
     fpy_put_le32(b + 8, 0xFFFFFFFFu);
     fpy_put_le32(b + 12, 0);
-    return fpy_romc_command(c, FPY_ROM_WRITE_REG, b, sizeof b, 0, 0, FPY_ROMC_T_DEFAULT, NULL,
-                            NULL);
+    return fpy_romc_retry(c, FPY_ROM_WRITE_REG, b, sizeof b, 0, 0, FPY_ROMC_T_DEFAULT, NULL,
+                          NULL);
 }
 
 int fpy_romc_detect(fpy_romclient *c)
 {
     uint32_t magic = 0;
-    FPY_TRY(fpy_romc_read_reg(c, FPY_ROMC_MAGIC_REG, &magic));
+    FPY_TRY(fpy_romc_read_reg_sure(c, FPY_ROMC_MAGIC_REG, &magic));
     if (magic != FPY_ROMC_MAGIC_ESP32)
         return fpy_romc_fail(c, FPY_ERR_UNSUPPORTED,
                              "not an ESP32: the ROM magic at 0x40001000 reads 0x%08x, "

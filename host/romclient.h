@@ -63,6 +63,9 @@ typedef struct fpy_romclient {
     uint32_t stale;         /* replies skipped: wrong op, wrong direction */
     uint32_t junk;          /* bytes skipped outside frames */
     uint32_t scale_pct;     /* timeouts scaled by this percentage (0: 100) */
+    uint32_t rtt_ms;        /* slowest answer to a quick command, wire time excluded */
+    uint32_t last_ms;       /* the last command's answer time, wire time excluded */
+    uint32_t resends;       /* requests sent again by fpy_romc_retry */
     /* private */
     fpy_slip_dec dec;
     uint8_t frame[FPY_ROMC_FRAME_MAX];
@@ -96,6 +99,32 @@ int fpy_romc_command(fpy_romclient *c, uint8_t op, const uint8_t *data, uint16_t
                      uint32_t checksum, size_t plen, uint32_t timeout_ms, uint8_t *payload,
                      uint32_t *value);
 
+/*
+ * The same for a command the ROM may run twice without harm (SYNC-free
+ * reads, register writes, attach, set params, MD5, slow read): sent again
+ * on a timeout or a reply that makes no sense (FPY_ERR_CORRUPT: too
+ * short, or a status byte / error code the ROM does not use), up to
+ * FPY_ROMC_ATTEMPTS times.  The first wait is fpy_romc_t_quick's, doubled
+ * on each resend up to full_ms; after a resend that got its answer, a
+ * late copy of the first answer is drained so it cannot pass for the
+ * reply to the next request.  Error replies the ROM does use are final.
+ */
+#define FPY_ROMC_ATTEMPTS 4u
+int fpy_romc_retry(fpy_romclient *c, uint8_t op, const uint8_t *data, uint16_t size,
+                   size_t plen, uint32_t extra_ms, uint32_t full_ms, uint8_t *payload,
+                   uint32_t *value);
+
+/*
+ * A first wait shorter than esptool's fixed 3 s, so a lost byte costs a
+ * fraction of a second: the wire time of req + reply bytes at the current
+ * rate, 4 times the slowest answer seen so far, 100 ms, and extra_ms for
+ * the work asked (erase, inflate, MD5); never more than full_ms.
+ */
+uint32_t fpy_romc_t_quick(const fpy_romclient *c, size_t req, size_t reply, uint32_t extra_ms,
+                          uint32_t full_ms);
+/* Wait up to ms for stray frames and drop them and any input. */
+void fpy_romc_drain(fpy_romclient *c, uint32_t ms);
+
 /* The fpy_err for a ROM error byte: 0x07 FPY_ERR_CHECKSUM, 0x01/0x05
  * FPY_ERR_INVAL, others FPY_ERR_IO. */
 int fpy_romc_err(uint8_t rom_error);
@@ -117,9 +146,14 @@ int fpy_romc_reset_run(fpy_romclient *c);
  * before each); the remaining SYNC replies are drained. */
 int fpy_romc_sync(fpy_romclient *c, unsigned attempts);
 
-/* Read / write a 32-bit register (WRITE_REG mask 0xFFFFFFFF, no delay). */
+/* Read / write a 32-bit register (WRITE_REG mask 0xFFFFFFFF, no delay),
+ * both through fpy_romc_retry. */
 int fpy_romc_read_reg(fpy_romclient *c, uint32_t addr, uint32_t *v);
 int fpy_romc_write_reg(fpy_romclient *c, uint32_t addr, uint32_t v);
+/* A read that must be right (chip identity, pad config, the flash ID):
+ * replies carry no CRC, so read until two in a row agree (up to 4 reads;
+ * FPY_ERR_CORRUPT when they never do). */
+int fpy_romc_read_reg_sure(fpy_romclient *c, uint32_t addr, uint32_t *v);
 
 #define FPY_ROMC_MAGIC_REG 0x40001000u
 #define FPY_ROMC_MAGIC_ESP32 0x00F01D83u
@@ -160,7 +194,10 @@ int fpy_romc_spi_attach(fpy_romclient *c, const fpy_rom_chip *chip);
 int fpy_romc_set_params(fpy_romclient *c, uint32_t total_size);
 
 /* CHANGE_BAUDRATE: the ROM replies at the old rate; then the local port
- * follows and stale input is dropped. */
+ * follows and stale input is dropped.  A lost or garbled reply leaves it
+ * unknown whether the ROM switched: SYNC decides (new rate first, then
+ * the old one, where the change is asked again); on failure the port is
+ * at the rate the ROM answered at last, c->baud says which. */
 int fpy_romc_change_baud(fpy_romclient *c, uint32_t baud);
 
 /* SPI_FLASH_MD5 of [addr, addr+size): the 16 raw bytes. */

@@ -39,8 +39,8 @@ int fpy_romc_chip_info(fpy_romclient *c, fpy_rom_chip *ch)
 {
     memset(ch, 0, sizeof *ch);
     for (uint32_t i = 0; i < 7; i++)
-        FPY_TRY(fpy_romc_read_reg(c, FPY_EFUSE_RDATA0 + 4u * i, &ch->efuse[i]));
-    FPY_TRY(fpy_romc_read_reg(c, FPY_APB_DATE, &ch->date));
+        FPY_TRY(fpy_romc_read_reg_sure(c, FPY_EFUSE_RDATA0 + 4u * i, &ch->efuse[i]));
+    FPY_TRY(fpy_romc_read_reg_sure(c, FPY_APB_DATE, &ch->date));
     uint32_t w1 = ch->efuse[1], w2 = ch->efuse[2], w3 = ch->efuse[3];
     const uint8_t mac[6] = {(uint8_t)(w2 >> 8), (uint8_t)w2, (uint8_t)(w1 >> 24),
                             (uint8_t)(w1 >> 16), (uint8_t)(w1 >> 8), (uint8_t)w1};
@@ -49,7 +49,7 @@ int fpy_romc_chip_info(fpy_romclient *c, fpy_rom_chip *ch)
     fpy_romc_revision(ch);
     /* §5.5: the UART divider the ROM auto-bauded to, times our rate */
     uint32_t div = 0;
-    FPY_TRY(fpy_romc_read_reg(c, FPY_UART0_CLKDIV, &div));
+    FPY_TRY(fpy_romc_read_reg_sure(c, FPY_UART0_CLKDIV, &div));
     uint64_t est = (uint64_t)c->baud * (div & 0xFFFFFu);
     ch->xtal_mhz = est > 45000000u ? 48 : est > 33000000u ? 40 : 26;
     return FPY_OK;
@@ -82,8 +82,8 @@ int fpy_romc_spi_cmd(fpy_romclient *c, uint8_t opcode, unsigned miso_bits, uint3
     uint32_t user, user2, cmd = FPY_SPI_USR;
     if (miso_bits > 32)
         return FPY_ERR_INVAL;
-    FPY_TRY(fpy_romc_read_reg(c, FPY_SPI_USER, &user));
-    FPY_TRY(fpy_romc_read_reg(c, FPY_SPI_USER2, &user2));
+    FPY_TRY(fpy_romc_read_reg_sure(c, FPY_SPI_USER, &user));
+    FPY_TRY(fpy_romc_read_reg_sure(c, FPY_SPI_USER2, &user2));
     if (miso_bits > 0)
         FPY_TRY(fpy_romc_write_reg(c, FPY_SPI_MISO_DLEN, miso_bits - 1u));
     FPY_TRY(fpy_romc_write_reg(c, FPY_SPI_USER, 0x80000000u | (miso_bits ? 0x10000000u : 0)));
@@ -99,7 +99,7 @@ int fpy_romc_spi_cmd(fpy_romclient *c, uint8_t opcode, unsigned miso_bits, uint3
     }
     uint32_t w0 = 0;
     if (miso_bits > 0)
-        FPY_TRY(fpy_romc_read_reg(c, FPY_SPI_W0, &w0));
+        FPY_TRY(fpy_romc_read_reg_sure(c, FPY_SPI_W0, &w0));
     if (result != NULL)
         *result = w0;
     FPY_TRY(fpy_romc_write_reg(c, FPY_SPI_USER, user));
@@ -140,8 +140,8 @@ int fpy_romc_spi_attach(fpy_romclient *c, const fpy_rom_chip *ch)
                                                 : hd << 24 | cs << 18 | d << 12 | q << 6 | clk;
     uint8_t b[8] = {0};
     fpy_put_le32(b, cfg);
-    return fpy_romc_command(c, FPY_ROM_SPI_ATTACH, b, sizeof b, 0, 0, FPY_ROMC_T_DEFAULT, NULL,
-                            NULL);
+    return fpy_romc_retry(c, FPY_ROM_SPI_ATTACH, b, sizeof b, 0, 0, FPY_ROMC_T_DEFAULT, NULL,
+                          NULL);
 }
 
 int fpy_romc_set_params(fpy_romclient *c, uint32_t total_size)
@@ -150,8 +150,8 @@ int fpy_romc_set_params(fpy_romclient *c, uint32_t total_size)
     uint8_t b[24];
     for (int i = 0; i < 6; i++)
         fpy_put_le32(b + 4 * i, w[i]);
-    return fpy_romc_command(c, FPY_ROM_SPI_SET_PARAMS, b, sizeof b, 0, 0, FPY_ROMC_T_DEFAULT,
-                            NULL, NULL);
+    return fpy_romc_retry(c, FPY_ROM_SPI_SET_PARAMS, b, sizeof b, 0, 0, FPY_ROMC_T_DEFAULT,
+                          NULL, NULL);
 }
 
 /*
@@ -162,8 +162,8 @@ int fpy_romc_set_params(fpy_romclient *c, uint32_t total_size)
 static uint32_t fpy_romc_baud_arg(fpy_romclient *c, uint32_t baud)
 {
     uint32_t cali = 0, w4 = 0;
-    if (fpy_romc_read_reg(c, FPY_RTCCALICFG1, &cali) != FPY_OK ||
-        fpy_romc_read_reg(c, FPY_EFUSE_RDATA0 + 16u, &w4) != FPY_OK)
+    if (fpy_romc_read_reg_sure(c, FPY_RTCCALICFG1, &cali) != FPY_OK ||
+        fpy_romc_read_reg_sure(c, FPY_EFUSE_RDATA0 + 16u, &w4) != FPY_OK)
         return baud;
     uint64_t rom_freq = (uint64_t)((cali >> 7) & 0x1FFFFFFu) * 15625u * (w4 & 0xFFu) / 40u;
     uint64_t valid = rom_freq > 33000000u ? 40000000u : 26000000u;
@@ -171,22 +171,45 @@ static uint32_t fpy_romc_baud_arg(fpy_romclient *c, uint32_t baud)
     return rom_freq == 0 || arg == 0 || arg > 0xFFFFFFFFu ? baud : (uint32_t)arg;
 }
 
-int fpy_romc_change_baud(fpy_romclient *c, uint32_t baud)
+/* The local port to baud, stale input dropped (§7.7: the ROM may emit a
+ * stray byte or two C0s around the switch). */
+static int fpy_romc_port_baud(fpy_romclient *c, uint32_t baud)
 {
-    uint8_t b[8] = {0};
-    fpy_put_le32(b, fpy_romc_baud_arg(c, baud));
-    FPY_TRY(fpy_romc_command(c, FPY_ROM_CHANGE_BAUDRATE, b, sizeof b, 0, 0, FPY_ROMC_T_DEFAULT,
-                             NULL, NULL));
     if (c->link.ops->set_baud != NULL)
         FPY_TRY(c->link.ops->set_baud(c->link.ctx, baud));
     c->baud = baud;
-    /* §7.7: the ROM may emit a stray byte or two C0s around the switch */
     fpy_romc_sleep(c, 50);
-    c->in_off = c->in_len = 0;
-    fpy_slip_dec_init(&c->dec, c->frame, sizeof c->frame);
-    if (c->link.ops->flush_input != NULL)
-        (void)c->link.ops->flush_input(c->link.ctx);
+    fpy_romc_drain(c, 0);
     return FPY_OK;
+}
+
+int fpy_romc_change_baud(fpy_romclient *c, uint32_t baud)
+{
+    uint8_t b[8] = {0};
+    uint32_t old = c->baud;
+    fpy_put_le32(b, fpy_romc_baud_arg(c, baud));
+    int rc = FPY_ERR_TIMEOUT;
+    for (unsigned i = 0; i < 3; i++) {
+        rc = fpy_romc_command(c, FPY_ROM_CHANGE_BAUDRATE, b, sizeof b, 0, 0,
+                              fpy_romc_t_quick(c, sizeof b, 16, 0, FPY_ROMC_T_DEFAULT), NULL,
+                              NULL);
+        if (rc == FPY_OK)
+            return fpy_romc_port_baud(c, baud);
+        if (rc != FPY_ERR_TIMEOUT && rc != FPY_ERR_CORRUPT)
+            return rc;
+        /* did the ROM switch before its reply was lost?  SYNC decides */
+        c->resends++;
+        FPY_TRY(fpy_romc_port_baud(c, baud));
+        if (fpy_romc_sync(c, 2) == FPY_OK)
+            return FPY_OK;
+        FPY_TRY(fpy_romc_port_baud(c, old));
+        if (fpy_romc_sync(c, 2) != FPY_OK)
+            break;
+    }
+    snprintf(c->msg, sizeof c->msg,
+             "CHANGE_BAUDRATE to %u: the ROM answers neither at %u nor at %u", (unsigned)baud,
+             (unsigned)baud, (unsigned)old);
+    return rc == FPY_OK ? FPY_ERR_TIMEOUT : rc;
 }
 
 static int fpy_hexval(uint8_t ch)
@@ -199,8 +222,9 @@ int fpy_romc_md5(fpy_romclient *c, uint32_t addr, uint32_t size, uint8_t md5[16]
     uint8_t b[16] = {0}, hex[32];
     fpy_put_le32(b, addr);
     fpy_put_le32(b + 4, size);
-    FPY_TRY(fpy_romc_command(c, FPY_ROM_SPI_FLASH_MD5, b, sizeof b, 0, sizeof hex,
-                             fpy_romc_t_md5(size), hex, NULL));
+    FPY_TRY(fpy_romc_retry(c, FPY_ROM_SPI_FLASH_MD5, b, sizeof b, sizeof hex,
+                           (uint32_t)((uint64_t)size * 8u / 1000u), fpy_romc_t_md5(size), hex,
+                           NULL));
     for (int i = 0; i < 16; i++) {
         int hi = fpy_hexval(hex[2 * i]), lo = fpy_hexval(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
@@ -220,8 +244,8 @@ int fpy_romc_read_slow(fpy_romclient *c, uint32_t addr, uint8_t *out, uint32_t l
         return FPY_ERR_INVAL;
     fpy_put_le32(b, addr);
     fpy_put_le32(b + 4, len);
-    FPY_TRY(fpy_romc_command(c, FPY_ROM_READ_FLASH_SLOW, b, sizeof b, 0, sizeof data,
-                             FPY_ROMC_T_DEFAULT, data, NULL));
+    FPY_TRY(fpy_romc_retry(c, FPY_ROM_READ_FLASH_SLOW, b, sizeof b, sizeof data, 0,
+                           FPY_ROMC_T_DEFAULT, data, NULL));
     memcpy(out, data, len);
     return FPY_OK;
 }

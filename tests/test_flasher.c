@@ -226,10 +226,85 @@ static void test_dropped_reply_is_retried(void **state)
         r->rom.drop[0] = r->rom.commands + 8;  /* an MD5 of the compare */
         r->rom.drop[1] = r->rom.commands + 40; /* a data block */
         assert_int_equal(fpy_flasher_write(&r->fl, &reg, 1), FPY_OK);
-        assert_int_equal(r->fl.retries, 2);
-        assert_int_equal(r->retries_seen, 2);
+        /* the MD5 asked again, the block resent: no piece written twice */
+        assert_int_equal(r->fl.retries, 0);
+        assert_true(r->fl.block_resends >= 1);
+        assert_int_equal(r->retries_seen, r->fl.block_resends);
+        assert_true(r->fl.rc.resends >= 2);
         assert_memory_equal(r->rom.flash + 0x200000, d, len);
         free(d);
+        rig_free(r);
+    }
+}
+
+/* Block-level resends, against the ROM's view (ops counts): a lost
+ * request, a lost reply ("not the next block" on the resend: the first
+ * copy was applied), a checksum error.  One BEGIN each: no piece
+ * restarted; the per-piece MD5 agrees. */
+static void test_block_resend(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < 3; kind++) {
+        rig *r = rig_new();
+        size_t len = 20480; /* 20 blocks, one piece */
+        uint8_t *d = data_new(len, 11);
+        fpy_flash_region reg = {0x280000, d, len, "app.bin"};
+        r->o.no_compress = 1;
+        r->o.no_skip = 1;
+        assert_int_equal(rig_connect(r), FPY_OK);
+        fpy_fakerom_count_reset(&r->rom);
+        uint32_t at = 1 /* BEGIN */ + 6; /* the 6th block */
+        if (kind == 0)
+            r->rom.lose_at = at;
+        else if (kind == 1)
+            r->rom.drop[0] = at;
+        else
+            r->rom.garble_at = at;
+        assert_int_equal(fpy_flasher_write(&r->fl, &reg, 1), FPY_OK);
+        assert_int_equal(r->rom.ops[FPY_ROM_FLASH_BEGIN], 1);
+        /* a lost request never reaches the ROM's counters */
+        assert_int_equal(r->rom.ops[FPY_ROM_FLASH_DATA], kind == 0 ? 20 : 21);
+        assert_int_equal(r->fl.block_resends, 1);
+        assert_int_equal(r->fl.retries, 0);
+        assert_memory_equal(r->rom.flash + 0x280000, d, len);
+        free(d);
+        rig_free(r);
+    }
+}
+
+/* A flipped bit in a READ_FLASH_SLOW payload passes the wire (no CRC);
+ * the read's MD5 catches it and the sector is read again. */
+static void test_read_flip_is_reread(void **state)
+{
+    (void)state;
+    rig *r = rig_new();
+    size_t len = 9000;
+    uint8_t *d = data_new(len, 12), *back = malloc(len);
+    assert_non_null(back);
+    memcpy(r->rom.flash + 0x340000, d, len);
+    assert_int_equal(rig_connect(r), FPY_OK);
+    r->rom.flip_at = r->rom.commands + 70; /* a slow read in the second sector */
+    assert_int_equal(fpy_flasher_read(&r->fl, 0x340000, (uint32_t)len, back), FPY_OK);
+    assert_memory_equal(back, d, len);
+    assert_int_equal(r->fl.retries, 1);
+    free(back);
+    free(d);
+    rig_free(r);
+}
+
+/* A garbled status byte (0x04: no such status) during connect: the
+ * READ_REG is asked again, connect succeeds; the chip's fields are right. */
+static void test_garbled_reply_at_connect(void **state)
+{
+    (void)state;
+    for (uint32_t at = 2; at < 14; at += 3) {
+        rig *r = rig_new();
+        r->rom.bad_status_at = at;
+        assert_int_equal(rig_connect(r), FPY_OK);
+        assert_true(r->fl.rc.resends >= 1);
+        assert_int_equal(r->fl.chip.mac[0], 0x24);
+        assert_int_equal(r->fl.chip.mac[5], 0x02);
+        assert_int_equal(r->fl.chip.flash_id, 0x1740EFu);
         rig_free(r);
     }
 }
@@ -268,13 +343,15 @@ static void test_rom_error_retry_and_step_down(void **state)
     assert_int_equal(r->rom.baud, 921600);
     assert_memory_equal(r->rom.flash + 0x300000, d, len);
 
-    /* two lost replies in a row: the second retry runs at 460800 */
+    /* a block whose answers are lost 8 times: its piece fails twice
+     * (4 attempts each), the second retry runs at 460800 */
     r->retries_seen = 0;
     r->fl.retries = 0;
-    r->rom.drop[0] = r->rom.commands + 3;
-    r->rom.drop[1] = r->rom.commands + 3 + 3 /* SYNC, BEGIN, block */ + 3;
+    r->rom.mute_at = r->rom.commands + 1;
+    r->rom.mute_data = 8;
     assert_int_equal(fpy_flasher_write(&r->fl, &reg, 1), FPY_OK);
-    assert_int_equal(r->retries_seen, 2);
+    assert_int_equal(r->fl.retries, 2);
+    assert_true(r->fl.piece < 0x10000u); /* 64 -> 16 -> 4 KiB, grown back to 16 */
     assert_int_equal(r->rom.baud, 460800);
     assert_int_equal(r->fl.rc.baud, 460800);
     assert_memory_equal(r->rom.flash + 0x300000, d, len);
@@ -475,6 +552,9 @@ int main(void)
         cmocka_unit_test(test_write_verify_read_round_trip),
         cmocka_unit_test(test_md5_skip),
         cmocka_unit_test(test_dropped_reply_is_retried),
+        cmocka_unit_test(test_block_resend),
+        cmocka_unit_test(test_garbled_reply_at_connect),
+        cmocka_unit_test(test_read_flip_is_reread),
         cmocka_unit_test(test_rom_error_retry_and_step_down),
         cmocka_unit_test(test_resume_after_dead_link),
         cmocka_unit_test(test_interrupt_stops_cleanly),

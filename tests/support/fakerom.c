@@ -99,6 +99,16 @@ static void fake_reply(fpy_fakerom *f, uint8_t op, uint32_t value, const uint8_t
     for (size_t i = 0; i < FPY_FAKEROM_DROPS; i++)
         if (f->drop[i] == f->commands)
             return;
+    if ((op == FPY_ROM_FLASH_DATA || op == FPY_ROM_FLASH_DEFL_DATA) && f->mute_at != 0 &&
+        f->commands >= f->mute_at && f->mute_data > 0) {
+        f->mute_data--;
+        return;
+    }
+    if (f->flip_at == f->commands && n > 8)
+        pkt[plen > 0 ? 8 : 4] ^= 0x10;
+    if (f->bad_status_at == f->commands && n >= 4)
+        pkt[n - 4] = 0x04; /* a flipped bit in the status byte */
+    m = fpy_slip_encode(enc, sizeof enc, pkt, n);
     fake_emit(f, enc, m);
 }
 
@@ -227,8 +237,10 @@ static uint8_t fake_data(fpy_fakerom *f, const fpy_rom_req *q, int mode)
     int rc = fpy_rom_data_parse(q, &seq, &b, &len);
     if (rc == FPY_ERR_CHECKSUM)
         return FPY_ROM_E_CHECKSUM;
-    if (rc != FPY_OK || f->mode != mode || seq != f->seq)
+    if (rc != FPY_OK || f->mode != mode)
         return FPY_ROM_E_BAD_FORMAT;
+    if (seq != f->seq)
+        return FPY_ROM_E_INVALID_PARAM;
     f->seq++;
     if (mode == 2)
         return fake_inflate(f, b, len);
@@ -340,6 +352,8 @@ static int fake_write(void *ctx, const void *buf, size_t n, uint32_t timeout_ms)
             f->dead = 1;
             return FPY_ERR_IO;
         }
+        if (f->lose_at == f->commands)
+            continue;
         f->ops[q.op]++;
         if (f->garble_at == f->commands)
             q.checksum ^= 0x01; /* line noise in the header */

@@ -12,7 +12,9 @@
  * FLASH_DEFL_* inflating with zlib, SPI_FLASH_MD5 (lowercase hex),
  * READ_FLASH_SLOW (always 64 bytes), CHANGE_BAUDRATE, and the "unknown
  * command" reply for anything else.  Faults: junk before replies, a
- * dropped reply, a link that dies at command N, SYNCs ignored.
+ * dropped reply, a lost request, a garbled status byte, a run of lost data
+ * replies, a link that dies at command N, SYNCs ignored.  A block out of
+ * order gets 0x01 (what the virtual board answers).
  */
 #ifndef FIPY_TEST_FAKEROM_H
 #define FIPY_TEST_FAKEROM_H
@@ -40,6 +42,12 @@ typedef struct fpy_fakerom {
     uint32_t drop[FPY_FAKEROM_DROPS]; /* command numbers whose reply is lost */
     uint32_t die_at;             /* the link dies on this command (0: never) */
     uint32_t garble_at;          /* this command arrives with a wrong checksum */
+    uint32_t lose_at;            /* this request is lost on the way (no effect, no reply) */
+    uint32_t bad_status_at;      /* this command's reply arrives with status byte 0x04 */
+    uint32_t flip_at;            /* this command's reply has a bit flipped in its value
+                                    or first payload byte (undetectable on the wire) */
+    uint32_t mute_at, mute_data; /* from command mute_at, the replies to the next
+                                    mute_data *_DATA commands are lost */
     uint32_t ignore_syncs;       /* SYNCs left unanswered (auto-baud) */
     int no_lines;                /* set_lines: FPY_ERR_UNSUPPORTED */
     int dead;
