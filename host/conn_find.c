@@ -18,7 +18,7 @@
 
 /*
  * The boards, most specific first (a result's rank is its row).
- * Sources (see docs/flasher-conn.md): docs.pycom.io "Updating Expansion
+ * Sources (see docs/flasher.md): docs.pycom.io "Updating Expansion
  * Board Firmware" for VID 0x04D8 and the PIC boards' PIDs, in serial
  * mode (their DFU-mode IDs EF99, F011, F014, EF37, ED15 make no tty and
  * are left out); Pycom's updater.py PIC_BOARDS for the same set plus
