@@ -348,6 +348,45 @@ awk -F '\t' -v P=$((VM_SIZE + BC_SIZE)) '
     $3 == "connect" { printf "%-7s %-17s %-8s %8.2f s\n", $1, $2, $3, $4; next }
     { printf "%-7s %-17s %-8s %8.2f s %9.1f KiB/s   bound %7.2f s  (%.2fx)  %s\n",
         $1, $2, $3, $4, P / $4 / 1024, $5, ($5 > 0 ? $4 / $5 : 0), $6 }' "$OUT/results.tsv"
+echo
+echo "lower bound of the full write, by part (seconds):"
+for baud in $BAUDS; do
+    awk -v B="$baud" -v L="$LAT_MS" -v te="$ERASE_MS" -v tp="$PAGE_MS" -v tr="$READ_NS" '
+        $1 == "file" { S += $3; C += $4; n += int(($4 + 1023) / 1024) + 1
+            sec += int(($3 + 4095) / 4096) }
+        END { e = sec * te / 1000; r = n * 2 * L / 1000; f = n * 400 / B; w = 10 * C / B
+            p = S / 256 * tp / 1000 + S * tr / 1e9
+            printf "%-7s erase %.2f + data on the wire %.2f + frames and replies %.2f" \
+                " + latency %.2f + program and read-back %.2f = %.2f (%d round trips)\n",
+                B, e, w, f, r, p, e + w + f + r + p, n }' "$IN/sizes.txt"
+done
+echo
+echo "targets (issue 14):"
+awk -F '\t' '
+    { t[$1 "," $2 "," $3] = $4; b[$1 "," $3] = $5; if (!($1 in seen)) { seen[$1] = 1; order[++nb] = $1 } }
+    function verdict(c) { return c ? "met" : "MISSED" }
+    END {
+        for (i = 1; i <= nb; i++) {
+            B = order[i]; f = t[B ",fipytool,full"]; e = t[B ",esptool-rom,full"]
+            s = t[B ",fipytool,same"]; c = t[B ",fipytool,changed"]
+            if (f != "" && b[B ",full"] > 0)
+                printf "%-7s full write %.2f s = %.2fx the ROM-mode bound (<= 1.2x): %s\n",
+                    B, f, f / b[B ",full"], verdict(f <= 1.2 * b[B ",full"])
+            if (f != "" && e != "")
+                printf "%-7s full write %.2f s vs esptool --no-stub %.2f s (never slower): %s\n",
+                    B, f, e, verdict(f <= e)
+            if (f != "" && s != "")
+                printf "%-7s unchanged re-flash %.2f s = %.1f %% of the full write (< 5 %%): %s\n",
+                    B, s, 100 * s / f, verdict(s < 0.05 * f)
+            if (c != "" && e != "")
+                printf "%-7s 1 %%-changed re-flash %.2f s: %.1fx faster than esptool --no-stub'"'"'s full write (>= 5x): %s\n",
+                    B, c, e / c, verdict(e / c >= 5)
+            es = t[B ",esptool-stub,full"]
+            if (c != "" && es != "")
+                printf "%-7s 1 %%-changed re-flash %.2f s: %.1fx faster than esptool (stub)'"'"'s full write (>= 5x): %s\n",
+                    B, c, es / c, verdict(es / c >= 5)
+        }
+    }' "$OUT/results.tsv"
 if grep -qv '	ok$' "$OUT/results.tsv"; then
     echo "flash_bench: some runs failed (see $OUT/log)" >&2
     exit 1
