@@ -253,10 +253,6 @@ check_flash() { # check_flash VM BC
         cmp -n "$BC_SIZE" -i 0:$((BC_ADDR)) "$2" "$FLASH" >/dev/null
 }
 
-esptool() {
-    (cd "$ESPTOOL_DIR" && "$PY" -m esptool "$@")
-}
-
 # run TOOL BAUD CASE VM BC -> one line in results.tsv
 run() {
     tool=$1 baud=$2 cas=$3 vm=$4 bc=$5
@@ -270,7 +266,7 @@ run() {
             --port "$TTY" --baud "$baud" --no-reset
         fi ;;
     esptool-rom | esptool-stub | esptool-rom-fast)
-        set -- esptool --chip esp32 --port "$TTY" --baud "$baud" --before no-reset \
+        set -- env -C "$ESPTOOL_DIR" "$PY" -m esptool --chip esp32 --port "$TTY" --baud "$baud" --before no-reset \
             --after no-reset
         [ "$tool" = esptool-stub ] || set -- "$@" --no-stub
         if [ "$cas" = connect ]; then
@@ -289,7 +285,8 @@ run() {
     esac
     download_mode
     t0=$(date +%s.%N)
-    "$@" >"$log" 2>&1
+    # a hung tool fails its row instead of stopping the bench
+    timeout 1200 "$@" >"$log" 2>&1
     rc=$?
     t1=$(date +%s.%N)
     ok=ok
