@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all bootstrap build build-asan test demo fuzz cross size bench powerloss-long mutants clean
+.PHONY: all bootstrap build build-asan test demo fuzz cross size bench bench-flash powerloss-long mutants clean
 
 all: build
 
@@ -51,6 +51,11 @@ mutants: bootstrap
 # Benchmarks (bench/): measured figures with their method, see docs/.
 bench: build
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; "$$b" || exit 1; done
+
+# The flasher on the virtual board against esptool 5.3.1 (about half an
+# hour; BENCH_BAUDS, BENCH_TOOLS, BENCH_CASES pick a part): docs/flasher-bench.md.
+bench-flash: build
+	@FPY_TOOL=$(BUILD)/fipytool sh bench/flash_bench.sh
 
 # lib/ built for Xtensa (the ESP32's instruction set) with zero warnings;
 # the boot path linked against stub ports; sizes held to lib/size-budget
