@@ -25,7 +25,9 @@
 #include "romclient.h"
 
 #define FPY_FLASHER_SECTOR 0x1000u
-#define FPY_FLASHER_CHUNK 0x10000u  /* largest run written under one BEGIN */
+#define FPY_FLASHER_CHUNK 0x10000u  /* the compare's middle level: MD5 per 64 KiB */
+#define FPY_FLASHER_PIECE_MAX 0x100000u /* largest run written under one BEGIN, as one
+                                          zlib stream (small pieces cost compression) */
 #define FPY_FLASHER_PIECE_MIN 0x1000u /* smallest, after failures (docs/flasher.md) */
 #define FPY_FLASHER_FLASH_SIZE (8u << 20) /* the FiPy's */
 
@@ -63,6 +65,8 @@ typedef struct fpy_flasher_opts {
     int no_reset;                /* touch no modem line (board already in download mode) */
     unsigned retries;            /* attempts per piece after the first; 0: 3 */
     unsigned manual_wait_s;      /* how long to wait for a manual reset; 0: 60 */
+    uint32_t piece_max;          /* largest piece under one BEGIN (a power of 4 times
+                                    4 KiB); 0: FPY_FLASHER_PIECE_MAX */
     fpy_flasher_event_fn event;  /* may be NULL */
     void *event_ctx;
     volatile sig_atomic_t *stop; /* set (by SIGINT): stop at a block boundary */

@@ -259,12 +259,17 @@ static int fpy_fl_recover(fpy_flasher *f, unsigned attempt)
 
 /* The piece size after a piece verified (4 in a row: back up by 4) or
  * failed (down by 4, to 4 KiB). */
+static uint32_t fpy_fl_piece_max(const fpy_flasher *f)
+{
+    return f->o.piece_max ? f->o.piece_max : FPY_FLASHER_PIECE_MAX;
+}
+
 static void fpy_fl_piece_adapt(fpy_flasher *f, int ok)
 {
     if (!ok) {
         f->piece_ok = 0;
         f->piece = f->piece / 4u < FPY_FLASHER_PIECE_MIN ? FPY_FLASHER_PIECE_MIN : f->piece / 4u;
-    } else if (++f->piece_ok >= 4 && f->piece < FPY_FLASHER_CHUNK) {
+    } else if (++f->piece_ok >= 4 && f->piece < fpy_fl_piece_max(f)) {
         f->piece_ok = 0;
         f->piece *= 4u;
     }
@@ -278,7 +283,7 @@ static int fpy_fl_chunk(fpy_flasher *f, const fpy_fl_pos *p, uint32_t addr, cons
     unsigned max = f->o.retries ? f->o.retries : 3, failures = 0;
     uint32_t off = 0;
     if (f->piece == 0)
-        f->piece = FPY_FLASHER_CHUNK;
+        f->piece = fpy_fl_piece_max(f);
     while (off < len) {
         uint32_t n = len - off < f->piece ? len - off : f->piece;
         fpy_fl_pos q = {p->name, p->base + off, p->total};
@@ -318,7 +323,7 @@ static int fpy_fl_runs(fpy_flasher *f, const fpy_flash_region *r, const uint8_t 
     uint32_t i = 0;
     while (i < nsec) {
         uint32_t j = i;
-        while (j < nsec && dirty[j] && (j - i) * FPY_FLASHER_SECTOR < FPY_FLASHER_CHUNK)
+        while (j < nsec && dirty[j] && (j - i) * FPY_FLASHER_SECTOR < fpy_fl_piece_max(f))
             j++;
         if (j == i) {
             p->base += FPY_FLASHER_SECTOR;

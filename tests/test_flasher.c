@@ -333,6 +333,7 @@ static void test_rom_error_retry_and_step_down(void **state)
     r->o.no_skip = 1;
     r->o.baud = 921600;
     r->o.event = retry_event;
+    r->o.piece_max = 0x10000; /* the arithmetic below is in 64 KiB pieces */
     assert_int_equal(rig_connect(r), FPY_OK);
     assert_int_equal(r->rom.baud, 921600);
     r->rom.garble_at = r->rom.commands + 5; /* BEGIN, then the 4th block */
@@ -366,6 +367,7 @@ static void test_resume_after_dead_link(void **state)
     (void)state;
     rig *r = rig_new();
     r->o.no_compress = 1;
+    r->o.piece_max = 0x10000; /* resume granularity: pieces of 64 KiB */
     size_t len = 256 * 1024;
     uint8_t *d = data_new(len, 11);
     fpy_flash_region reg = {0x10000, d, len, "app.bin"};
@@ -414,6 +416,7 @@ static void test_interrupt_stops_cleanly(void **state)
     uint8_t *d = data_new(len, 5);
     fpy_flash_region reg = {0x10000, d, len, "app.bin"};
     r->o.no_compress = 1;
+    r->o.piece_max = 0x10000;
     r->o.event = stop_event;
     r->o.stop = &stop_flag;
     stop_flag = 0;

@@ -88,7 +88,9 @@ done
 #    is done; after power on, the same command finishes without rewriting
 #    what already verified.
 head -c 400000 /dev/urandom >big.bin
-ctl power-cut-after 60
+# 300 flash operations: the piece's up-front erase (98 sectors), then
+# about 200 block programs (some 200 KB) before the cut
+ctl power-cut-after 300
 expect 1 "$FPY_TOOL" flash write --port "$T/tty" 0x100000 big.bin
 ctl power on
 ctl jumper on
