@@ -30,6 +30,15 @@ static int fpy_fl_any(const uint8_t *s, uint32_t from, uint32_t to)
     return 0;
 }
 
+/* Every sector differs (1 or 2): the whole region is to be written. */
+static int fpy_fl_all(const uint8_t *s, uint32_t from, uint32_t to)
+{
+    for (uint32_t i = from; i < to; i++)
+        if (s[i] == 0)
+            return 0;
+    return 1;
+}
+
 /* The chip's MD5 of [addr, addr+n), asked again after a fresh SYNC when
  * the reply is lost or garbled. */
 static int fpy_fl_chip_md5(fpy_flasher *f, uint32_t addr, uint32_t n, uint8_t md5[FPY_MD5_LEN])
@@ -88,7 +97,7 @@ static int fpy_fl_level(fpy_flasher *f, uint32_t addr, const uint8_t *buf, uint3
         uint32_t last = (off + n - 1) / FPY_FLASHER_SECTOR + 1;
         if (!fpy_fl_any(suspect, first, last))
             continue;
-        int use_ff = ff != NULL && !stop_first && n > FPY_FLASHER_SECTOR && n <= FPY_FLASHER_CHUNK;
+        int use_ff = ff != NULL && !stop_first && n > FPY_FLASHER_SECTOR;
         int d = fpy_fl_piece(f, addr + off, buf + off, n, use_ff ? ff : NULL, suspect, first);
         if (d < 0)
             return d;
@@ -107,10 +116,15 @@ int fpy_fl_compare(fpy_flasher *f, uint32_t addr, const uint8_t *buf, uint32_t l
 {
     const uint32_t sizes[3] = {len, FPY_FLASHER_CHUNK, FPY_FLASHER_SECTOR};
     uint32_t prev = UINT32_MAX;
-    uint8_t *ff = malloc(FPY_FLASHER_CHUNK);
+    /* erased bytes as long as the largest piece asked about: a region (or
+     * a piece) whose chip MD5 is that of erased flash is decided at once,
+     * sector by sector from the file (a first write to fresh flash: one
+     * MD5 request for the whole file) */
+    uint32_t fflen = len > FPY_FLASHER_CHUNK ? len : FPY_FLASHER_CHUNK;
+    uint8_t *ff = malloc(fflen);
     int rc = FPY_OK;
     if (ff != NULL)
-        memset(ff, 0xFF, FPY_FLASHER_CHUNK);
+        memset(ff, 0xFF, fflen);
     for (int l = 0; l < 3 && rc == FPY_OK; l++) {
         if (sizes[l] >= prev)
             continue;
@@ -363,7 +377,11 @@ static int fpy_fl_region(fpy_flasher *f, const fpy_flash_region *r, fpy_fl_pos *
             f->sectors_skipped += !dirty[i];
         rc = fpy_fl_runs(f, r, buf, dirty, nsec, p);
     }
-    if (rc == FPY_OK) {
+    if (rc == FPY_OK && fpy_fl_all(dirty, 0, nsec)) {
+        /* every sector was written, and each piece checked by MD5 right
+         * after: a check of the whole region would ask the same again */
+        fpy_fl_event(f, "verify", r->name, r->addr, p->base, p->total, NULL, "MD5 verified");
+    } else if (rc == FPY_OK) {
         /* the whole region once more: what was skipped and what was written */
         rc = fpy_fl_differs(f, r->addr, buf, len);
         if (rc > 0)
