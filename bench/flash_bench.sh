@@ -26,8 +26,9 @@
 #   BENCH_OUT     directory for inputs, logs and results.tsv (default: a
 #                 fresh one under /tmp, kept)
 #   FPY_TOOL      the fipytool binary (default ./build/fipytool)
-#   FPY_ESPTOOL_DIR  esptool 5.3.1 source tree (default
-#                 /root/.cache/fipy-peers/esptool-v5.3.1); FPY_PYTHON its
+#   FPY_ESPTOOL_DIR  esptool 5.3.1 source tree (default: where
+#                 ../shared/tools/peers.sh puts it, $PEERS/esptool-v5.3.1,
+#                 PEERS defaulting to $HOME/.cache/fipy-peers); FPY_PYTHON its
 #                 python (default /usr/bin/python3: needs pyserial and
 #                 rich_click). Without them the esptool rows are skipped.
 #   BENCH_APP_ELF the ESP32 app ELF the VM image starts with (default: the
@@ -40,7 +41,7 @@ FPY_TOOL=${FPY_TOOL:-$SRC/build/fipytool}
 BAUDS=${BENCH_BAUDS:-"115200 460800 921600"}
 TOOLS=${BENCH_TOOLS:-"fipytool esptool-rom esptool-stub esptool-rom-fast"}
 CASES=${BENCH_CASES:-"full same changed connect"}
-ESPTOOL_DIR=${FPY_ESPTOOL_DIR:-/root/.cache/fipy-peers/esptool-v5.3.1}
+ESPTOOL_DIR=${FPY_ESPTOOL_DIR:-${PEERS:-$HOME/.cache/fipy-peers}/esptool-v5.3.1}
 PY=${FPY_PYTHON:-/usr/bin/python3}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/fipy-flash-bench.XXXXXX)}
 APP_ELF=${BENCH_APP_ELF:-$ESPTOOL_DIR/test/elf2image/esp32-app-template.elf}

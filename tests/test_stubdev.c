@@ -909,11 +909,16 @@ static void test_recognise_esptool_stubs(void **state)
         {"esptool-v4.8.1/esptool/targets/stub_flasher/1/esp32.json", "4.8.1"},
         {"esptool-v4.8.1/esptool/targets/stub_flasher/2/esp32.json", "4.8.1/2"},
     };
-    const char *dir = getenv("FPY_ESPTOOL_PEERS");
-    if (dir == NULL)
-        dir = "/root/.cache/fipy-peers";
+    /* where ../shared/tools/peers.sh puts esptool: FPY_ESPTOOL_PEERS, or
+     * its own default, $HOME/.cache/fipy-peers */
+    const char *dir = getenv("FPY_ESPTOOL_PEERS"), *home = getenv("HOME");
+    char peers[256];
+    if (dir == NULL && home != NULL) {
+        snprintf(peers, sizeof peers, "%s/.cache/fipy-peers", home);
+        dir = peers;
+    }
     int found = 0;
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 4 && dir != NULL; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", dir, stubs[i].file);
         char *json = t_slurp(path);

@@ -6,10 +6,11 @@
 # verify and read back random data; the board's flash file and the read
 # back must equal the data.  Then our flasher reads what esptool wrote.
 # esptool is not a dependency of make test: FPY_ESPTOOL_PEERS names where
-# ../shared/tools/peers.sh put it (default /root/.cache/fipy-peers), and a
+# ../shared/tools/peers.sh put it (default: that script's own, PEERS or
+# $HOME/.cache/fipy-peers), and a
 # python3 with pyserial runs it (FPY_PYTHON, default /usr/bin/python3).
 . "$FPY_SRC/tests/cli/common.inc"
-PEERS=${FPY_ESPTOOL_PEERS:-/root/.cache/fipy-peers}
+PEERS=${FPY_ESPTOOL_PEERS:-${PEERS:-$HOME/.cache/fipy-peers}}
 PY=${FPY_PYTHON:-/usr/bin/python3}
 if [ "${FPY_SANITIZED:-0}" = 1 ]; then
     # esptool is Python: under ASan only the board would be checked again,
