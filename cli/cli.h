@@ -12,6 +12,7 @@
 #define FPY_EXIT_OK 0
 #define FPY_EXIT_FAIL 1
 #define FPY_EXIT_USAGE 2
+#define FPY_EXIT_INTERRUPTED 130 /* Ctrl-C */
 
 typedef struct fpy_cli_cmd {
     const char *name;
