@@ -34,6 +34,7 @@ extern const fpy_cli_cmd fpy_cmd_bytecode;
 extern const fpy_cli_cmd fpy_cmd_sim;
 extern const fpy_cli_cmd fpy_cmd_register;
 extern const fpy_cli_cmd fpy_cmd_vm;
+extern const fpy_cli_cmd fpy_cmd_virtualize;
 
 /* One option of a subcommand.  `value` non-NULL: takes an argument
  * ("-o FILE", "--out FILE", "--out=FILE"); otherwise `flag` is set to 1. */
