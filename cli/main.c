@@ -20,6 +20,7 @@ static const fpy_cli_cmd *const fpy_cmds[] = {
     &fpy_cmd_register,
     &fpy_cmd_vm,
     &fpy_cmd_virtualize,
+    &fpy_cmd_console,
 };
 
 #define FPY_NCMDS FPY_COUNTOF(fpy_cmds)
