@@ -164,7 +164,9 @@ static int fpy_register_run(int argc, char **argv)
     rc = fpy_session_prepare(&s, &fpy_cmd_register, &a.b, 1);
     int virt = rc == 0 && fpy_wf_virtual(&s, a.sim_ctl, sock, sizeof sock);
     if (rc == 0)
-        rc = fpy_wf_download_mode(&s, virt ? sock : NULL);
+        rc = fpy_session_open_port(&s);
+    if (rc == 0 && (rc = fpy_wf_download_mode(&s, virt ? sock : NULL)) != 0)
+        fpy_session_close_port(&s);
     if (rc == 0)
         rc = fpy_session_connect(&s, &o);
     if (rc == 0) {

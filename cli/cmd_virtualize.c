@@ -153,7 +153,9 @@ static int fpy_virt_board(const fpy_virt_args *a, fpy_registry *reg, const fpy_r
                           fpy_session *s, const char *sock, fpy_provision *p)
 {
     fpy_flasher_opts o = {0};
-    int rc = fpy_wf_download_mode(s, sock);
+    int rc = fpy_session_open_port(s);
+    if (rc == 0 && (rc = fpy_wf_download_mode(s, sock)) != 0)
+        fpy_session_close_port(s);
     if (rc == 0)
         rc = fpy_session_connect(s, &o);
     if (rc != 0)

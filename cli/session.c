@@ -223,7 +223,7 @@ static void fpy_session_link_cause(const fpy_session *s)
 
 int fpy_session_connect(fpy_session *s, const fpy_flasher_opts *o)
 {
-    int rc = fpy_session_open_port(s);
+    int rc = s->conn != NULL ? FPY_EXIT_OK : fpy_session_open_port(s);
     if (rc != FPY_EXIT_OK)
         return rc;
     fpy_flasher_opts fo = *o;

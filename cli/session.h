@@ -53,7 +53,7 @@ int fpy_session_prepare(fpy_session *s, const fpy_cli_cmd *cmd, const fpy_sessio
                         int quick);
 /* Open the port at 115200 and catch Ctrl-C.  0 or an exit status. */
 int fpy_session_open_port(fpy_session *s);
-/* Open the port, put the board in the ROM's download mode (the reset, or
+/* Open the port (unless open already), put the board in the ROM's download mode (the reset, or
  * the user asked for the jumper) and connect the flasher (o may carry
  * --no-compress etc.; its event, stop and rates are set here).  0 or an
  * exit status (130: interrupted); the port is closed on failure. */
