@@ -387,6 +387,10 @@ static void fpy_ul_accept(fpy_uplink *u, const fpy_rom_req *q, fpy_ul_out *o)
         fpy_ul_fail(o, q->op, FPY_ROM_E_BAD_FORMAT);
         return;
     }
+    if (!u->cfg.test_mode) { /* nothing on trial: nothing to accept */
+        fpy_ul_ok(o, q->op, 0, NULL, 0);
+        return;
+    }
     int rc = fpy_fota_accept(u->cfg.flash, &u->cfg.store);
     if (rc != FPY_OK) {
         fpy_ul_fail(o, q->op, fpy_ul_err_of(rc));
