@@ -14,6 +14,7 @@
 
 #include "flashsim.h"
 #include "fipy/bcimage.h"
+#include "fipy/bytes.h"
 #include "fipy/err.h"
 #include "fipy/hash.h"
 #include "fipy/image.h"
@@ -115,8 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (fpy_crc32_le(0, mem + vms->offset, vm_len) != vm_crc)
         __builtin_trap();
-    for (uint32_t i = 0; i < 4096u; i++)
-        if (mem[bc0->offset + i] != 0xFF)
-            __builtin_trap();
+    if (!fpy_is_erased(mem + bc0->offset, 4096u))
+        __builtin_trap();
     return 0;
 }
