@@ -131,8 +131,10 @@ static int fpy_romc_send(fpy_romclient *c, uint8_t op, const uint8_t *data, uint
 /* The error codes an ESP32 ROM answers with (0x01 from the virtual
  * board for a block out of order; 0x05..0x0F from the ROM's table).
  * Anything else in an error reply is a garbled byte. */
-static int fpy_romc_known_error(uint8_t e)
+static int fpy_romc_known_error(const fpy_romclient *c, uint8_t e)
 {
+    if (c->peer_err_last != 0 && e >= c->peer_err_first && e <= c->peer_err_last)
+        return 1;
     return e == FPY_ROM_E_INVALID_PARAM || (e >= FPY_ROM_E_BAD_FORMAT && e <= FPY_ROM_E_RAM_ADDR);
 }
 
@@ -164,7 +166,7 @@ static int fpy_romc_judge(fpy_romclient *c, uint8_t op, size_t plen, uint8_t *pa
         /* §4.3: the ROM's "unknown command" reply carries another op and
          * status 1, error 0x05 */
         if (r.size >= 2 && r.data[0] != 0 && r.data[1] == FPY_ROM_E_BAD_FORMAT &&
-            (op == FPY_ROM_GET_SECURITY_INFO || op >= FPY_ROM_ERASE_FLASH))
+            op >= FPY_ROM_GET_SECURITY_INFO) /* every op outside the ESP32 ROM's set */
             return fpy_romc_fail(c, FPY_ERR_UNSUPPORTED, "%s: the ROM does not know this command",
                                  fpy_rom_op_name(op));
         return 1;
@@ -172,7 +174,7 @@ static int fpy_romc_judge(fpy_romclient *c, uint8_t op, size_t plen, uint8_t *pa
     if (fpy_rom_resp_status(&r, plen, &status, &error) != FPY_OK)
         return fpy_romc_fail(c, FPY_ERR_CORRUPT, "%s: reply of %u bytes, expected %zu or more",
                              fpy_rom_op_name(op), r.size, plen + 2);
-    if (status > 1 || (status == 1 && !fpy_romc_known_error(error)))
+    if (status > 1 || (status == 1 && !fpy_romc_known_error(c, error)))
         return fpy_romc_fail(c, FPY_ERR_CORRUPT,
                              "%s: implausible reply status %02x%02x (garbled on the way?)",
                              fpy_rom_op_name(op), status, error);

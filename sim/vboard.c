@@ -144,6 +144,7 @@ static void fpy_vb_hook_reboot(void *ctx)
 
 void fpy_vb_stop_engines(fpy_vboard *b)
 {
+    b->ul_live = 0;
     fpy_romdev_free(b->rom);
     b->rom = NULL;
     fpy_stubdev_free(b->stub);
@@ -219,12 +220,15 @@ fpy_vboard *fpy_vboard_open(const fpy_vboard_cfg *cfg, char *err, size_t errlen)
 {
     fpy_vboard *b = calloc(1, sizeof *b);
     uint8_t *rx = malloc(FPY_VB_RXCAP);
-    if (b == NULL || rx == NULL) {
+    fpy_uplink *ul = malloc(sizeof *ul);
+    if (b == NULL || rx == NULL || ul == NULL) {
         snprintf(err, errlen, "out of memory");
         free(b);
         free(rx);
+        free(ul);
         return NULL;
     }
+    b->ul = ul;
     b->fd = -1;
     b->rxbuf = rx;
     if (cfg == NULL || cfg->flash_path == NULL) {
@@ -270,6 +274,7 @@ void fpy_vboard_close(fpy_vboard *b)
     if (b->fd >= 0)
         close(b->fd); /* releases the lock */
     free(b->rxbuf);
+    free(b->ul);
     free(b);
 }
 
@@ -335,6 +340,14 @@ size_t fpy_vboard_tx(fpy_vboard *b, uint64_t now_us, uint8_t *out, size_t cap)
     return got;
 }
 
+/* The VM reads its UART for the uplink: it has started (its boot log is
+ * out) and the window or a session is open. */
+static int fpy_vb_uplink_listens(fpy_vboard *b)
+{
+    return b->mode == FPY_VB_RUNNING && b->ul_live && b->now >= b->vm_at &&
+           fpy_uplink_poll(b->ul, b->now / 1000u);
+}
+
 /* A rate within 3 % of the board's is read correctly (UART tolerance). */
 static int fpy_vb_baud_ok(uint32_t board, uint32_t sender)
 {
@@ -350,6 +363,8 @@ static void fpy_vb_frame(fpy_vboard *b, const uint8_t *f, size_t n)
         fpy_stubdev_frame(b->stub, f, n);
         if (b->stub_left && !fpy_flashsim_fault_fired(&b->sim)) /* the chip resets */
             fpy_vb_start(b, FPY_VB_RST_SW, b->jumper || (b->dtr && !b->rts));
+    } else if (b->mode == FPY_VB_RUNNING) {
+        fpy_vb_uplink_frame(b, f, n);
     } else {
         b->baud_locked = 1;
         fpy_romdev_event ev = fpy_romdev_frame(b->rom, f, n);
@@ -380,8 +395,9 @@ void fpy_vboard_rx(fpy_vboard *b, uint64_t now_us, const uint8_t *in, size_t n,
                    uint32_t sender_baud)
 {
     fpy_vb_time(b, now_us);
-    if (b->mode != FPY_VB_DOWNLOAD && b->mode != FPY_VB_STUB)
-        return; /* off, in reset, or the VM, which does not read yet */
+    if (b->mode != FPY_VB_DOWNLOAD && b->mode != FPY_VB_STUB && !fpy_vb_uplink_listens(b))
+        return; /* off, in reset, or the VM past its uplink window (the
+                   stand-in VM reads no console input) */
     if (!fpy_vb_baud_ok(b->baud, sender_baud)) {
         if (b->mode == FPY_VB_DOWNLOAD && !b->baud_locked && sender_baud != 0) {
             /* the ROM measures the first SYNC's rate (autobaud) */
@@ -395,7 +411,8 @@ void fpy_vboard_rx(fpy_vboard *b, uint64_t now_us, const uint8_t *in, size_t n,
         }
     }
     size_t off = 0;
-    while (off < n && (b->mode == FPY_VB_DOWNLOAD || b->mode == FPY_VB_STUB)) {
+    while (off < n && (b->mode == FPY_VB_DOWNLOAD || b->mode == FPY_VB_STUB ||
+                       fpy_vb_uplink_listens(b))) {
         int done;
         off += fpy_slip_dec_feed(&b->dec, in + off, n - off, &done);
         if (done)
@@ -499,6 +516,10 @@ void fpy_vboard_get_status(const fpy_vboard *b, fpy_vboard_status *st)
     st->bc_slot = b->bc_slot;
     st->test_mode = b->test_mode;
     st->reset_reason = b->reset_reason;
+    st->uplink = b->mode == FPY_VB_RUNNING && b->ul_live && b->ul->state != FPY_UPLINK_CLOSED_ST &&
+                 b->now < fpy_uplink_deadline(b->ul) * 1000u;
+    st->bc_size = b->bc_size;
+    memcpy(st->bc_sha256, b->bc_sha, sizeof st->bc_sha256);
     st->flash_reads = b->sim.stats.reads;
     st->flash_programs = b->sim.stats.programs;
     st->flash_erases = b->sim.stats.erases;

@@ -11,7 +11,9 @@
  * mode: it prints the ROM banner at 115200 baud and speaks the serial
  * loader (sim/romdev.h; esptool's stub once uploaded, sim/stubdev.h).
  * Without it, the board boots from flash through lib/boot and prints a boot
- * log; the booted VM says who it is and waits (the VM runtime comes later).
+ * log; the booted VM says who it is, listens for an uplink session for
+ * 3 s (lib/uplink, docs/formats/uplink.md) and waits (the VM runtime comes
+ * later).
  *
  * Its flash lives in a file that persists between runs (mapped: what the
  * board has programmed is in the file at once, also across a power cut).
@@ -73,6 +75,9 @@ typedef struct fpy_vboard_status {
     int jumper, powered;
     int vm_slot, bc_slot, test_mode; /* -1 when not booted */
     int reset_reason;                /* FPY_RESET_* of the last boot */
+    int uplink;                      /* the VM's uplink listens (window or session) */
+    uint32_t bc_size;                /* the running bytecode image's bytes, 0: none */
+    uint8_t bc_sha256[32];           /* its SHA-256 (as the uplink's INFO says) */
     uint64_t flash_reads, flash_programs, flash_erases;
 } fpy_vboard_status;
 

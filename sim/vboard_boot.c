@@ -165,7 +165,58 @@ static void fpy_vb_vm(fpy_vboard *b)
         fpy_vb_line(b, 0, "fipy vm: %s %s (VM slot %u, ABI %u) running", a.project_name,
                     a.version, b->res.vm_slot, (unsigned)b->res.vm_abi);
     }
+}
+
+/* The bytecode the VM runs, as the uplink's INFO reports it. */
+static void fpy_vb_bc_line(fpy_vboard *b)
+{
+    b->bc_size = 0;
+    memset(b->bc_sha, 0, sizeof b->bc_sha);
+    if (fpy_uplink_running(b->ul, &b->bc_size, b->bc_sha) != FPY_OK || b->bc_size == 0 ||
+        !b->res.run_bytecode) {
+        fpy_vb_line(b, 0, "fipy vm: no bytecode to run (bytecode slot %u)", b->res.bc_slot);
+        return;
+    }
+    fpy_vb_line(b, 0, "fipy vm: bytecode slot %u (0x%06x), %u bytes, SHA-256 "
+                      "%02x%02x%02x%02x%02x%02x%02x%02x...%s",
+                b->res.bc_slot, (unsigned)b->res.bc_addr, (unsigned)b->bc_size, b->bc_sha[0],
+                b->bc_sha[1], b->bc_sha[2], b->bc_sha[3], b->bc_sha[4], b->bc_sha[5],
+                b->bc_sha[6], b->bc_sha[7], b->res.test_mode ? ", test mode" : "");
+}
+
+/* The VM's uplink opens once its boot log is out, for the window
+ * (lib/uplink): the host's reset-and-probe must fit in it. */
+static void fpy_vb_uplink_open(fpy_vboard *b, const fpy_layout *l)
+{
+    fpy_uplink_cfg cfg = {&b->flash, l, FPY_REC_STORE_FIPY(), b->res.vm_abi,
+                          b->res.vm_slot, b->res.bc_slot, b->res.test_mode, 0, 0};
+    b->layout = l;
+    b->vm_at = b->tail_ready > b->now ? b->tail_ready : b->now;
+    fpy_uplink_init(b->ul, &cfg, b->vm_at / 1000u);
+    b->ul_live = 1;
+    fpy_vb_bc_line(b);
+    fpy_vb_line(b, 0, "fipy vm: uplink open for %u s", FPY_UPLINK_WINDOW_MS / 1000u);
     fpy_vb_line(b, 0, "fipy vm: waiting (no VM runtime in the virtual board yet)");
+}
+
+void fpy_vb_uplink_frame(fpy_vboard *b, const uint8_t *f, size_t n)
+{
+    uint64_t t0 = b->sim.stats.time_ns;
+    size_t rlen = 0;
+    fpy_uplink_action act = fpy_uplink_frame(b->ul, b->now / 1000u, f, n, b->ul_reply,
+                                             sizeof b->ul_reply, &rlen);
+    if (fpy_flashsim_fault_fired(&b->sim))
+        return; /* the caller drops the reply and the board is off */
+    uint64_t busy = (b->sim.stats.time_ns - t0) / 1000u;
+    if (rlen > 0)
+        b->out.send(b, b->ul_reply, rlen, busy > UINT32_MAX ? UINT32_MAX : (uint32_t)busy);
+    if (act == FPY_UPLINK_RESTART) {
+        /* the reply is queued first: it goes out before the reset */
+        fpy_vb_line(b, 0, "fipy vm: new bytecode committed (trial): restarting");
+        fpy_vb_start(b, FPY_VB_RST_SW, 0);
+    } else if (act == FPY_UPLINK_CLOSED) {
+        fpy_vb_line(b, 0, "fipy vm: uplink closed");
+    }
 }
 
 static void fpy_vb_halt(fpy_vboard *b, uint32_t busy_us, int bootloader, uint32_t word,
@@ -229,5 +280,6 @@ void fpy_vb_boot_flash(fpy_vboard *b)
     b->bc_slot = b->res.bc_slot;
     b->test_mode = b->res.test_mode;
     fpy_vb_vm(b);
+    fpy_vb_uplink_open(b, l);
     b->mode = FPY_VB_RUNNING;
 }

@@ -10,6 +10,7 @@
 #include "vboard.h"
 #include "fipy/boot.h"
 #include "fipy/rom.h"
+#include "fipy/uplink.h"
 
 #define FPY_VB_BAUD0 115200u
 /* EN released by the auto-reset circuit to straps sampled: the EN
@@ -75,6 +76,15 @@ struct fpy_vboard {
     fpy_fw_work w;
     fpy_boot_result res;
     int vm_slot, bc_slot, test_mode, reset_reason;
+
+    /* the VM's uplink (lib/uplink): it listens from vm_at on */
+    const fpy_layout *layout;   /* the layout the boot ran on */
+    fpy_uplink *ul;
+    int ul_live;                /* initialised by the last boot */
+    uint64_t vm_at;             /* the VM starts: its boot log is out */
+    uint32_t bc_size;           /* the running bytecode image, 0: none */
+    uint8_t bc_sha[FPY_SHA256_LEN];
+    uint8_t ul_reply[FPY_UPLINK_REPLY_MAX];
 };
 
 /* vboard.c: the output queue. */
@@ -88,5 +98,7 @@ void fpy_vb_stop_engines(fpy_vboard *b);
 void fpy_vb_start(fpy_vboard *b, int rst, int download);
 void fpy_vb_boot_flash(fpy_vboard *b);
 void fpy_vb_power_lost(fpy_vboard *b);
+/* vboard_boot.c: a frame for the VM's uplink, its reply queued. */
+void fpy_vb_uplink_frame(fpy_vboard *b, const uint8_t *f, size_t n);
 
 #endif

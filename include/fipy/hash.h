@@ -51,8 +51,23 @@ FPY_HASH_CHECKED int fpy_sha256_finish(fpy_sha256 *h, uint8_t out[FPY_SHA256_LEN
 /* One-shot. */
 FPY_HASH_CHECKED int fpy_sha256_buf(const void *data, size_t len, uint8_t out[FPY_SHA256_LEN]);
 
-/* MD5 in one go: the partition table's MD5 entry is all that needs it. */
+/* MD5 in one go (the partition table's MD5 entry). */
 FPY_HASH_CHECKED int fpy_md5_buf(const void *data, size_t len, uint8_t out[FPY_MD5_LEN]);
+
+/* Incremental MD5 (the uplink's SPI_FLASH_MD5 over a slot of flash), with
+ * the same life as fpy_sha256. */
+#define FPY_MD5_CTX_SIZE 128u
+typedef struct fpy_md5 {
+    union {
+        unsigned char bytes[FPY_MD5_CTX_SIZE];
+        uint64_t align_u64;
+        void *align_ptr;
+    } opaque;
+} fpy_md5;
+
+FPY_HASH_CHECKED int fpy_md5_start(fpy_md5 *h);
+FPY_HASH_CHECKED int fpy_md5_update(fpy_md5 *h, const void *data, size_t len);
+FPY_HASH_CHECKED int fpy_md5_finish(fpy_md5 *h, uint8_t out[FPY_MD5_LEN]);
 
 /*
  * ESP-IDF's esp_rom_crc32_le(crc, buf, len): reflected CRC-32, polynomial

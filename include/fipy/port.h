@@ -46,6 +46,16 @@ void fpy_port_sha256_release(void *st);
 /* MD5 of a whole buffer (the partition table's MD5 entry). */
 int fpy_port_md5(const void *data, size_t len, uint8_t out[16]);
 
+/* Bytes a port's MD5 state may take inside an fpy_md5 context (mbedTLS
+ * takes 88).  Incremental MD5 answers the uplink's SPI_FLASH_MD5 over a
+ * bytecode slot (lib/uplink); the same life rules as SHA-256 above (the
+ * ESP32 ROM has MD5Init/MD5Update/MD5Final). */
+#define FPY_PORT_MD5_STATE_SIZE 112u
+int fpy_port_md5_start(void *st);
+int fpy_port_md5_update(void *st, const void *data, size_t len);
+int fpy_port_md5_finish(void *st, uint8_t out[16]);
+void fpy_port_md5_release(void *st);
+
 /* ESP-IDF's crc32_le (fipy/hash.h: fpy_crc32_le): a pure function. */
 uint32_t fpy_port_crc32_le(uint32_t crc, const void *data, size_t len);
 

@@ -96,6 +96,50 @@ int fpy_md5_buf(const void *data, size_t len, uint8_t out[FPY_MD5_LEN])
     return fpy_port_rc(fpy_port_md5(data, len, out));
 }
 
+typedef struct fpy_md5_state {
+    fpy_hash_life life;
+    union {
+        unsigned char bytes[FPY_PORT_MD5_STATE_SIZE];
+        uint64_t align_u64;
+        void *align_ptr;
+    } port;
+} fpy_md5_state;
+
+_Static_assert(sizeof(fpy_md5_state) <= FPY_MD5_CTX_SIZE, "FPY_MD5_CTX_SIZE too small");
+_Static_assert(_Alignof(fpy_md5_state) <= _Alignof(fpy_md5), "fpy_md5 underaligned");
+
+static fpy_md5_state *fpy_md5_of(fpy_md5 *h)
+{
+    return (fpy_md5_state *)(void *)h->opaque.bytes;
+}
+
+int fpy_md5_start(fpy_md5 *h)
+{
+    fpy_md5_state *s = fpy_md5_of(h);
+    s->life.live = 1;
+    s->life.rc = FPY_OK;
+    int rc = fpy_port_md5_start(s->port.bytes);
+    return rc == FPY_OK ? FPY_OK : fpy_hash_end(&s->life, rc);
+}
+
+int fpy_md5_update(fpy_md5 *h, const void *data, size_t len)
+{
+    fpy_md5_state *s = fpy_md5_of(h);
+    FPY_TRY(fpy_hash_live(&s->life));
+    int rc = fpy_port_md5_update(s->port.bytes, data, len);
+    if (rc == FPY_OK)
+        return FPY_OK;
+    fpy_port_md5_release(s->port.bytes);
+    return fpy_hash_end(&s->life, rc);
+}
+
+int fpy_md5_finish(fpy_md5 *h, uint8_t out[FPY_MD5_LEN])
+{
+    fpy_md5_state *s = fpy_md5_of(h);
+    FPY_TRY(fpy_hash_live(&s->life));
+    return fpy_hash_end(&s->life, fpy_port_md5_finish(s->port.bytes, out));
+}
+
 uint32_t fpy_crc32_le(uint32_t crc, const void *data, size_t len)
 {
     return fpy_port_crc32_le(crc, data, len);

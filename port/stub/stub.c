@@ -85,6 +85,29 @@ int fpy_port_md5(const void *data, size_t len, uint8_t out[16])
     return FPY_ERR_UNSUPPORTED;
 }
 
+int fpy_port_md5_start(void *st)
+{
+    (void)st;
+    return FPY_ERR_UNSUPPORTED;
+}
+
+int fpy_port_md5_update(void *st, const void *data, size_t len)
+{
+    (void)st, (void)data, (void)len;
+    return FPY_ERR_UNSUPPORTED;
+}
+
+int fpy_port_md5_finish(void *st, uint8_t out[16])
+{
+    (void)st, (void)out;
+    return FPY_ERR_UNSUPPORTED;
+}
+
+void fpy_port_md5_release(void *st)
+{
+    (void)st;
+}
+
 uint32_t fpy_port_crc32_le(uint32_t crc, const void *data, size_t len)
 {
     (void)data, (void)len;
