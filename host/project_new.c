@@ -197,7 +197,8 @@ static int fpy_new_make(const char *dir, char *tmp, char *err, size_t errlen)
     sigprocmask(SIG_BLOCK, &hold, &saved);
     int rc = FPY_OK;
     if (mkdtemp(tmp) == NULL) {
-        rc = fpy_new_err(err, errlen, FPY_ERR_IO, "cannot create %s next to it: %s", dir,
+        rc = fpy_new_err(err, errlen, FPY_ERR_IO,
+                         "cannot create a temporary directory next to %s: %s", dir,
                          strerror(errno));
     } else {
         rc = fpy_new_fill(tmp, err, errlen);
