@@ -12,6 +12,7 @@
 #define FPY_EXIT_OK 0
 #define FPY_EXIT_FAIL 1
 #define FPY_EXIT_USAGE 2
+#define FPY_EXIT_INTERRUPTED 130 /* Ctrl-C */
 
 typedef struct fpy_cli_cmd {
     const char *name;
@@ -31,6 +32,10 @@ extern const fpy_cli_cmd fpy_cmd_boot;
 extern const fpy_cli_cmd fpy_cmd_flash;
 extern const fpy_cli_cmd fpy_cmd_bytecode;
 extern const fpy_cli_cmd fpy_cmd_sim;
+extern const fpy_cli_cmd fpy_cmd_register;
+extern const fpy_cli_cmd fpy_cmd_vm;
+extern const fpy_cli_cmd fpy_cmd_virtualize;
+extern const fpy_cli_cmd fpy_cmd_console;
 extern const fpy_cli_cmd fpy_cmd_project;
 
 /* One option of a subcommand.  `value` non-NULL: takes an argument

@@ -115,7 +115,8 @@ static int fpy_create(const char *path, const char *layout, const char *vm, cons
 static int fpy_flash_create_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
-    if (a->port || a->baud || a->wait || a->json || a->no_compress || a->no_skip || a->no_reset)
+    if (a->b.port || a->b.baud || a->b.wait || a->b.json || a->no_compress || a->no_skip ||
+        a->b.no_reset)
         return fpy_cli_usage_error(&fpy_cmd_flash, "board options do not apply to 'flash create'");
     if (argc != 2)
         return fpy_cli_usage_error(&fpy_cmd_flash, "expected 'create FLASH.bin'");
@@ -140,13 +141,13 @@ static int fpy_flash_run(int argc, char **argv)
                             {"--vm", 0, &a.vm, NULL},
                             {"--bc", 0, &a.bc, NULL},
                             {"--force", 0, NULL, &a.force},
-                            {"--port", 'p', &a.port, NULL},
-                            {"--baud", 'b', &a.baud, NULL},
-                            {"--wait", 0, &a.wait, NULL},
-                            {"--json", 0, NULL, &a.json},
+                            {"--port", 'p', &a.b.port, NULL},
+                            {"--baud", 'b', &a.b.baud, NULL},
+                            {"--wait", 0, &a.b.wait, NULL},
+                            {"--json", 0, NULL, &a.b.json},
                             {"--no-compress", 0, NULL, &a.no_compress},
                             {"--no-skip", 0, NULL, &a.no_skip},
-                            {"--no-reset", 0, NULL, &a.no_reset}};
+                            {"--no-reset", 0, NULL, &a.b.no_reset}};
     char *pos[65];
     size_t npos;
     int rc = FPY_CLI_PARSE(&fpy_cmd_flash, argc, argv, opts, pos, &npos);

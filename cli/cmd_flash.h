@@ -4,11 +4,12 @@
 #define FIPY_CMD_FLASH_H
 
 #include "cli.h"
+#include "session.h"
 
 typedef struct fpy_flash_args {
     const char *layout, *vm, *bc;           /* create */
-    const char *port, *baud, *wait;         /* the board */
-    int force, json, no_compress, no_skip, no_reset;
+    fpy_session_args b;                     /* the board */
+    int force, no_compress, no_skip;
 } fpy_flash_args;
 
 /* The sub-commands on a board: ctx is the fpy_flash_args, argv[0] the
@@ -20,6 +21,5 @@ int fpy_flash_verify_run(void *ctx, int argc, char **argv);
 int fpy_flash_erase_run(void *ctx, int argc, char **argv);
 int fpy_flash_info_run(void *ctx, int argc, char **argv);
 
-#define FPY_EXIT_INTERRUPTED 130
 
 #endif

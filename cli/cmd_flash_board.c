@@ -3,12 +3,10 @@
  * through the ESP32 ROM loader (host/flasher.h).  Input is checked before
  * the port is opened: a refused command sends nothing.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cmd_flash.h"
 #include "conn.h"
@@ -19,238 +17,19 @@
 #include "hostio.h"
 
 #define FPY_FLASH_MAX_FILES 32
-#define FPY_FLASH_DEFAULT_BAUD 921600u
-#define FPY_FLASH_ROM_BAUD 115200u
 
-static volatile sig_atomic_t fpy_flash_stop;
-
-static void fpy_flash_on_sigint(int sig)
+/* The session for a sub-command whose input checked out (rc 0; else rc
+ * is its exit status, reported with --json).  quick: no baud change
+ * unless --baud asks.  0, or an exit status. */
+static int fpy_flash_begin(fpy_session *s, const fpy_flash_args *a, int rc, int quick)
 {
-    (void)sig;
-    fpy_flash_stop = 1;
-}
-
-/* Ctrl-C asks the flasher to stop at a block boundary; a second one ends
- * the program at once (SA_RESETHAND). */
-static void fpy_flash_catch_sigint(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = fpy_flash_on_sigint;
-    sa.sa_flags = (int)SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-}
-
-/* ---- output: JSON lines, a progress bar, or plain lines ----------------- */
-
-typedef struct fpy_flash_out {
-    int json, tty;
-    unsigned last_pct;
-    const char *last_stage;
-} fpy_flash_out;
-
-static void fpy_flash_json_event(const fpy_flasher_event *e)
-{
-    printf("{\"stage\": ");
-    fpy_json_str(stdout, e->stage);
-    if (e->name != NULL) {
-        printf(", \"file\": ");
-        fpy_json_str(stdout, e->name);
-    }
-    printf(", \"addr\": %u, \"done\": %llu, \"total\": %llu, \"retries\": %u", (unsigned)e->addr,
-           (unsigned long long)e->done, (unsigned long long)e->total, (unsigned)e->retries);
-    if (e->code != NULL) {
-        printf(", \"code\": ");
-        fpy_json_str(stdout, e->code);
-    }
-    if (e->msg != NULL) {
-        printf(", \"message\": ");
-        fpy_json_str(stdout, e->msg);
-    }
-    printf("}\n");
-    fflush(stdout);
-}
-
-static int fpy_flash_is_progress(const char *stage)
-{
-    return strcmp(stage, "write") == 0 || strcmp(stage, "read") == 0;
-}
-
-static void fpy_flash_progress(fpy_flash_out *o, const fpy_flasher_event *e)
-{
-    unsigned pct = e->total ? (unsigned)(e->done * 100u / e->total) : 100u;
-    if (o->tty) {
-        fprintf(stderr, "\r%-6s %-24.24s [%-40.*s] %3u%%", e->stage, e->name ? e->name : "",
-                (int)(pct * 40u / 100u), "========================================", pct);
-        o->last_pct = pct;
-        return;
-    }
-    if (o->last_stage != e->stage || pct / 10u != o->last_pct / 10u || pct == 100u) {
-        if (pct != o->last_pct || o->last_stage != e->stage)
-            fprintf(stderr, "%s: %llu of %llu bytes (%u%%)\n", e->stage,
-                    (unsigned long long)e->done, (unsigned long long)e->total, pct);
-        o->last_pct = pct;
-    }
-}
-
-static void fpy_flash_event(void *ctx, const fpy_flasher_event *e)
-{
-    fpy_flash_out *o = ctx;
-    if (o->json) {
-        fpy_flash_json_event(e);
-        return;
-    }
-    if (fpy_flash_is_progress(e->stage)) {
-        fpy_flash_progress(o, e);
-        o->last_stage = e->stage;
-        return;
-    }
-    if (o->tty && o->last_stage != NULL && fpy_flash_is_progress(o->last_stage))
-        fputc('\n', stderr);
-    o->last_stage = e->stage;
-    o->last_pct = 0;
-    if (strcmp(e->stage, "note") == 0 || strcmp(e->stage, "retry") == 0)
-        fprintf(stderr, "fipytool flash: %s%s%s\n", strcmp(e->stage, "retry") == 0 ? "retry: " : "",
-                e->msg ? e->msg : "", "");
-    else if (strcmp(e->stage, "compare") == 0)
-        fprintf(stderr, "comparing %s at 0x%x with the flash\n", e->name, (unsigned)e->addr);
-    else if (strcmp(e->stage, "verify") == 0 && e->name != NULL)
-        fprintf(stderr, "%s at 0x%x: %s\n", e->name, (unsigned)e->addr, e->msg ? e->msg : "");
-    else if (strcmp(e->stage, "baud") == 0)
-        fprintf(stderr, "baud rate %u%s%s\n", (unsigned)e->addr, e->msg ? ": " : "",
-                e->msg ? e->msg : "");
-}
-
-/* A failure before the flasher ran (it reports its own as events): with
- * --json, an "error" event whose message points at standard error. */
-static int fpy_flash_json_fail(const fpy_flash_args *a, int rc, const char *code)
-{
-    if (a->json && rc != FPY_EXIT_OK && rc != FPY_EXIT_INTERRUPTED) {
-        printf("{\"stage\": \"error\", \"code\": \"%s\", \"message\": "
-               "\"see standard error\"}\n",
-               code != NULL ? code : rc == FPY_EXIT_USAGE ? "usage" : FPY_FLC_INPUT);
-        fflush(stdout);
-    }
-    return rc;
-}
-
-/* ---- the session -------------------------------------------------------- */
-
-typedef struct fpy_flash_session {
-    fpy_conn *conn;
-    fpy_flasher fl;
-    fpy_flash_out out;
-    char port[64];
-} fpy_flash_session;
-
-static int fpy_flash_pick_port(const fpy_flash_args *a, char *port, size_t len)
-{
-    char found[8][64];
-    if (a->port != NULL) {
-        snprintf(port, len, "%s", a->port);
-        return FPY_EXIT_OK;
-    }
-    size_t n = fpy_conn_find(found, FPY_COUNTOF(found));
-    if (n == 0) {
-        fprintf(stderr, "fipytool flash: no FiPy expansion board found on USB; name the port "
-                        "with --port /dev/ttyUSB0 (or rfc2217://HOST:PORT, "
-                        "socket://HOST:PORT)\n");
-        return FPY_EXIT_FAIL;
-    }
-    if (n > 1) {
-        fprintf(stderr, "fipytool flash: %zu boards found; choose one with --port:\n", n);
-        for (size_t i = 0; i < n && i < FPY_COUNTOF(found); i++)
-            fprintf(stderr, "  %s\n", found[i]);
-        return FPY_EXIT_USAGE;
-    }
-    snprintf(port, len, "%s", found[0]);
-    return FPY_EXIT_OK;
-}
-
-static uint32_t fpy_flash_default_baud(const char *port)
-{
-    return strncmp(port, "socket://", 9) == 0 ? 0 : FPY_FLASH_DEFAULT_BAUD;
-}
-
-/* A lost link: what the connection itself says (unplugged, server gone). */
-static void fpy_flash_link_cause(const fpy_flash_session *s, const fpy_flash_args *a)
-{
-    const char *why = fpy_conn_last_error(s->conn);
-    if (!a->json && s->fl.code != NULL && strcmp(s->fl.code, FPY_FLC_LINK) == 0 && why[0])
-        fprintf(stderr, "fipytool flash: %s: %s\n", s->port, why);
-}
-
-static int fpy_flash_open(fpy_flash_session *s, const fpy_flash_args *a, uint32_t baud)
-{
-    char err[300];
-    memset(s, 0, sizeof *s);
-    s->out.json = a->json;
-    s->out.tty = !a->json && isatty(STDERR_FILENO);
-    uint32_t wait = 60; /* seconds for a reset by hand */
-    if (a->wait != NULL &&
-        fpy_cli_number(&fpy_cmd_flash, "--wait", a->wait, FPY_NUM_PLAIN, 3600u, &wait) != 0)
-        return FPY_EXIT_USAGE;
-    int rc = fpy_flash_pick_port(a, s->port, sizeof s->port);
-    if (rc != FPY_EXIT_OK)
-        return fpy_flash_json_fail(a, rc, "no-port");
-    if (fpy_conn_open(&s->conn, s->port, FPY_FLASH_ROM_BAUD, err, sizeof err) != FPY_OK) {
-        fprintf(stderr, "fipytool flash: %s\n", err);
-        return fpy_flash_json_fail(a, FPY_EXIT_FAIL, "port");
-    }
+    if (rc != 0)
+        return fpy_session_json_fail(a->b.json, rc, NULL);
     fpy_flasher_opts o = {0};
-    o.manual_wait_s = wait > 0 ? wait : 1;
-    fpy_flash_catch_sigint();
-    o.baud = baud;
     o.no_compress = a->no_compress;
     o.no_skip = a->no_skip;
-    o.no_reset = a->no_reset;
-    o.event = fpy_flash_event;
-    o.event_ctx = &s->out;
-    o.stop = &fpy_flash_stop;
-    if (fpy_flasher_connect(&s->fl, fpy_flasher_conn_link(s->conn), FPY_FLASH_ROM_BAUD, &o) !=
-        FPY_OK) {
-        if (!a->json)
-            fprintf(stderr, "fipytool flash: %s: %s\n", s->port, s->fl.msg);
-        fpy_flash_link_cause(s, a);
-        fpy_conn_close(s->conn);
-        return s->fl.interrupted ? FPY_EXIT_INTERRUPTED : FPY_EXIT_FAIL;
-    }
-    return FPY_EXIT_OK;
-}
-
-/* The exit status of an operation; the message (JSON: the "error" event
- * already carried it); a hard reset into the app after success. */
-static int fpy_flash_close(fpy_flash_session *s, int rc, const fpy_flash_args *a)
-{
-    if (s->out.tty && s->out.last_stage != NULL && fpy_flash_is_progress(s->out.last_stage))
-        fputc('\n', stderr);
-    if (rc != FPY_OK && !a->json)
-        fprintf(stderr, "fipytool flash: %s\n", s->fl.msg);
-    fpy_flash_link_cause(s, a);
-    if (rc != FPY_OK && !s->fl.interrupted && s->fl.done_msg[0] && !a->json)
-        fprintf(stderr, "fipytool flash: so far: %s; run the same command again to resume\n",
-                s->fl.done_msg);
-    /* a hard reset into the app after success; else the ROM back at the
-     * rate it was found at (fpy_flasher_leave) */
-    (void)fpy_flasher_leave(&s->fl, rc == FPY_OK && !a->no_reset);
-    fpy_conn_close(s->conn);
-    signal(SIGINT, SIG_DFL);
-    if (rc == FPY_OK)
-        return FPY_EXIT_OK;
-    return s->fl.interrupted ? FPY_EXIT_INTERRUPTED : FPY_EXIT_FAIL;
-}
-
-static int fpy_flash_baud(const fpy_flash_args *a, const char *port, uint32_t *baud)
-{
-    *baud = fpy_flash_default_baud(port);
-    if (a->baud == NULL)
-        return 0;
-    int rc = fpy_cli_number(&fpy_cmd_flash, "--baud", a->baud, FPY_NUM_PLAIN, 4000000u, baud);
-    if (rc == 0 && *baud < 9600u)
-        rc = fpy_cli_usage_error(&fpy_cmd_flash, "--baud: %u is too slow (9600 or more)",
-                                 (unsigned)*baud);
-    return rc;
+    rc = fpy_session_prepare(s, &fpy_cmd_flash, &a->b, quick);
+    return rc != 0 ? rc : fpy_session_connect(s, &o);
 }
 
 /* Options that belong to another sub-command: a usage error.  write:
@@ -377,24 +156,18 @@ int fpy_flash_write_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
     if (fpy_flash_misplaced(a, argv[0], 1) != 0)
-        return fpy_flash_json_fail(a, FPY_EXIT_USAGE, NULL);
+        return fpy_session_json_fail(a->b.json, FPY_EXIT_USAGE, NULL);
     fpy_flash_files f;
-    fpy_flash_session s;
-    uint32_t baud;
+    fpy_session s;
     int rc = fpy_flash_files_load(&f, argc, argv);
     if (rc == 0)
         rc = fpy_flash_files_check(&f, a->force);
-    if (rc == 0)
-        rc = fpy_flash_baud(a, a->port ? a->port : "", &baud);
-    if (rc != 0)
-        rc = fpy_flash_json_fail(a, rc, NULL);
-    else
-        rc = fpy_flash_open(&s, a, baud);
+    rc = fpy_flash_begin(&s, a, rc, 0);
     if (rc == 0) {
         int wr = fpy_flasher_write(&s.fl, f.r, f.n);
-        if (wr == FPY_OK && !a->json)
+        if (wr == FPY_OK && !a->b.json)
             fpy_flash_write_summary(&s.fl, &f);
-        rc = fpy_flash_close(&s, wr, a);
+        rc = fpy_session_close(&s, wr, 1);
     }
     fpy_flash_files_free(&f);
     return rc;
@@ -404,22 +177,16 @@ int fpy_flash_verify_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
     if (fpy_flash_misplaced(a, argv[0], 0) != 0)
-        return fpy_flash_json_fail(a, FPY_EXIT_USAGE, NULL);
+        return fpy_session_json_fail(a->b.json, FPY_EXIT_USAGE, NULL);
     fpy_flash_files f;
-    fpy_flash_session s;
-    uint32_t baud;
+    fpy_session s;
     int rc = fpy_flash_files_load(&f, argc, argv);
-    if (rc == 0)
-        rc = fpy_flash_baud(a, a->port ? a->port : "", &baud);
-    if (rc != 0)
-        rc = fpy_flash_json_fail(a, rc, NULL);
-    else
-        rc = fpy_flash_open(&s, a, baud);
+    rc = fpy_flash_begin(&s, a, rc, 0);
     if (rc == 0) {
         int vr = fpy_flasher_verify(&s.fl, f.r, f.n, NULL);
-        if (vr == FPY_OK && !a->json)
+        if (vr == FPY_OK && !a->b.json)
             printf("%zu file(s) match the flash\n", f.n);
-        rc = fpy_flash_close(&s, vr, a);
+        rc = fpy_session_close(&s, vr, 1);
     }
     fpy_flash_files_free(&f);
     return rc;
@@ -444,9 +211,9 @@ int fpy_flash_read_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
     if (fpy_flash_misplaced(a, argv[0], 0) != 0)
-        return fpy_flash_json_fail(a, FPY_EXIT_USAGE, NULL);
-    fpy_flash_session s;
-    uint32_t addr = 0, size = 0, baud;
+        return fpy_session_json_fail(a->b.json, FPY_EXIT_USAGE, NULL);
+    fpy_session s;
+    uint32_t addr = 0, size = 0;
     char err[300];
     struct stat st;
     int rc = fpy_flash_addr_size(argc, argv, 4, &addr, &size);
@@ -455,24 +222,19 @@ int fpy_flash_read_run(void *ctx, int argc, char **argv)
         fprintf(stderr, "fipytool flash: %s is a directory; name a file to save into\n", argv[3]);
         rc = FPY_EXIT_FAIL;
     }
-    if (rc == 0)
-        rc = fpy_flash_baud(a, a->port ? a->port : "", &baud);
     uint8_t *buf = rc == 0 ? malloc(size) : NULL;
     if (rc == 0 && buf == NULL)
         rc = FPY_EXIT_FAIL;
-    if (rc != 0)
-        rc = fpy_flash_json_fail(a, rc, NULL);
-    else
-        rc = fpy_flash_open(&s, a, baud);
+    rc = fpy_flash_begin(&s, a, rc, 0);
     if (rc == 0) {
         int rr = fpy_flasher_read(&s.fl, addr, size, buf);
-        rc = fpy_flash_close(&s, rr, a);
+        rc = fpy_session_close(&s, rr, 1);
     }
     if (rc == 0 && fpy_file_write(argv[3], buf, size, err, sizeof err) != FPY_OK) {
         fprintf(stderr, "fipytool flash: %s\n", err);
-        rc = fpy_flash_json_fail(a, FPY_EXIT_FAIL, "file");
+        rc = fpy_session_json_fail(a->b.json, FPY_EXIT_FAIL, "file");
     }
-    if (rc == 0 && !a->json)
+    if (rc == 0 && !a->b.json)
         fprintf(stderr, "0x%x bytes at 0x%x read (MD5 checked) into %s\n", (unsigned)size,
                 (unsigned)addr, argv[3]);
     free(buf);
@@ -483,29 +245,24 @@ int fpy_flash_erase_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
     if (fpy_flash_misplaced(a, argv[0], 0) != 0)
-        return fpy_flash_json_fail(a, FPY_EXIT_USAGE, NULL);
-    fpy_flash_session s;
-    uint32_t addr = 0, size = 0, baud;
+        return fpy_session_json_fail(a->b.json, FPY_EXIT_USAGE, NULL);
+    fpy_session s;
+    uint32_t addr = 0, size = 0;
     int rc = fpy_flash_addr_size(argc, argv, 3, &addr, &size);
     if (rc == 0 && (addr % FPY_FLASHER_SECTOR != 0 || size % FPY_FLASHER_SECTOR != 0))
         rc = fpy_cli_usage_error(&fpy_cmd_flash,
                                  "erase-region: ADDR and SIZE must be multiples of 4 KiB (0x1000)");
-    if (rc == 0)
-        rc = fpy_flash_baud(a, a->port ? a->port : "", &baud);
-    if (rc != 0)
-        rc = fpy_flash_json_fail(a, rc, NULL);
-    else
-        rc = fpy_flash_open(&s, a, baud);
+    rc = fpy_flash_begin(&s, a, rc, 0);
     if (rc == 0) {
         int er = fpy_flasher_erase(&s.fl, addr, size);
-        if (er == FPY_OK && !a->json)
+        if (er == FPY_OK && !a->b.json)
             printf("0x%x..0x%x erased\n", (unsigned)addr, (unsigned)(addr + size));
-        rc = fpy_flash_close(&s, er, a);
+        rc = fpy_session_close(&s, er, 1);
     }
     return rc;
 }
 
-static void fpy_flash_info_print(const fpy_flash_session *s, int json)
+static void fpy_flash_info_print(const fpy_session *s, int json)
 {
     const fpy_rom_chip *c = &s->fl.chip;
     char feat[200], mac[18], size[24];
@@ -551,19 +308,16 @@ int fpy_flash_info_run(void *ctx, int argc, char **argv)
 {
     const fpy_flash_args *a = ctx;
     if (fpy_flash_misplaced(a, argv[0], 0) != 0)
-        return fpy_flash_json_fail(a, FPY_EXIT_USAGE, NULL);
-    fpy_flash_session s;
-    uint32_t baud;
+        return fpy_session_json_fail(a->b.json, FPY_EXIT_USAGE, NULL);
+    fpy_session s;
     (void)argv;
     if (argc != 1)
         return fpy_cli_usage_error(&fpy_cmd_flash, "'info' takes no argument");
     /* a few register reads: not worth a baud change */
-    int rc = fpy_flash_baud(a, a->port ? a->port : "", &baud);
-    if (rc == 0)
-        rc = fpy_flash_open(&s, a, a->baud ? baud : 0);
+    int rc = fpy_flash_begin(&s, a, 0, 1);
     if (rc == 0) {
-        fpy_flash_info_print(&s, a->json);
-        rc = fpy_flash_close(&s, FPY_OK, a);
+        fpy_flash_info_print(&s, a->b.json);
+        rc = fpy_session_close(&s, FPY_OK, 1);
     }
     return rc;
 }

@@ -15,6 +15,7 @@
 #include "fipy/flash.h"
 #include "fipy/image.h"
 #include "hostio.h"
+#include "vmgen.h"
 
 #define FPY_IMG_FILE_LIMIT (64u << 20)
 /* An app image lives in the FiPy's 8 MiB flash: none is larger. */
@@ -168,11 +169,6 @@ void fpy_img_input_close(fpy_img_input *in)
     fpy_ihex_free(&in->hex);
     free(in->buf);
     in->buf = NULL;
-}
-
-static const char *fpy_img_or(const char *s, const char *dflt)
-{
-    return s != NULL ? s : dflt;
 }
 
 /* ---- verify ---------------------------------------------------------------- */
@@ -337,93 +333,36 @@ static int fpy_img_elf2image_run(int argc, char **argv)
 
 /* ---- mkelf ---------------------------------------------------------------------- */
 
-/* Deterministic filler: a 32-bit LCG per section, so every section has
- * different, non-zero content and checksums mean something. */
-static void fpy_img_fill(uint8_t *p, uint32_t len, uint32_t seed)
+static int fpy_img_mkelf_write(const char *path, const fpy_vmgen_elf_args *a)
 {
-    uint32_t x = seed * 2654435761u + 1u;
-    for (uint32_t i = 0; i < len; i++) {
-        x = x * 1103515245u + 12345u;
-        p[i] = (uint8_t)(x >> 16);
-    }
-}
-
-typedef struct fpy_img_mkelf_args {
-    const char *out, *project, *version, *idf, *sizes[4];
-    int no_desc;
-} fpy_img_mkelf_args;
-
-/* A real esp_app_desc_t; a fixed date and time keep the ELF reproducible,
- * and app_elf_sha256 stays zero for elf2image to fill in. */
-static void fpy_img_mkelf_desc(const fpy_img_mkelf_args *a, uint8_t raw[FPY_IMAGE_APP_DESC_LEN])
-{
-    fpy_image_app_desc desc = {.magic_word = FPY_IMAGE_APP_DESC_MAGIC};
-    snprintf(desc.project_name, sizeof desc.project_name, "%s", fpy_img_or(a->project, "fipy-demo"));
-    snprintf(desc.version, sizeof desc.version, "%s", fpy_img_or(a->version, "1.0.0"));
-    snprintf(desc.idf_ver, sizeof desc.idf_ver, "%s", fpy_img_or(a->idf, "v5.3.1"));
-    snprintf(desc.time, sizeof desc.time, "00:00:00");
-    snprintf(desc.date, sizeof desc.date, "Jan  1 2025");
-    fpy_image_app_desc_encode(&desc, raw);
-}
-
-static int fpy_img_mkelf_write(const fpy_img_mkelf_args *a, const uint32_t sz[4])
-{
-    enum { RODATA, DRAM, IRAM, IROM };
-    static const char comment[] = "fipytool mkelf";
-    uint8_t raw[FPY_IMAGE_APP_DESC_LEN];
-    fpy_img_mkelf_desc(a, raw);
-    uint32_t total = sz[RODATA] + sz[DRAM] + sz[IRAM] + sz[IROM] + 0x400u;
-    uint8_t *fill = malloc(total);
-    if (fill == NULL)
-        return FPY_EXIT_FAIL;
-    fpy_img_fill(fill, total, 1);
-    const uint32_t A = FPY_ELF_SHF_ALLOC, W = FPY_ELF_SHF_WRITE, X = FPY_ELF_SHF_EXECINSTR;
-    uint8_t *r = fill, *dr = r + sz[RODATA], *iv = dr + sz[DRAM], *it = iv + 0x400,
-            *ir = it + sz[IRAM];
-    fpy_image_elf_sec all[] = {
-        {".flash.appdesc", FPY_ELF_SHT_PROGBITS, A, 0x3F400020u, raw, a->no_desc ? 0 : 256u},
-        {".flash.rodata", FPY_ELF_SHT_PROGBITS, A, 0x3F400120u, r, sz[RODATA]},
-        {".dram0.data", FPY_ELF_SHT_PROGBITS, A | W, 0x3FFB0000u, dr, sz[DRAM]},
-        {".dram0.bss", FPY_ELF_SHT_NOBITS, A | W, 0x3FFB0000u + sz[DRAM], NULL, 0x100u},
-        {".iram0.vectors", FPY_ELF_SHT_PROGBITS, A | X, 0x40080000u, iv, 0x400u},
-        {".iram0.text", FPY_ELF_SHT_PROGBITS, A | X, 0x40080400u, it, sz[IRAM]},
-        {".flash.text", FPY_ELF_SHT_PROGBITS, A | X, 0x400D0020u, ir, sz[IROM]},
-        {".comment", FPY_ELF_SHT_PROGBITS, 0, 0, (const uint8_t *)comment, sizeof comment},
-    };
-    fpy_image_elf_sec secs[8];
-    size_t n = 0, len = 0;
-    for (size_t i = 0; i < 8; i++)
-        if (all[i].size != 0)
-            secs[n++] = all[i];
-    fpy_image_elf_write(0x40080400u, secs, n, NULL, 0, &len);
-    uint8_t *out = malloc(len);
+    uint8_t *out;
+    size_t len;
     char err[512];
-    int rc = out ? fpy_image_elf_write(0x40080400u, secs, n, out, len, &len) : FPY_ERR_NOSPC;
-    if (rc == FPY_OK && fpy_file_write(a->out, out, len, err, sizeof err) != FPY_OK) {
+    int rc = fpy_vmgen_elf(a, &out, &len);
+    if (rc == FPY_OK && fpy_file_write(path, out, len, err, sizeof err) != FPY_OK) {
         fprintf(stderr, "fipytool: %s\n", err);
         rc = FPY_ERR_IO;
     } else if (rc != FPY_OK) {
         fprintf(stderr, "fipytool: image mkelf: %s\n", fpy_strerror(rc));
     }
     free(out);
-    free(fill);
     return rc == FPY_OK ? FPY_EXIT_OK : FPY_EXIT_FAIL;
 }
 
 static int fpy_img_mkelf_run(int argc, char **argv)
 {
     const fpy_cli_cmd *cmd = &fpy_img_mkelf_cmd;
-    fpy_img_mkelf_args a = {0};
+    fpy_vmgen_elf_args a = {NULL, NULL, NULL, FPY_VMGEN_SIZES, 0};
+    const char *out = NULL, *sizes[4] = {NULL, NULL, NULL, NULL};
     const fpy_opt opts[] = {
-        {"--output", 'o', &a.out, NULL},         {"--project", 0, &a.project, NULL},
+        {"--output", 'o', &out, NULL},         {"--project", 0, &a.project, NULL},
         {"--app-version", 0, &a.version, NULL},  {"--idf-version", 0, &a.idf, NULL},
-        {"--rodata-size", 0, &a.sizes[0], NULL}, {"--dram-size", 0, &a.sizes[1], NULL},
-        {"--iram-size", 0, &a.sizes[2], NULL},   {"--irom-size", 0, &a.sizes[3], NULL},
+        {"--rodata-size", 0, &sizes[0], NULL}, {"--dram-size", 0, &sizes[1], NULL},
+        {"--iram-size", 0, &sizes[2], NULL},   {"--irom-size", 0, &sizes[3], NULL},
         {"--no-app-desc", 0, NULL, &a.no_desc},
     };
     static const char *const names[4] = {"--rodata-size", "--dram-size", "--iram-size",
                                          "--irom-size"};
-    uint32_t sz[4] = {0x1234u, 0x200u, 0x3000u, 0x5000u};
     char *pos[1];
     size_t npos = 0;
     int rc = FPY_CLI_PARSE(cmd, argc, argv, opts, pos, &npos);
@@ -431,12 +370,12 @@ static int fpy_img_mkelf_run(int argc, char **argv)
         return fpy_cli_done(rc);
     if (npos != 0)
         return fpy_cli_usage_error(cmd, "unexpected argument '%s'", pos[0]);
-    if (a.out == NULL)
+    if (out == NULL)
         return fpy_cli_usage_error(cmd, "-o OUTPUT is required");
     for (int i = 0; i < 4; i++)
-        if ((rc = fpy_cli_number(cmd, names[i], a.sizes[i], FPY_NUM_PLAIN, 0x3FFFFF, &sz[i])))
+        if ((rc = fpy_cli_number(cmd, names[i], sizes[i], FPY_NUM_PLAIN, 0x3FFFFF, &a.sizes[i])))
             return rc;
-    return fpy_img_mkelf_write(&a, sz);
+    return fpy_img_mkelf_write(out, &a);
 }
 
 /* ---- dispatch --------------------------------------------------------------------- */

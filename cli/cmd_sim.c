@@ -11,6 +11,8 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "fipy/err.h"
+#include "simctl.h"
 #include "link.h"
 #include "simrun.h"
 #include "vboard.h"
@@ -74,47 +76,6 @@ static const fpy_cli_subs fpy_sim_subs = {&fpy_cmd_sim, fpy_sim_subs_tab,
 
 /* ---- sim ctl --------------------------------------------------------------- */
 
-/* Connect to the control socket with a 5 s limit on each exchange. */
-static int fpy_ctl_connect(const char *path)
-{
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    struct timeval tv = {5, 0};
-    if (strlen(path) >= sizeof a.sun_path) {
-        fprintf(stderr, "fipytool sim ctl: %s: path too long\n", path);
-        return -1;
-    }
-    strcpy(a.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        fprintf(stderr, "fipytool sim ctl: cannot connect to %s: %s (is 'fipytool sim' "
-                        "running?)\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
-/* Send `line` and read the reply line into reply. */
-static int fpy_ctl_exchange(int fd, const char *line, char *reply, size_t cap)
-{
-    size_t n = strlen(line), k = 0;
-    if (send(fd, line, n, MSG_NOSIGNAL) != (ssize_t)n)
-        return -1;
-    while (k + 1 < cap) {
-        ssize_t r = recv(fd, reply + k, 1, 0);
-        if (r <= 0)
-            return -1;
-        if (reply[k] == '\n')
-            break;
-        k++;
-    }
-    reply[k] = '\0';
-    return 0;
-}
-
 static int fpy_sim_ctl(int argc, char **argv)
 {
     char *pos[FPY_CTL_MAX_TOKENS + 1];
@@ -133,19 +94,18 @@ static int fpy_sim_ctl(int argc, char **argv)
         strcat(line, pos[i]);
         strcat(line, " ");
     }
-    strcat(line, json ? "--json\n" : "\n");
-    int fd = fpy_ctl_connect(pos[0]);
-    if (fd < 0)
-        return FPY_EXIT_FAIL;
-    rc = fpy_ctl_exchange(fd, line, reply, sizeof reply);
-    close(fd);
-    if (rc != 0) {
-        fprintf(stderr, "fipytool sim ctl: %s: no reply (%s)\n", pos[0],
-                errno ? strerror(errno) : "connection closed");
+    if (json)
+        strcat(line, "--json");
+    else if (line[0] != '\0')
+        line[strlen(line) - 1] = '\0'; /* the last space */
+    char err[400];
+    rc = fpy_simctl_send(pos[0], line, reply, sizeof reply, err, sizeof err);
+    if (rc == FPY_ERR_IO) {
+        fprintf(stderr, "fipytool sim ctl: %s\n", err);
         return FPY_EXIT_FAIL;
     }
     printf("%s\n", reply);
-    return strncmp(reply, "error:", 6) == 0 ? FPY_EXIT_FAIL : FPY_EXIT_OK;
+    return rc == FPY_OK ? FPY_EXIT_OK : FPY_EXIT_FAIL;
 }
 
 /* ---- sim ------------------------------------------------------------------- */

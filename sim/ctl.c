@@ -205,11 +205,14 @@ static int fpy_ctl_command(const fpy_ctl_toks *tk, size_t i, fpy_ctl_req *r, cha
         return r->op = FPY_CTL_RESET, 0;
     if (strcmp(c, "quit") == 0 && left == 1 && i == 0)
         return r->op = FPY_CTL_QUIT, 0;
-    if (strcmp(c, "status") == 0 || strcmp(c, "reset") == 0 || strcmp(c, "quit") == 0)
+    if (strcmp(c, "ports") == 0 && left == 1)
+        return r->op = FPY_CTL_PORTS, 0;
+    if (strcmp(c, "status") == 0 || strcmp(c, "reset") == 0 || strcmp(c, "quit") == 0 ||
+        strcmp(c, "ports") == 0)
         return fpy_ctl_fail(err, errlen, "%s: unexpected arguments", c);
     return fpy_ctl_fail(err, errlen,
                         "unknown command '%s' (jumper, reset, power, power-cut-after, link, "
-                        "status, quit)", c);
+                        "status, ports, quit)", c);
 }
 
 int fpy_ctl_parse(const char *line, size_t len, fpy_ctl_req *req, char *err, size_t errlen)

@@ -15,6 +15,7 @@
  *   [board N] link seed S
  *   [board N] link clear
  *   [board N] status [--json]
+ *   [board N] ports        where the board is reached: pty=PATH tcp=PORT
  *   quit
  *
  * Parser guarantees: reads at most `len` bytes of the line, no recursion,
@@ -46,7 +47,8 @@ enum {
     FPY_CTL_LINK_SEED,
     FPY_CTL_LINK_CLEAR,
     FPY_CTL_STATUS,
-    FPY_CTL_QUIT
+    FPY_CTL_QUIT,
+    FPY_CTL_PORTS /* answered by the event loop (sim/simrun.c), which knows them */
 };
 
 typedef struct fpy_ctl_req {

@@ -195,8 +195,13 @@ static void fpy_ctl_line(fpy_simrun *r, fpy_ctlconn *c, const char *line, size_t
     } else {
         fpy_simboard *b = r->b[req.op == FPY_CTL_QUIT ? 0 : req.board];
         uint64_t now = fpy_simrun_now(r);
-        if (fpy_ctl_exec(&req, &b->ops, &b->link, now, reply, sizeof reply - 1))
+        if (req.op == FPY_CTL_PORTS) {
+            const char *pty = fpy_simrun_pty_path(r, (int)req.board);
+            snprintf(reply, sizeof reply - 1, "ok pty=%s tcp=%d", pty != NULL ? pty : "-",
+                     fpy_simrun_tcp_port(r, (int)req.board));
+        } else if (fpy_ctl_exec(&req, &b->ops, &b->link, now, reply, sizeof reply - 1)) {
             r->quit = 1;
+        }
     }
     fpy_log(r, "ctl: %.*s -> %s", (int)len, line, reply);
     size_t n = strlen(reply);

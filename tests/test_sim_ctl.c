@@ -316,7 +316,7 @@ static void round_trip_over_unix_socket(void **state)
     ask(r, fd, "board 1 reset\nfrobnicate\n", 25, reply, sizeof reply, 2);
     assert_string_equal(reply, "error: no board 1 (1 running)\n"
                                "error: unknown command 'frobnicate' (jumper, reset, power, "
-                               "power-cut-after, link, status, quit)\n");
+                               "power-cut-after, link, status, ports, quit)\n");
     /* an over-long line: one error, then the connection goes on */
     static char longl[700];
     memset(longl, 'x', sizeof longl - 1);

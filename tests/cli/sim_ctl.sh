@@ -48,6 +48,11 @@ expect 0 "$F" sim ctl "$T/a.ctl" status
 has "^ok mode=[a-z]* baud=115200 jumper=off power=on" "$T/out"
 expect 0 "$F" sim ctl "$T/a.ctl" status --json
 has '^ok {"mode": "' "$T/out"
+# where the board is reached: the pty the banner named and the TCP port
+expect 0 "$F" sim ctl "$T/a.ctl" ports
+has "^ok pty=$(sed -n 's/^pty: //p' "$T/a.out") tcp=$(sed -n 's/^tcp: 127.0.0.1:\([0-9]*\).*/\1/p' "$T/a.out")\$" "$T/out"
+expect 1 "$F" sim ctl "$T/a.ctl" ports now
+has "^error: ports: unexpected arguments" "$T/out"
 expect 0 "$F" sim ctl "$T/a.ctl" jumper on
 has "^ok$" "$T/out"
 expect 0 "$F" sim ctl "$T/a.ctl" status

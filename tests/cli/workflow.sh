@@ -1,0 +1,122 @@
+#!/bin/sh
+# Issue 15, end to end on the virtual FiPy: the page's workflow
+# (register -> vm create -> virtualize -> upload) over the pty and over
+# RFC 2217, with the registry surviving restarts, and every error the
+# issue lists: device not registered, wrong target, image too big for its
+# slot, bytecode for another VM ABI, board not in download mode, board not
+# answering the uplink, port busy, registry unreadable.
+. "$FPY_SRC/tests/cli/common.inc"
+cd "$T" || exit 1
+F="$T/flash.bin"
+R="$T/data/registry.db"
+"$FPY_TOOL" sim --flash "$F" --link "$T/tty" --ctl "$T/ctl" --tcp 0 --fast >"$T/sim.out" 2>"$T/sim.err" &
+SIM=$!
+SIM2=
+trap 'kill -TERM $SIM $SIM2 2>/dev/null; wait $SIM $SIM2 2>/dev/null; rm -rf "$T"' EXIT
+i=0
+while ! grep -q '^ctl: ' "$T/sim.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+[ -e "$T/tty" ] || { echo "FAIL: the board did not start: $(cat "$T/sim.err")"; exit 1; }
+TCP=$(sed -n 's/^tcp: 127.0.0.1:\([0-9]*\) .*/\1/p' "$T/sim.out")
+ctl() { "$FPY_TOOL" sim ctl "$T/ctl" "$@" >"$T/ctl.out" 2>&1 || fail "ctl $*: $(cat "$T/ctl.out")"; }
+W="--registry $R --sim-ctl $T/ctl --wait 1"
+region() { # region ADDR LEN: bytes of the flash file
+    dd if="$F" bs=4096 skip=$(($1 / 4096)) count=$((($2 + 4095) / 4096)) 2>/dev/null | head -c "$2"
+}
+same() { # same ADDR FILE: the flash file holds FILE at ADDR
+    region "$1" "$(wc -c <"$2")" | cmp -s - "$2" || fail "flash file at $1 differs from $2"
+}
+
+# 1. A registry that cannot be used is said so, and nothing is touched.
+expect 1 "$FPY_TOOL" register --port "$T/tty" --registry "$T"
+has "registry unreadable" "$T/err"
+printf 'not a database, just text\n%.0s' 1 2 3 4 5 6 7 8 >"$T/junk.db"
+cp "$T/junk.db" "$T/junk.orig"
+expect 1 "$FPY_TOOL" device list --registry "$T/junk.db"
+expect 1 "$FPY_TOOL" vm create anything --registry "$T/junk.db"
+has "registry unreadable" "$T/err"
+cmp -s "$T/junk.db" "$T/junk.orig" || fail "a damaged registry was changed"
+
+# 2. Board not in download mode: no jumper, no control socket found (a
+#    board as a person has it): the flasher asks and gives up.
+ctl jumper off
+ctl reset
+expect 1 "$FPY_TOOL" register --port "$T/tty" --registry "$R" --wait 1
+has "put a jumper between G23 and GND and press reset" "$T/err"
+
+# 3. Register over the pty: the virtual board's jumper and reset through
+#    its control socket; the identity; the provisioning NVS.
+expect 0 "$FPY_TOOL" register --port "$T/tty" $W --alias desk
+has "^registered fipy-240ac4[0-9a-f]\{6\}: ESP32-D0WDQ6 (revision v1.0)" "$T/out"
+has "flash ef/4017 (8 MB), alias desk" "$T/out"
+has "jumper G23-GND on and press reset" "$T/err"
+ID=$(sed -n 's/^registered \(fipy-[0-9a-f]*\):.*/\1/p' "$T/out")
+NVS=$(sed -n 's/^provisioning NVS: //p' "$T/out")
+expect 0 "$FPY_TOOL" nvs dump "$NVS"
+has "device_id *string \"$ID\"" "$T/out"
+has "layout *string \"nonble\"" "$T/out"
+# port busy: another process holds the port
+P=$(readlink "$T/tty")
+flock -x "$P" sleep 1 &
+HOLD=$!
+sleep 0.3
+expect 1 "$FPY_TOOL" register --port "$T/tty" $W
+has "in use by process" "$T/err"
+wait $HOLD
+
+# 4. vm create: the default VM; a VM too big for its slot; not a VM.
+expect 1 "$FPY_TOOL" vm create nosuch --registry "$R"
+has "device not registered: nosuch" "$T/err"
+"$FPY_TOOL" image mkelf -o big.elf --irom-size 0x180000 >/dev/null
+"$FPY_TOOL" image elf2image big.elf -o big.bin --flash-mode dio --flash-size 8MB >/dev/null
+expect 1 "$FPY_TOOL" vm create desk --registry "$R" --vm-image big.bin
+has "image too big for its slot: big.bin is [0-9]* bytes; VM slot ota_0 of the nonble layout holds 1048576" "$T/err"
+expect 1 "$FPY_TOOL" vm create desk --registry "$R" --vm-image big.elf
+has "is not a VM the board would boot" "$T/err"
+expect 1 "$FPY_TOOL" virtualize desk --port "$T/tty" $W
+has "no VM created for $ID" "$T/err"
+expect 0 "$FPY_TOOL" vm create desk --registry "$R"
+has "VM for $ID: fipy-vm 1.0.0 (ABI 1)" "$T/out"
+
+# 5. Virtualize over the pty: every region in the flash file, then the
+#    board boots the VM (its console after the reset).
+expect 1 "$FPY_TOOL" virtualize nosuch --port "$T/tty" $W
+has "device not registered: nosuch" "$T/err"
+# a power cut in the middle of virtualizing: the ROM loader is in mask
+# ROM, so the board can always be put in download mode again, and the same
+# command again finishes the job (it skips what was written)
+ctl power-cut-after 100
+expect 1 "$FPY_TOOL" virtualize desk --port "$T/tty" $W
+ctl power on
+expect 0 "$FPY_TOOL" virtualize desk --port "$T/tty" $W
+has "6 regions written and verified: [0-9]* sector(s) written, [1-9][0-9]* unchanged" "$T/err"
+has "remove the jumper G23-GND and press reset" "$T/err"
+same 0x10000 "$(dirname "$R")/devices/$ID/vm.bin"
+"$FPY_TOOL" partition gen --layout nonble -o table.bin >/dev/null
+same 0x8000 table.bin
+same 0x9000 "$NVS"
+expect 0 "$FPY_TOOL" console --port "$T/tty" --sim-ctl "$T/ctl" --reset --seconds 1
+has "^fipy vm: fipy-vm 1.0.0 (VM slot 0, ABI 1) running" "$T/out"
+has "^load:0x40078000" "$T/out"
+expect 0 "$FPY_TOOL" device show desk --registry "$R"
+has "virtualize" "$T/out"
+
+# 6. The registry survives a restart of everything: a second board (its
+#    own flash file, so another MAC) is a second device; virtualizing the
+#    first device's VM onto it is refused.
+"$FPY_TOOL" sim --flash "$T/other.bin" --link "$T/tty2" --ctl "$T/ctl2" --fast >"$T/sim2.out" 2>&1 &
+SIM2=$!
+i=0
+while ! grep -q '^ctl: ' "$T/sim2.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+expect 1 "$FPY_TOOL" virtualize desk --port "$T/tty2" --registry "$R" --sim-ctl "$T/ctl2"
+has "the board on $T/tty2 is fipy-[0-9a-f]*, not $ID; nothing written" "$T/err"
+expect 0 "$FPY_TOOL" register --port "$T/tty2" --registry "$R" --sim-ctl "$T/ctl2" --alias bench
+expect 0 "$FPY_TOOL" device list --registry "$R"
+has "desk" "$T/out"
+has "bench" "$T/out"
+
+# 7. Over RFC 2217 the reset lines do what the jumper did: no control
+#    socket is used.
+expect 0 "$FPY_TOOL" register --port "rfc2217://localhost:$TCP" --registry "$R" --sim-ctl /nonexistent
+has "^registered again $ID" "$T/out"
+
+finish
