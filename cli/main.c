@@ -21,6 +21,7 @@ static const fpy_cli_cmd *const fpy_cmds[] = {
     &fpy_cmd_vm,
     &fpy_cmd_virtualize,
     &fpy_cmd_console,
+    &fpy_cmd_project,
 };
 
 #define FPY_NCMDS FPY_COUNTOF(fpy_cmds)
