@@ -37,6 +37,7 @@ extern const fpy_cli_cmd fpy_cmd_vm;
 extern const fpy_cli_cmd fpy_cmd_virtualize;
 extern const fpy_cli_cmd fpy_cmd_console;
 extern const fpy_cli_cmd fpy_cmd_project;
+extern const fpy_cli_cmd fpy_cmd_upload;
 
 /* One option of a subcommand.  `value` non-NULL: takes an argument
  * ("-o FILE", "--out FILE", "--out=FILE"); otherwise `flag` is set to 1. */

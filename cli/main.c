@@ -17,11 +17,12 @@ static const fpy_cli_cmd *const fpy_cmds[] = {
     &fpy_cmd_boot,
     &fpy_cmd_nvs,
     &fpy_cmd_sim,
+    &fpy_cmd_project,
     &fpy_cmd_register,
     &fpy_cmd_vm,
     &fpy_cmd_virtualize,
+    &fpy_cmd_upload,
     &fpy_cmd_console,
-    &fpy_cmd_project,
 };
 
 #define FPY_NCMDS FPY_COUNTOF(fpy_cmds)

@@ -14,12 +14,15 @@ int fpy_wf_registry(const fpy_cli_cmd *cmd, const char *given, int create, fpy_r
 {
     char path[1024], err[600];
     fpy_registry_cfg cfg = {!create, 0};
-    if (fpy_registry_path(given, path, sizeof path, err, sizeof err) != FPY_OK ||
-        fpy_registry_open(path, &cfg, reg, err, sizeof err) != FPY_OK) {
+    int rc = fpy_registry_path(given, path, sizeof path, err, sizeof err);
+    if (rc == FPY_OK)
+        rc = fpy_registry_open(path, &cfg, reg, err, sizeof err);
+    if (rc == FPY_ERR_NOTFOUND && !create)
+        fprintf(stderr, "fipytool %s: no device registered yet (%s): run 'fipytool register' "
+                        "with the board connected\n", cmd->name, err);
+    else if (rc != FPY_OK)
         fprintf(stderr, "fipytool %s: registry unreadable: %s\n", cmd->name, err);
-        return FPY_EXIT_FAIL;
-    }
-    return FPY_EXIT_OK;
+    return rc == FPY_OK ? FPY_EXIT_OK : FPY_EXIT_FAIL;
 }
 
 int fpy_wf_device(const fpy_cli_cmd *cmd, fpy_registry *reg, const char *arg,

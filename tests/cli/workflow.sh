@@ -100,7 +100,51 @@ has "^load:0x40078000" "$T/out"
 expect 0 "$FPY_TOOL" device show desk --registry "$R"
 has "virtualize" "$T/out"
 
-# 6. The registry survives a restart of everything: a second board (its
+# 6. Upload a project without the jumper over the pty: the VM answers in
+#    its window after the reset, writes the idle bytecode slot and
+#    restarts into it; the upload accepts it.  Again: nothing to send.
+expect 0 "$FPY_TOOL" project new hello
+expect 0 "$FPY_TOOL" upload desk hello --port "$T/tty" $W
+has "^hello uploaded to $ID: [0-9]* bytes into bytecode slot 1 (0x290000)" "$T/out"
+has "running and accepted" "$T/out"
+expect 0 "$FPY_TOOL" console --port "$T/tty" --sim-ctl "$T/ctl" --reset --seconds 1
+has "^fipy boot: VM slot 0 (0x010000), bytecode slot 1 (0x290000)$" "$T/out"
+has "^fipy boot: test mode: no, rollback: no" "$T/out"
+has "^fipy vm: bytecode slot 1 (0x290000)" "$T/out"
+expect 0 "$FPY_TOOL" upload desk hello --port "$T/tty" $W
+has "already runs hello (bytecode slot 1): nothing sent" "$T/out"
+# the errors: another ABI, too big, a project for another target, the
+# board in download mode (the jumper left on), nothing answering
+printf 'x' >p
+"$FPY_TOOL" bytecode build p --abi 2 -o abi2.fbc >/dev/null
+expect 1 "$FPY_TOOL" upload desk abi2.fbc --port "$T/tty" $W
+has "bytecode for another VM ABI: abi2.fbc needs ABI 2; the VM of $ID (1.0.0) has ABI 1" "$T/err"
+head -c 600000 /dev/urandom >bigp
+"$FPY_TOOL" bytecode build bigp --abi 1 -o big.fbc >/dev/null
+expect 1 "$FPY_TOOL" upload desk big.fbc --port "$T/tty" $W
+has "image too big for its slot: big.fbc is 600128 bytes; a bytecode slot of the nonble layout holds 524288" "$T/err"
+cp -r hello other
+sed -i 's/^target:.*/target: esp32_devkitc/' other/project.yml
+expect 1 "$FPY_TOOL" upload desk other --port "$T/tty" $W
+has "pycom_fipy_v1" "$T/err"
+"$FPY_TOOL" bytecode build p --abi 1 -o p1.fbc >/dev/null
+ctl jumper on
+expect 1 "$FPY_TOOL" upload desk p1.fbc --port "$T/tty" $W
+has "it is in download mode. Remove the G23-GND jumper" "$T/err"
+ctl jumper off
+# a cut upload leaves the old program running: power cut after 3 flash
+# operations of the upload (erasing the idle slot)
+ctl power-cut-after 3
+expect 1 "$FPY_TOOL" upload desk p1.fbc --port "$T/tty" $W --wait 2
+ctl power on
+expect 0 "$FPY_TOOL" console --port "$T/tty" --sim-ctl "$T/ctl" --seconds 1
+has "^fipy vm: bytecode slot 1 (0x290000)" "$T/out"
+has "^fipy boot: test mode: no" "$T/out"
+# and over RFC 2217 the RTS line is the reset button
+expect 0 "$FPY_TOOL" upload desk p1.fbc --port "rfc2217://localhost:$TCP" --registry "$R" --wait 2
+has "^p1.fbc uploaded to $ID: 129 bytes into bytecode slot 0 (0x210000)" "$T/out"
+
+# 7. The registry survives a restart of everything: a second board (its
 #    own flash file, so another MAC) is a second device; virtualizing the
 #    first device's VM onto it is refused.
 "$FPY_TOOL" sim --flash "$T/other.bin" --link "$T/tty2" --ctl "$T/ctl2" --fast >"$T/sim2.out" 2>&1 &
@@ -114,7 +158,12 @@ expect 0 "$FPY_TOOL" device list --registry "$R"
 has "desk" "$T/out"
 has "bench" "$T/out"
 
-# 7. Over RFC 2217 the reset lines do what the jumper did: no control
+# a board that was never virtualized does not answer the uplink
+expect 0 "$FPY_TOOL" vm create bench --registry "$R"
+expect 1 "$FPY_TOOL" upload bench p1.fbc --port "$T/tty2" --registry "$R" --sim-ctl "$T/ctl2" --wait 1
+has "not virtualized" "$T/err"
+
+# 8. Over RFC 2217 the reset lines do what the jumper did: no control
 #    socket is used.
 expect 0 "$FPY_TOOL" register --port "rfc2217://localhost:$TCP" --registry "$R" --sim-ctl /nonexistent
 has "^registered again $ID" "$T/out"
