@@ -223,7 +223,7 @@ static int fpy_reg_put_txn(fpy_registry *r, void *ctx, char *err, size_t errlen)
         " rev_major = excluded.rev_major, rev_minor = excluded.rev_minor,"
         " flash_id = excluded.flash_id, flash_size = excluded.flash_size,"
         " last_seen = excluded.last_seen",
-        "ttiiiit", d->id, mac, d->chip, (long long)d->rev_major, (long long)d->rev_minor,
+        "tttiiiit", d->id, mac, d->chip, (long long)d->rev_major, (long long)d->rev_minor,
         (long long)d->flash_id, (long long)d->flash_size, now);
 }
 

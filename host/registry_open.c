@@ -264,10 +264,13 @@ static int fpy_reg_precheck(const char *path, int create, char *err, size_t errl
     if (!S_ISREG(st.st_mode))
         return fpy_reg_msg(err, errlen, FPY_ERR_INVAL,
                            "the registry %s is not a regular file", path);
-    if (access(path, R_OK | W_OK) != 0)
+    if (access(path, R_OK) != 0)
+        return fpy_reg_msg(err, errlen, FPY_ERR_IO, "cannot read the registry %s: %s", path,
+                           strerror(errno));
+    if (access(path, W_OK) != 0)
         return fpy_reg_msg(err, errlen, FPY_ERR_IO,
-                           "the registry %s is unreadable or read-only: %s; fipytool must "
-                           "be able to read and write it",
+                           "the registry %s is read-only (%s); fipytool must be able to "
+                           "write it",
                            path, strerror(errno));
     return FPY_OK;
 }
@@ -339,6 +342,12 @@ static int fpy_reg_migrate_txn(fpy_registry *r, void *ctx, char *err, size_t err
     FPY_TRY(fpy_reg_whose(r, &ver, err, errlen));
     for (int64_t k = ver; k < FPY_REGISTRY_VERSION; k++) {
         int rc = sqlite3_exec(r->db, fpy_reg_steps[k], NULL, NULL, NULL);
+        /* a step that does not apply: the tables are not the version's */
+        if ((rc & 0xff) == SQLITE_ERROR)
+            return fpy_reg_msg(err, errlen, FPY_ERR_CORRUPT,
+                               "%s is not a fipy registry (or is damaged): version %lld but "
+                               "%s; move it away to start afresh",
+                               r->path, (long long)k, sqlite3_errmsg(r->db));
         if (rc != SQLITE_OK)
             return fpy_reg_fail(r, rc, "update the registry's schema", err, errlen);
     }
@@ -387,18 +396,28 @@ static int fpy_reg_wal(fpy_registry *r, char *err, size_t errlen)
     return rc == SQLITE_OK ? FPY_OK : fpy_reg_fail(r, rc, "open the registry", err, errlen);
 }
 
+static int fpy_reg_tables(fpy_registry *r, char *err, size_t errlen)
+{
+    FPY_TRY(fpy_reg_has_cols(r, "devices", fpy_reg_dev_cols, sizeof fpy_reg_dev_cols /
+                             sizeof fpy_reg_dev_cols[0], err, errlen));
+    return fpy_reg_has_cols(r, "history", fpy_reg_hist_cols,
+                            sizeof fpy_reg_hist_cols / sizeof fpy_reg_hist_cols[0], err, errlen);
+}
+
+/* Everything that may refuse the file is read before anything is written
+ * to it (the WAL switch, a migration). */
 static int fpy_reg_schema(fpy_registry *r, char *err, size_t errlen)
 {
     int64_t ver;
     FPY_TRY(fpy_reg_quick_check(r, err, errlen));
     FPY_TRY(fpy_reg_whose(r, &ver, err, errlen));
+    if (ver == FPY_REGISTRY_VERSION)
+        FPY_TRY(fpy_reg_tables(r, err, errlen));
     FPY_TRY(fpy_reg_wal(r, err, errlen));
-    if (ver != FPY_REGISTRY_VERSION)
-        FPY_TRY(fpy_reg_write(r, fpy_reg_migrate_txn, NULL, err, errlen));
-    FPY_TRY(fpy_reg_has_cols(r, "devices", fpy_reg_dev_cols, sizeof fpy_reg_dev_cols /
-                             sizeof fpy_reg_dev_cols[0], err, errlen));
-    return fpy_reg_has_cols(r, "history", fpy_reg_hist_cols,
-                            sizeof fpy_reg_hist_cols / sizeof fpy_reg_hist_cols[0], err, errlen);
+    if (ver == FPY_REGISTRY_VERSION)
+        return FPY_OK;
+    FPY_TRY(fpy_reg_write(r, fpy_reg_migrate_txn, NULL, err, errlen));
+    return fpy_reg_tables(r, err, errlen);
 }
 
 /* ---- writing ------------------------------------------------------------------------- */
