@@ -31,6 +31,7 @@ extern const fpy_cli_cmd fpy_cmd_boot;
 extern const fpy_cli_cmd fpy_cmd_flash;
 extern const fpy_cli_cmd fpy_cmd_bytecode;
 extern const fpy_cli_cmd fpy_cmd_sim;
+extern const fpy_cli_cmd fpy_cmd_device;
 
 /* One option of a subcommand.  `value` non-NULL: takes an argument
  * ("-o FILE", "--out FILE", "--out=FILE"); otherwise `flag` is set to 1. */

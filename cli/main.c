@@ -17,6 +17,7 @@ static const fpy_cli_cmd *const fpy_cmds[] = {
     &fpy_cmd_boot,
     &fpy_cmd_nvs,
     &fpy_cmd_sim,
+    &fpy_cmd_device,
 };
 
 #define FPY_NCMDS FPY_COUNTOF(fpy_cmds)

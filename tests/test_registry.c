@@ -688,7 +688,8 @@ static int write_fixture(const char *p)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    fpy_reg_device a = dev_of(0x12, 0x34), b = dev_of(0x56, 0x78), c = dev_of(0x56, 0x79);
+    fpy_reg_device a = dev_of(0x12, 0x34), b = dev_of(0x56, 0x78), c = dev_of(0x56, 0x78);
+    c.mac[3] = 0x01; /* b and c share the MAC tail 5678 */
     fpy_reg_vm vm = {1, "vm/fipy.bin", "1.20.2", 1, "", 1536000, "2024-05-01T10:00:00Z"};
     memset(vm.sha256, 'c', 64);
     fpy_reg_event ev = event("fipy-240ac4001234", "upload", 0x210000, "main \"1\".fbc");
