@@ -471,6 +471,17 @@ static void test_odd_tables_and_values(void **state)
     raw_sql(p, v1_sql);
     raw_sql(p, "PRAGMA user_version = 2;");
     refused_unchanged(p, FPY_ERR_CORRUPT, "has no column layout");
+    /* a v1 whose migration cannot apply (no history table), or which
+     * lacks a column after it: rolled back, the file as it was */
+    p = at("nohist.db");
+    raw_sql(p, "PRAGMA application_id = 1181307001; CREATE TABLE devices (id, mac);"
+               "PRAGMA user_version = 1;");
+    refused_unchanged(p, FPY_ERR_CORRUPT, "not a fipy registry (or is damaged): version 1");
+    p = at("nochip.db");
+    raw_sql(p, "PRAGMA application_id = 1181307001; CREATE TABLE devices (id, mac);"
+               "CREATE TABLE history (seq, device, at, op, address, size, label);"
+               "PRAGMA user_version = 1;");
+    refused_unchanged(p, FPY_ERR_CORRUPT, "table devices has no column chip");
 }
 
 /* ---- damaged, locked and odd files ------------------------------------------------- */
