@@ -590,6 +590,10 @@ static void test_paths(void **state)
     put(r, dev_of(0, 8), 1);
     fpy_registry_close(r);
     assert_int_equal(raw_int(at("real.db"), "SELECT count(*) FROM devices"), 2);
+    /* a path under a file: unreachable, for root too */
+    assert_int_equal(fpy_registry_open(at("real.db/r.db"), NULL, &r, err, sizeof err),
+                     FPY_ERR_IO);
+    assert_non_null(strstr(err, "cannot reach the registry"));
     if (geteuid() != 0) { /* root reads and writes anything */
         assert_int_equal(chmod(at("real.db"), 0400), 0);
         assert_int_equal(fpy_registry_open(at("real.db"), NULL, &r, err, sizeof err),

@@ -30,11 +30,11 @@ FPY_REGISTRY_FIXTURE="$T/reg.db" "$FIX" >"$T/out" 2>&1 || fail "fixture: $(cat "
 for d in nope fipy-240ac4009999 240ac4009999 9999 567; do
     expect 1 "$F" device show "$d" $R
     has "device not registered: $d" "$T/err"
-    expect 1 "$F" device forget "$d" --yes $R
-    has "device not registered: $d" "$T/err"
-    expect 1 "$F" device alias "$d" x $R
-    has "device not registered: $d" "$T/err"
 done
+expect 1 "$F" device forget 9999 --yes $R
+has "device not registered: 9999" "$T/err"
+expect 1 "$F" device alias 9999 x $R
+has "device not registered: 9999" "$T/err"
 
 # ---- list and show ---------------------------------------------------------------
 expect 0 "$F" device list $R
@@ -114,6 +114,11 @@ done
 mkdir folder.db
 expect 1 "$F" device list --registry "$T/folder.db"
 has "$T/folder.db is a folder" "$T/err"
+expect 1 "$F" device list --registry "$T/bad.db/registry.db" # under a file: for root too
+has "cannot reach the registry $T/bad.db/registry.db: Not a directory" "$T/err"
+mkfifo fifo.db
+expect 1 "$F" device list --registry "$T/fifo.db"
+has "$T/fifo.db is not a regular file" "$T/err"
 if [ "$(id -u)" != 0 ]; then # root reads anything
     cp reg.db locked.db
     chmod 000 locked.db
