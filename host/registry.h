@@ -125,6 +125,11 @@ int fpy_registry_device_put(fpy_registry *reg, fpy_reg_device *dev, int *created
 int fpy_registry_resolve(fpy_registry *reg, const char *arg, fpy_reg_device *dev, char *err,
                          size_t errlen);
 
+/* The sentence for a DEVICE argument that names no registered device
+ * ("device not registered: X (run `fipytool register` ...)"), the same
+ * for every command; returns FPY_ERR_NOTFOUND. */
+int fpy_registry_unknown(const char *arg, char *err, size_t errlen);
+
 /* Every device, ordered by id, in a malloc'd array (*devs, *n; free()). */
 int fpy_registry_device_list(fpy_registry *reg, fpy_reg_device **devs, size_t *n, char *err,
                              size_t errlen);

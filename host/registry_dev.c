@@ -15,7 +15,7 @@
 /* The shortest MAC tail accepted as a DEVICE argument. */
 #define FPY_REG_TAIL_MIN 4u
 
-int fpy_reg_unknown(const char *arg, char *err, size_t errlen)
+int fpy_registry_unknown(const char *arg, char *err, size_t errlen)
 {
     return fpy_reg_msg(err, errlen, FPY_ERR_NOTFOUND,
                        "device not registered: %s (run `fipytool register` with the board "
@@ -154,7 +154,7 @@ int fpy_registry_resolve(fpy_registry *r, const char *arg, fpy_reg_device *dev, 
             id[i] = (char)tolower((unsigned char)arg[i]);
         rc = fpy_reg_by_tail(r, id, dev, err, errlen);
     }
-    return rc == FPY_ERR_NOTFOUND ? fpy_reg_unknown(arg, err, errlen) : rc;
+    return rc == FPY_ERR_NOTFOUND ? fpy_registry_unknown(arg, err, errlen) : rc;
 }
 
 int fpy_registry_device_list(fpy_registry *r, fpy_reg_device **devs, size_t *n, char *err,
@@ -194,7 +194,7 @@ static int fpy_reg_known(fpy_registry *r, const char *id, char *err, size_t errl
 {
     fpy_reg_device d;
     int rc = fpy_reg_get(r, "id = ?1", id, &d, err, errlen);
-    return rc == FPY_ERR_NOTFOUND ? fpy_reg_unknown(id, err, errlen) : rc;
+    return rc == FPY_ERR_NOTFOUND ? fpy_registry_unknown(id, err, errlen) : rc;
 }
 
 typedef struct fpy_reg_put {

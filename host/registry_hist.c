@@ -30,7 +30,7 @@ static int fpy_reg_add_txn(fpy_registry *r, void *ctx, char *err, size_t errlen)
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE)
-        return fpy_reg_unknown(ev->device, err, errlen);
+        return fpy_registry_unknown(ev->device, err, errlen);
     if (rc != SQLITE_ROW)
         return fpy_reg_fail(r, rc, "read the registry", err, errlen);
     FPY_TRY(fpy_reg_stmt(r, &st, err, errlen,

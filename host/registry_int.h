@@ -57,7 +57,5 @@ uint64_t fpy_reg_uint(sqlite3_stmt *st, int col, uint64_t max);
 /* Now, UTC, ISO-8601 ("2024-05-01T12:34:56Z"). */
 void fpy_reg_now(char out[FPY_REGISTRY_TIME_LEN]);
 
-/* The not-registered sentence, the same for every command. */
-int fpy_reg_unknown(const char *arg, char *err, size_t errlen);
 
 #endif
