@@ -4,6 +4,7 @@
  * verify / erase in flasher_ops.c.
  */
 #include "flasher_int.h"
+#include "fipy/uplink.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -150,6 +151,22 @@ static int fpy_fl_sync_other_rates(fpy_flasher *f)
 
 /* Reset into download mode and sync; without modem lines, the user does
  * the reset (Pycom expansion boards have no auto-reset circuit). */
+/* A SYNC answered by the ROM loader, not by a running VM's uplink window
+ * (docs/formats/uplink.md): a reset that did not reach download mode
+ * leaves the VM listening, and its SYNC reply says so by its value. */
+static int fpy_fl_sync(fpy_flasher *f, unsigned attempts)
+{
+    int rc = fpy_romc_sync(&f->rc, attempts);
+    if (rc != FPY_OK || f->rc.sync_value != FPY_UPLINK_SYNC_VALUE)
+        return rc;
+    if (!f->vm_noted)
+        fpy_fl_event(f, "note", NULL, 0, 0, 0, NULL,
+                     "the VM answered (its uplink window): the board runs, not in download "
+                     "mode");
+    f->vm_noted = 1;
+    return FPY_ERR_STATE;
+}
+
 static int fpy_fl_enter(fpy_flasher *f)
 {
     int rc = FPY_ERR_UNSUPPORTED;
@@ -160,11 +177,11 @@ static int fpy_fl_enter(fpy_flasher *f)
             if (rc != FPY_OK)
                 break;
             fpy_fl_event(f, "reset", NULL, 0, 0, 0, NULL, "DTR/RTS reset into download mode");
-            if (fpy_romc_sync(&f->rc, 5) == FPY_OK)
+            if (fpy_fl_sync(f, 5) == FPY_OK)
                 return FPY_OK;
         }
     }
-    if (fpy_romc_sync(&f->rc, 3) == FPY_OK || fpy_fl_sync_other_rates(f) == FPY_OK)
+    if (fpy_fl_sync(f, 3) == FPY_OK || fpy_fl_sync_other_rates(f) == FPY_OK)
         return FPY_OK;
     if (fpy_fl_stopped(f))
         return FPY_ERR_STATE;
@@ -176,7 +193,7 @@ static int fpy_fl_enter(fpy_flasher *f)
     unsigned wait = f->o.manual_wait_s ? f->o.manual_wait_s : 60;
     /* one SYNC attempt costs about 150 ms when nothing answers */
     for (unsigned i = 0; i < wait * 6 && !fpy_fl_stopped(f); i++) {
-        rc = fpy_romc_sync(&f->rc, 1);
+        rc = fpy_fl_sync(f, 1);
         if (rc == FPY_OK || rc == FPY_ERR_IO)
             return rc;
     }

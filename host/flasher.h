@@ -97,6 +97,7 @@ typedef struct fpy_flasher {
     uint64_t wire_bytes;     /* *_DATA payload bytes sent */
     /* state after a failure or an interruption */
     int interrupted;
+    int vm_noted;            /* said once: a running VM answered SYNC, not the ROM */
     const char *code;        /* stable error code of the failure */
     char msg[400];           /* what failed, in English */
     char done_msg[200];      /* "0x10000..0x30000 of app.bin written and verified" */

@@ -292,7 +292,7 @@ int fpy_romc_sync(fpy_romclient *c, unsigned attempts)
     for (unsigned i = 0; i < attempts; i++) {
         fpy_romc_flush(c);
         int rc = fpy_romc_command(c, FPY_ROM_SYNC, body, sizeof body, 0, 0, FPY_ROMC_T_SYNC,
-                                  NULL, NULL);
+                                  NULL, &c->sync_value);
         if (rc == FPY_OK) {
             /* the ROM answers a SYNC 8 times: let the other 7 come, then drop them */
             for (int k = 0; k < 7 && fpy_romc_frame(c, FPY_ROMC_T_SYNC) == FPY_OK; k++)

@@ -66,6 +66,8 @@ typedef struct fpy_romclient {
     uint32_t rtt_ms;        /* slowest answer to a quick command, wire time excluded */
     uint32_t last_ms;       /* the last command's answer time, wire time excluded */
     uint32_t resends;       /* requests sent again by fpy_romc_retry */
+    uint32_t sync_value;    /* the value of the last SYNC reply: the ROM's
+                               0x20120707, or another peer's (fipy's uplink) */
     /* Error bytes a peer other than the ROM answers with, taken as error
      * replies like the ROM's (the uplink's 0xE0..0xE6, host/uplink.h);
      * 0 and 0: none.  rom_error holds them too. */

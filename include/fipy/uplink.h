@@ -39,7 +39,10 @@
 
 /* Opcodes: the ROM's where it has one, two of fipy's own. */
 #define FPY_UPLINK_OP_SYNC 0x08u   /* FPY_ROM_SYNC */
-#define FPY_UPLINK_SYNC_VALUE 0x20120707u /* SYNC's reply value, the ROM's */
+/* SYNC's reply value: not the ROM's (0x20120707), so that a flasher that
+ * resets a board into download mode can tell the running VM's window from
+ * the ROM loader (docs/formats/uplink.md); bytes "FPUL". */
+#define FPY_UPLINK_SYNC_VALUE 0x4C555046u
 #define FPY_UPLINK_OP_BEGIN 0x02u  /* FPY_ROM_FLASH_BEGIN, longer body */
 #define FPY_UPLINK_OP_DATA 0x03u   /* FPY_ROM_FLASH_DATA */
 #define FPY_UPLINK_OP_END 0x04u    /* FPY_ROM_FLASH_END */

@@ -158,10 +158,12 @@ expect 0 "$FPY_TOOL" device list --registry "$R"
 has "desk" "$T/out"
 has "bench" "$T/out"
 
-# a board that was never virtualized does not answer the uplink
+# a board that was never virtualized does not answer the uplink (its
+# jumper off: it halts, nothing to boot)
 expect 0 "$FPY_TOOL" vm create bench --registry "$R"
+"$FPY_TOOL" sim ctl "$T/ctl2" jumper off >/dev/null || fail "ctl2 jumper off"
 expect 1 "$FPY_TOOL" upload bench p1.fbc --port "$T/tty2" --registry "$R" --sim-ctl "$T/ctl2" --wait 1
-has "not virtualized" "$T/err"
+has "no answer in the uplink window (1000 ms of SYNC): is fipy.s VM on the board (virtualized)" "$T/err"
 
 # 8. Over RFC 2217 the reset lines do what the jumper did: no control
 #    socket is used.
