@@ -137,7 +137,7 @@ ctl jumper off
 ctl power-cut-after 3
 expect 1 "$FPY_TOOL" upload desk p1.fbc --port "$T/tty" $W --wait 2
 ctl power on
-expect 0 "$FPY_TOOL" console --port "$T/tty" --sim-ctl "$T/ctl" --seconds 1
+expect 0 "$FPY_TOOL" console --port "$T/tty" --sim-ctl "$T/ctl" --reset --seconds 1
 has "^fipy vm: bytecode slot 1 (0x290000)" "$T/out"
 has "^fipy boot: test mode: no" "$T/out"
 # and over RFC 2217 the RTS line is the reset button
