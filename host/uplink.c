@@ -174,8 +174,10 @@ static int fpy_ulh_begin(fpy_ulh *u)
  * One block, sent again with the same seq when no usable answer came (a
  * timeout, a garbled reply, or the board saying the block arrived
  * damaged); the board answers a repeat of a block it wrote without
- * writing it again.  After two timeouts in a row a SYNC checks the board
- * is still there.
+ * writing it again.  After a timeout a SYNC checks the board is still
+ * there: a board that lost power or was reset answers nothing, and the
+ * upload ends at once instead of waiting out every resend (the old
+ * program runs; the same command again starts over).
  */
 static int fpy_ulh_block(fpy_ulh *u, const uint8_t *body, size_t bl, uint32_t sum, int last)
 {
@@ -190,8 +192,11 @@ static int fpy_ulh_block(fpy_ulh *u, const uint8_t *body, size_t bl, uint32_t su
                           rc == FPY_ERR_TIMEOUT ? FPY_FLC_TIMEOUT : FPY_FLC_PROTOCOL,
                           u->rc.msg);
             t = t * 2u < full ? t * 2u : full;
-            if (timeouts >= 2)
-                (void)fpy_romc_sync(&u->rc, 2);
+            if (timeouts >= 1 && fpy_romc_sync(&u->rc, 2) != FPY_OK)
+                return fpy_ulh_fail(u, FPY_ERR_TIMEOUT, FPY_FLC_TIMEOUT,
+                                    "the board stopped answering during the upload (power "
+                                    "lost, or reset?); the old program still runs: upload "
+                                    "again");
             fpy_romc_drain(&u->rc, rc == FPY_ERR_TIMEOUT ? 0 : 20);
         }
         rc = fpy_romc_command(&u->rc, FPY_UPLINK_OP_DATA, body, (uint16_t)bl, sum, 0, t, NULL,
