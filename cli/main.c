@@ -52,6 +52,8 @@ int main(int argc, char **argv)
     /* A file-size limit (ulimit -f) then fails the write with EFBIG, which
      * is reported with the file's name, instead of killing us mid-write. */
     signal(SIGXFSZ, SIG_IGN);
+    /* Lines in order when stdout and stderr go to one pipe (the demo, CI logs). */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
         fpy_main_help(stderr);
         return FPY_EXIT_USAGE;
