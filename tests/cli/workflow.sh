@@ -169,5 +169,14 @@ has "no answer in the uplink window (1000 ms of SYNC): is fipy.s VM on the board
 #    socket is used.
 expect 0 "$FPY_TOOL" register --port "rfc2217://localhost:$TCP" --registry "$R" --sim-ctl /nonexistent
 has "^registered again $ID" "$T/out"
+# the board was running its VM: the same reset takes it to download mode
+# for virtualize (the sectors the boots and uploads changed since are
+# written again: the record, otadata), and the hard reset after it boots
+# the VM
+expect 0 "$FPY_TOOL" virtualize desk --port "rfc2217://localhost:$TCP" --registry "$R" --sim-ctl "$T/ctl"
+has "6 regions written and verified: [0-9] sector(s) written, [1-9][0-9] unchanged" "$T/err"
+sleep 0.5
+"$FPY_TOOL" sim ctl "$T/ctl" status >"$T/st" 2>&1
+has "mode=running" "$T/st"
 
 finish
