@@ -140,9 +140,20 @@ ctl power on
 expect 0 "$FPY_TOOL" console --port "$T/tty" --sim-ctl "$T/ctl" --reset --seconds 1
 has "^fipy vm: bytecode slot 1 (0x290000)" "$T/out"
 has "^fipy boot: test mode: no" "$T/out"
+# a noisy line: 1 byte in 3000 corrupted both ways; blocks are resent
+# and the board runs exactly the image (its size and SHA-256 prefix)
+head -c 100000 /dev/urandom >rp
+"$FPY_TOOL" bytecode build rp --abi 1 -o rp.fbc >/dev/null
+ctl link corrupt both rate 3000 seed 7
+expect 0 "$FPY_TOOL" upload desk rp.fbc --port "$T/tty" $W
+ctl link clear
+has "rp.fbc uploaded to $ID: 100128 bytes into bytecode slot 0 (0x210000), 98 blocks, [1-9][0-9]* resent" "$T/out"
+SHA=$(sha256sum rp.fbc | cut -c1-16)
+expect 0 "$FPY_TOOL" console --port "$T/tty" --sim-ctl "$T/ctl" --reset --seconds 1
+has "^fipy vm: bytecode slot 0 (0x210000), 100128 bytes, SHA-256 $SHA" "$T/out"
 # and over RFC 2217 the RTS line is the reset button
 expect 0 "$FPY_TOOL" upload desk p1.fbc --port "rfc2217://localhost:$TCP" --registry "$R" --wait 2
-has "^p1.fbc uploaded to $ID: 129 bytes into bytecode slot 0 (0x210000)" "$T/out"
+has "^p1.fbc uploaded to $ID: 129 bytes into bytecode slot 1 (0x290000)" "$T/out"
 
 # 7. The registry survives a restart of everything: a second board (its
 #    own flash file, so another MAC) is a second device; virtualizing the
