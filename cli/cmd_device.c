@@ -249,8 +249,10 @@ static void fpy_show_text(const fpy_reg_device *d, const fpy_reg_event *h, size_
     printf("\n  MAC:         %02x:%02x:%02x:%02x:%02x:%02x\n  chip:        ", m[0], m[1], m[2],
            m[3], m[4], m[5]);
     fpy_device_put(d->chip);
-    printf(", revision %u.%u\n  flash:       id 0x%06lx, %s\n", d->rev_major, d->rev_minor,
-           (unsigned long)d->flash_id, size);
+    /* as `flash info` and `register` print it: manufacturer/device */
+    printf(", revision %u.%u\n  flash:       %02x/%02x%02x, %s\n", d->rev_major, d->rev_minor,
+           (unsigned)(d->flash_id & 0xFFu), (unsigned)((d->flash_id >> 8) & 0xFFu),
+           (unsigned)((d->flash_id >> 16) & 0xFFu), size);
     printf("  layout:      %s\n", d->layout[0] ? d->layout : "unknown");
     printf("  registered:  ");
     fpy_device_put(d->registered_at);
