@@ -255,12 +255,14 @@ static void fpy_ctl_status_text(const fpy_vboard_status *st, const fpy_link *l, 
     fpy_ctl_sum(l, &c);
     snprintf(out, cap,
              "ok mode=%s baud=%" PRIu32 " jumper=%s power=%s vm_slot=%d bc_slot=%d "
-             "test_mode=%d reset_reason=%d flash_reads=%" PRIu64 " flash_programs=%" PRIu64
+             "test_mode=%d reset_reason=%d uplink=%s bc_size=%" PRIu32 " flash_reads=%" PRIu64
+             " flash_programs=%" PRIu64
              " flash_erases=%" PRIu64 " to_board=%" PRIu64 " from_board=%" PRIu64
              " dropped=%" PRIu64 " corrupted=%" PRIu64 " stalls=%" PRIu64 " garbled=%" PRIu64
              " lost=%" PRIu64 " rules=%zu",
              st->mode, st->baud, st->jumper ? "on" : "off", st->powered ? "on" : "off",
-             st->vm_slot, st->bc_slot, st->test_mode, st->reset_reason, st->flash_reads,
+             st->vm_slot, st->bc_slot, st->test_mode, st->reset_reason,
+             st->uplink ? "open" : "closed", st->bc_size, st->flash_reads,
              st->flash_programs, st->flash_erases, l->dir[0].n.bytes, l->dir[1].n.bytes,
              c.dropped, c.corrupted, c.stalls, c.garbled, c.lost, l->nrules);
 }
@@ -273,13 +275,15 @@ static void fpy_ctl_status_json(const fpy_vboard_status *st, const fpy_link *l, 
     snprintf(out, cap,
              "ok {\"mode\": \"%s\", \"baud\": %" PRIu32 ", \"jumper\": %s, \"power\": %s, "
              "\"vm_slot\": %d, \"bc_slot\": %d, \"test_mode\": %d, \"reset_reason\": %d, "
+             "\"uplink\": %s, \"bc_size\": %" PRIu32 ", "
              "\"flash_reads\": %" PRIu64 ", \"flash_programs\": %" PRIu64
              ", \"flash_erases\": %" PRIu64 ", \"link\": {\"to_board\": %" PRIu64
              ", \"from_board\": %" PRIu64 ", \"dropped\": %" PRIu64 ", \"corrupted\": %" PRIu64
              ", \"stalls\": %" PRIu64 ", \"garbled\": %" PRIu64 ", \"lost\": %" PRIu64
              ", \"rules\": %zu}}",
              st->mode, st->baud, st->jumper ? "true" : "false", st->powered ? "true" : "false",
-             st->vm_slot, st->bc_slot, st->test_mode, st->reset_reason, st->flash_reads,
+             st->vm_slot, st->bc_slot, st->test_mode, st->reset_reason,
+             st->uplink ? "true" : "false", st->bc_size, st->flash_reads,
              st->flash_programs, st->flash_erases, l->dir[0].n.bytes, l->dir[1].n.bytes,
              c.dropped, c.corrupted, c.stalls, c.garbled, c.lost, l->nrules);
 }

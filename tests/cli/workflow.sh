@@ -106,11 +106,15 @@ has "virtualize" "$T/out"
 expect 0 "$FPY_TOOL" project new hello
 expect 0 "$FPY_TOOL" upload desk hello --port "$T/tty" $W
 has "^hello uploaded to $ID: [0-9]* bytes into bytecode slot 1 (0x290000)" "$T/out"
+cp "$T/out" "$T/st0"
 has "running and accepted" "$T/out"
 expect 0 "$FPY_TOOL" console --port "$T/tty" --sim-ctl "$T/ctl" --reset --seconds 1
 has "^fipy boot: VM slot 0 (0x010000), bytecode slot 1 (0x290000)$" "$T/out"
 has "^fipy boot: test mode: no, rollback: no" "$T/out"
 has "^fipy vm: bytecode slot 1 (0x290000)" "$T/out"
+HSIZE=$(sed -n 's/^hello uploaded to [^:]*: \([0-9]*\) bytes.*/\1/p' "$T/st0")
+"$FPY_TOOL" sim ctl "$T/ctl" status >"$T/st" 2>&1
+has "bc_slot=1 test_mode=0 reset_reason=0 uplink=[a-z]* bc_size=$HSIZE " "$T/st"
 expect 0 "$FPY_TOOL" upload desk hello --port "$T/tty" $W
 has "already runs hello (bytecode slot 1): nothing sent" "$T/out"
 # the errors: another ABI, too big, a project for another target, the
