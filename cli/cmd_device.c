@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "hostio.h"
 #include "registry.h"
+#include "workflow.h"
 
 static const char fpy_device_usage[] =
     "usage: fipytool device COMMAND [ARGS] [--registry PATH]\n\n"
@@ -399,6 +400,9 @@ static int fpy_forget_run(void *ctx, int argc, char **argv)
         (rc = fpy_forget_confirmed(&d, o.yes)) == 0) {
         if (fpy_registry_forget(reg, d.id, err, sizeof err) != FPY_OK)
             rc = fpy_device_fail(&fpy_forget_cmd, err);
+        else if (fpy_wf_device_files_remove(reg, d.id) != 0)
+            fprintf(stderr, "fipytool device forget: %s forgotten; its files beside the "
+                            "registry could not all be removed\n", d.id);
         else
             printf("%s forgotten\n", d.id);
     }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fipy/hash.h"
 #include "simctl.h"
@@ -62,6 +63,23 @@ int fpy_wf_device_dir(fpy_registry *reg, const char *id, int mk, char *out, size
     if (n < 0 || (size_t)n >= cap || (mk && fpy_wf_mkdir(out) != 0))
         return -1;
     return 0;
+}
+
+int fpy_wf_device_files_remove(fpy_registry *reg, const char *id)
+{
+    static const char *const files[] = {"vm.bin", "provision-nvs.bin"};
+    char dir[1024], path[1100];
+    int rc = 0;
+    if (fpy_wf_device_dir(reg, id, 0, dir, sizeof dir) != 0)
+        return -1;
+    for (size_t i = 0; i < FPY_COUNTOF(files); i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            rc = -1;
+    }
+    if (rmdir(dir) != 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+        rc = -1;
+    return rc;
 }
 
 void fpy_wf_say(const char *fmt, ...)

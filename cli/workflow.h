@@ -25,6 +25,12 @@ int fpy_wf_device(const fpy_cli_cmd *cmd, fpy_registry *reg, const char *arg,
  * (REGISTRY-DIR/devices/ID), created (0700) when mk. */
 int fpy_wf_device_dir(fpy_registry *reg, const char *id, int mk, char *out, size_t cap);
 
+/* The files fipytool keeps for a device (vm.bin, provision-nvs.bin), and
+ * its directory when that leaves it empty: for `device forget`.  Files
+ * of other names are left alone.  0, or -1 when one could not be removed
+ * (errno; the others are still tried). */
+int fpy_wf_device_files_remove(fpy_registry *reg, const char *id);
+
 /* One line of the story on stderr: "==> text". */
 void fpy_wf_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -169,9 +169,13 @@ while ! grep -q '^ctl: ' "$T/sim2.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0
 expect 1 "$FPY_TOOL" virtualize desk --port "$T/tty2" --registry "$R" --sim-ctl "$T/ctl2"
 has "the board on $T/tty2 is fipy-[0-9a-f]*, not $ID; nothing written" "$T/err"
 expect 0 "$FPY_TOOL" register --port "$T/tty2" --registry "$R" --sim-ctl "$T/ctl2" --alias bench
+cp "$T/out" "$T/reg2"
 expect 0 "$FPY_TOOL" device list --registry "$R"
 has "desk" "$T/out"
 has "bench" "$T/out"
+# forget takes the device's files beside the registry with it
+BDIR="$(dirname "$R")/devices/$(sed -n 's/^registered \(fipy-[0-9a-f]*\):.*/\1/p' "$T/reg2")"
+[ -f "$BDIR/provision-nvs.bin" ] || fail "no provisioning NVS in $BDIR"
 
 # a board that was never virtualized does not answer the uplink (its
 # jumper off: it halts, nothing to boot)
@@ -179,6 +183,11 @@ expect 0 "$FPY_TOOL" vm create bench --registry "$R"
 "$FPY_TOOL" sim ctl "$T/ctl2" jumper off >/dev/null || fail "ctl2 jumper off"
 expect 1 "$FPY_TOOL" upload bench p1.fbc --port "$T/tty2" --registry "$R" --sim-ctl "$T/ctl2" --wait 1
 has "no answer in the uplink window (1000 ms of SYNC): is fipy.s VM on the board (virtualized)" "$T/err"
+[ -f "$BDIR/vm.bin" ] || fail "no VM in $BDIR"
+expect 0 "$FPY_TOOL" device forget bench --yes --registry "$R"
+[ ! -e "$BDIR" ] || fail "$BDIR left behind by forget: $(ls "$BDIR")"
+expect 1 "$FPY_TOOL" upload bench p1.fbc --port "$T/tty2" --registry "$R"
+has "device not registered: bench" "$T/err"
 
 # 8. Over RFC 2217 the reset lines do what the jumper did: no control
 #    socket is used.
