@@ -1,7 +1,8 @@
 /*
  * Hashes and CRCs used by the formats: SHA-256 (app image digest, bytecode
  * images), MD5 (partition table MD5 entry, ROM SPI_FLASH_MD5) and
- * ESP-IDF's crc32_le.
+ * ESP-IDF's crc32_le; and the one public-key check, ECDSA P-256 verify
+ * (signed apps and bytecode, fipy/sig.h).
  *
  * The hash contexts are opaque, caller-allocated storage of a fixed size:
  * no library type shows here.  lib/core/hash.c keeps a context's life and
@@ -77,6 +78,19 @@ FPY_HASH_CHECKED int fpy_md5_finish(fpy_md5 *h, uint8_t out[FPY_MD5_LEN]);
  * it in ROM): it cannot fail.
  */
 uint32_t fpy_crc32_le(uint32_t crc, const void *data, size_t len);
+
+/*
+ * ECDSA P-256 verify over a SHA-256 digest, through the port
+ * (fipy/port.h: fpy_port_p256_verify, which states the byte orders).
+ * FPY_OK valid; FPY_ERR_CHECKSUM the signature does not verify;
+ * FPY_ERR_INVAL the key is not a point of P-256; FPY_ERR_IO the engine
+ * failed (or the port answered something else).
+ */
+#define FPY_P256_PUB_LEN 64u
+#define FPY_P256_SIG_LEN 64u
+FPY_HASH_CHECKED int fpy_p256_verify(const uint8_t pub[FPY_P256_PUB_LEN],
+                                     const uint8_t digest[FPY_SHA256_LEN],
+                                     const uint8_t sig[FPY_P256_SIG_LEN]);
 
 /* Constant-time comparison of two digests: 0 when equal. */
 int fpy_digest_cmp(const uint8_t *a, const uint8_t *b, size_t len);

@@ -59,4 +59,21 @@ void fpy_port_md5_release(void *st);
 /* ESP-IDF's crc32_le (fipy/hash.h: fpy_crc32_le): a pure function. */
 uint32_t fpy_port_crc32_le(uint32_t crc, const void *data, size_t len);
 
+/*
+ * ECDSA over NIST P-256 (secp256r1), verify only: the signature checks of
+ * secure boot v1 apps and signed bytecode (fipy/sig.h).  `pub` is the
+ * public point X||Y, 32 bytes each, big-endian (ESP-IDF's
+ * signature_verification_key.bin); `digest` the 32-byte SHA-256 that was
+ * signed; `sig` r||s, 32 bytes each, big-endian.  Unlike the hashes above,
+ * the answer is a verdict, so a port answers one of:
+ *   FPY_OK             the signature is valid for this key and digest;
+ *   FPY_ERR_CHECKSUM   it is not (r or s out of [1, n-1] included);
+ *   FPY_ERR_INVAL      `pub` is not a point of the curve;
+ *   FPY_ERR_IO         the engine failed.
+ * hash.c (fpy_p256_verify) takes any other value as FPY_ERR_IO.  On the
+ * ESP32 a port uses micro-ecc or mbedTLS as ESP-IDF does (docs/porting.md).
+ */
+int fpy_port_p256_verify(const uint8_t pub[64], const uint8_t digest[32],
+                         const uint8_t sig[64]);
+
 #endif

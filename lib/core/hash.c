@@ -145,6 +145,17 @@ uint32_t fpy_crc32_le(uint32_t crc, const void *data, size_t len)
     return fpy_port_crc32_le(crc, data, len);
 }
 
+int fpy_p256_verify(const uint8_t pub[FPY_P256_PUB_LEN], const uint8_t digest[FPY_SHA256_LEN],
+                    const uint8_t sig[FPY_P256_SIG_LEN])
+{
+    int rc = fpy_port_p256_verify(pub, digest, sig);
+    /* The verdicts a port may give; anything else is the engine's fault,
+     * never "valid". */
+    if (rc == FPY_OK || rc == FPY_ERR_CHECKSUM || rc == FPY_ERR_INVAL)
+        return rc;
+    return FPY_ERR_IO;
+}
+
 int fpy_digest_cmp(const uint8_t *a, const uint8_t *b, size_t len)
 {
     uint8_t diff = 0;

@@ -128,3 +128,9 @@ int fpy_stub_boot(fpy_fw_work *w, fpy_boot_result *res)
     const fpy_boot_cfg cfg = {fpy_layout_get(FPY_LAYOUT_NONBLE), FPY_REC_STORE_FIPY(), 0, 0, 0};
     return fpy_boot_run(&f, &sys, &cfg, w, res);
 }
+
+int fpy_port_p256_verify(const uint8_t pub[64], const uint8_t digest[32], const uint8_t sig[64])
+{
+    (void)pub, (void)digest, (void)sig;
+    return FPY_ERR_UNSUPPORTED;
+}
