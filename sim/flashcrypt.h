@@ -38,8 +38,9 @@
  * 16 (the hardware and espsecure work in 16-byte blocks; padding is the
  * caller's choice); FPY_ERR_RANGE when [addr, addr+len) passes 16 MiB;
  * FPY_ERR_INVAL for a NULL pointer (with len > 0) or conf > 0xF;
- * FPY_ERR_STATE if the AES library refuses the key (it does not for a
- * 256-bit one).  On error `out` is untouched.
+ * and `out` is untouched after each of these.  FPY_ERR_STATE if the AES
+ * library refuses (it does not for a 256-bit key); `out` may then be
+ * partly written.
  */
 int fpy_flashcrypt_encrypt(const uint8_t key[FPY_FLASHCRYPT_KEY_LEN], unsigned conf,
                            uint32_t addr, const uint8_t *in, uint8_t *out, size_t len);
