@@ -115,3 +115,39 @@ int fpy_flashcrypt_decrypt(const uint8_t key[FPY_FLASHCRYPT_KEY_LEN], unsigned c
 {
     return fpy_fc_run(key, conf, addr, in, out, len, 0);
 }
+
+/* Group by group (one key set-up each), through a buffer: the span's
+ * ends need not be on blocks. */
+int fpy_flashcrypt_read(const uint8_t key[FPY_FLASHCRYPT_KEY_LEN], unsigned conf,
+                        const uint8_t *flash, size_t flash_len, uint32_t addr, uint8_t *out,
+                        size_t len)
+{
+    if (conf > FPY_FLASHCRYPT_CONF_MAX || (len > 0 && (key == NULL || flash == NULL || out == NULL)))
+        return FPY_ERR_INVAL;
+    if (len == 0)
+        return FPY_OK;
+    uint32_t first = addr - addr % FPY_FLASHCRYPT_BLOCK;
+    if (addr > FPY_FLASHCRYPT_ADDR_END || len > FPY_FLASHCRYPT_ADDR_END - addr)
+        return FPY_ERR_RANGE;
+    size_t end = (size_t)addr + len, end_blk = (end + FPY_FLASHCRYPT_BLOCK - 1u) /
+                                                  FPY_FLASHCRYPT_BLOCK * FPY_FLASHCRYPT_BLOCK;
+    if (end_blk > flash_len)
+        return FPY_ERR_RANGE;
+    uint8_t buf[FPY_FLASHCRYPT_GROUP];
+    int rc = FPY_OK;
+    size_t done = 0;
+    for (size_t a = first; a < end_blk && rc == FPY_OK;) {
+        /* to the end of this group, or of the span's last block */
+        size_t n = FPY_FLASHCRYPT_GROUP - a % FPY_FLASHCRYPT_GROUP;
+        if (n > end_blk - a)
+            n = end_blk - a;
+        rc = fpy_flashcrypt_decrypt(key, conf, (uint32_t)a, flash + a, buf, n);
+        size_t from = a < addr ? addr - a : 0, to = a + n > end ? end - a : n;
+        if (rc == FPY_OK)
+            memcpy(out + done, buf + from, to - from);
+        done += to - from;
+        a += n;
+    }
+    mbedtls_platform_zeroize(buf, sizeof buf);
+    return rc;
+}

@@ -51,6 +51,19 @@ int fpy_flashcrypt_decrypt(const uint8_t key[FPY_FLASHCRYPT_KEY_LEN], unsigned c
                            uint32_t addr, const uint8_t *in, uint8_t *out, size_t len);
 
 /*
+ * What the firmware reads through the flash cache: the plaintext of
+ * [addr, addr+len) of the ciphertext `flash` (the whole chip, `flash_len`
+ * bytes, address 0 at flash[0]), at any address and length: the 16-byte
+ * blocks that hold the span are decrypted and the span is cut out.
+ * FPY_ERR_RANGE when those blocks do not all lie within `flash_len` or
+ * the span passes 16 MiB; FPY_ERR_INVAL for a NULL pointer (with len > 0)
+ * or conf > 0xF; `out` is untouched after either.
+ */
+int fpy_flashcrypt_read(const uint8_t key[FPY_FLASHCRYPT_KEY_LEN], unsigned conf,
+                        const uint8_t *flash, size_t flash_len, uint32_t addr, uint8_t *out,
+                        size_t len);
+
+/*
  * The AES-256 key the hardware uses for the 32-byte group holding flash
  * address `addr` (bits 0..4 and 24..31 are ignored): `key` with bits
  * flipped according to address bits 5..23, in the parts of the key that

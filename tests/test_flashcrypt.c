@@ -199,12 +199,47 @@ static void test_refusals(void **state)
     assert_int_equal(fpy_flashcrypt_encrypt(key, 0xF, 0x0, NULL, NULL, 0), FPY_OK);
 }
 
+/* The firmware's view: any span of the ciphertext, decrypted, is that
+ * span of the plaintext; spans past the flash are refused. */
+static void test_read_spans(void **state)
+{
+    (void)state;
+    enum { N = 1024 };
+    uint8_t *p = malloc(N), *c = malloc(N), out[200];
+    assert_non_null(p);
+    assert_non_null(c);
+    for (unsigned i = 0; i < N; i++)
+        p[i] = (uint8_t)(i * 37u + 11u);
+    assert_int_equal(fpy_flashcrypt_encrypt(key, 0xF, 0, p, c, N), FPY_OK);
+    for (uint32_t addr = 0; addr < 100; addr += 3) {
+        for (size_t len = 0; len <= sizeof out; len += 7) {
+            memset(out, 0, sizeof out);
+            assert_int_equal(fpy_flashcrypt_read(key, 0xF, c, N, addr, out, len), FPY_OK);
+            if (memcmp(out, p + addr, len) != 0)
+                fail_msg("read of %zu bytes at 0x%x is not the plaintext", len, (unsigned)addr);
+        }
+    }
+    assert_int_equal(fpy_flashcrypt_read(key, 0xF, c, N, N - 5, out, 5), FPY_OK);
+    assert_memory_equal(out, p + N - 5, 5);
+    memset(out, 0xA5, sizeof out);
+    assert_int_equal(fpy_flashcrypt_read(key, 0xF, c, N, N - 5, out, 6), FPY_ERR_RANGE);
+    assert_int_equal(fpy_flashcrypt_read(key, 0xF, c, N - 8, N - 20, out, 13), FPY_ERR_RANGE);
+    assert_int_equal(fpy_flashcrypt_read(key, 0xF, c, N, 0xFFFFFFFFu, out, 2), FPY_ERR_RANGE);
+    assert_int_equal(fpy_flashcrypt_read(key, 0x10, c, N, 0, out, 2), FPY_ERR_INVAL);
+    assert_int_equal(fpy_flashcrypt_read(key, 0xF, NULL, N, 0, out, 2), FPY_ERR_INVAL);
+    for (unsigned i = 0; i < sizeof out; i++)
+        assert_int_equal(out[i], 0xA5);
+    free(p);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_answers), cmocka_unit_test(test_block_keys),
         cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_pieces),
         cmocka_unit_test(test_what_changes),  cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_read_spans),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
