@@ -16,6 +16,8 @@ static const fpy_cli_cmd *const fpy_cmds[] = {
     &fpy_cmd_sign,
     &fpy_cmd_verify,
     &fpy_cmd_otadata,
+    &fpy_cmd_encrypt,
+    &fpy_cmd_decrypt,
     &fpy_cmd_fota,
     &fpy_cmd_boot,
     &fpy_cmd_nvs,
