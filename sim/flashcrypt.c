@@ -46,6 +46,13 @@ void fpy_flashcrypt_block_key(const uint8_t key[FPY_FLASHCRYPT_KEY_LEN], unsigne
     }
 }
 
+/* The one range rule: [addr, addr+len) inside the 24-bit flash address
+ * space the tweak is defined over. */
+static int fpy_fc_in_range(uint32_t addr, size_t len)
+{
+    return addr <= FPY_FLASHCRYPT_ADDR_END && len <= FPY_FLASHCRYPT_ADDR_END - addr;
+}
+
 static int fpy_fc_check(const uint8_t *key, unsigned conf, uint32_t addr, const uint8_t *in,
                         const uint8_t *out, size_t len)
 {
@@ -53,7 +60,7 @@ static int fpy_fc_check(const uint8_t *key, unsigned conf, uint32_t addr, const 
         return FPY_ERR_INVAL;
     if (addr % FPY_FLASHCRYPT_BLOCK != 0 || len % FPY_FLASHCRYPT_BLOCK != 0)
         return FPY_ERR_ALIGN;
-    if (addr > FPY_FLASHCRYPT_ADDR_END || len > FPY_FLASHCRYPT_ADDR_END - addr)
+    if (!fpy_fc_in_range(addr, len))
         return FPY_ERR_RANGE;
     return FPY_OK;
 }
@@ -127,7 +134,7 @@ int fpy_flashcrypt_read(const uint8_t key[FPY_FLASHCRYPT_KEY_LEN], unsigned conf
     if (len == 0)
         return FPY_OK;
     uint32_t first = addr - addr % FPY_FLASHCRYPT_BLOCK;
-    if (addr > FPY_FLASHCRYPT_ADDR_END || len > FPY_FLASHCRYPT_ADDR_END - addr)
+    if (!fpy_fc_in_range(addr, len))
         return FPY_ERR_RANGE;
     size_t end = (size_t)addr + len, end_blk = (end + FPY_FLASHCRYPT_BLOCK - 1u) /
                                                   FPY_FLASHCRYPT_BLOCK * FPY_FLASHCRYPT_BLOCK;
