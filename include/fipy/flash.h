@@ -25,6 +25,7 @@
 
 #include "fipy/bytes.h"
 #include "fipy/err.h"
+#include "fipy/hash.h"
 
 #define FPY_FLASH_SIZE_8M (8u * 1024u * 1024u)
 #define FPY_FLASH_SECTOR 4096u
@@ -102,5 +103,13 @@ int fpy_pagewriter_flush(fpy_pagewriter *w);
  * *erased set to 1 or 0. */
 int fpy_flash_is_erased(const fpy_flash *f, uint32_t addr, uint32_t len,
                         uint8_t *scratch, uint32_t scratch_len, int *erased);
+
+/* The SHA-256 (MD5) of flash [addr, addr+len), read in chunks through
+ * `scratch` (scratch_len > 0).  The hash context is ended on every path;
+ * a read error or the hash's error is returned as it is. */
+int fpy_flash_sha256(const fpy_flash *f, uint32_t addr, uint32_t len, uint8_t *scratch,
+                     uint32_t scratch_len, uint8_t out[FPY_SHA256_LEN]);
+int fpy_flash_md5(const fpy_flash *f, uint32_t addr, uint32_t len, uint8_t *scratch,
+                  uint32_t scratch_len, uint8_t out[FPY_MD5_LEN]);
 
 #endif

@@ -85,3 +85,58 @@ int fpy_flash_is_erased(const fpy_flash *f, uint32_t addr, uint32_t len,
     }
     return FPY_OK;
 }
+
+/* One hash over a flash range: the two kinds differ only in their
+ * context and calls. */
+typedef struct fpy_flash_hasher {
+    int (*update)(void *ctx, const void *data, size_t len);
+    void *ctx;
+} fpy_flash_hasher;
+
+static int fpy_flash_feed(const fpy_flash *f, uint32_t addr, uint32_t len, uint8_t *scratch,
+                          uint32_t scratch_len, const fpy_flash_hasher *h)
+{
+    int rc = fpy_flash_range(f, addr, len);
+    if (rc == FPY_OK && scratch_len == 0)
+        rc = FPY_ERR_INVAL;
+    for (uint32_t off = 0; rc == FPY_OK && off < len;) {
+        uint32_t n = len - off < scratch_len ? len - off : scratch_len;
+        rc = fpy_flash_read(f, addr + off, scratch, n);
+        if (rc == FPY_OK)
+            rc = h->update(h->ctx, scratch, n);
+        off += n;
+    }
+    return rc;
+}
+
+static int fpy_flash_sha_update(void *ctx, const void *data, size_t len)
+{
+    return fpy_sha256_update(ctx, data, len);
+}
+
+static int fpy_flash_md5_update(void *ctx, const void *data, size_t len)
+{
+    return fpy_md5_update(ctx, data, len);
+}
+
+int fpy_flash_sha256(const fpy_flash *f, uint32_t addr, uint32_t len, uint8_t *scratch,
+                     uint32_t scratch_len, uint8_t out[FPY_SHA256_LEN])
+{
+    fpy_sha256 ctx;
+    FPY_TRY(fpy_sha256_start(&ctx));
+    const fpy_flash_hasher h = {fpy_flash_sha_update, &ctx};
+    int rc = fpy_flash_feed(f, addr, len, scratch, scratch_len, &h);
+    int end = fpy_sha256_finish(&ctx, out); /* ends the context on every path */
+    return rc != FPY_OK ? rc : end;
+}
+
+int fpy_flash_md5(const fpy_flash *f, uint32_t addr, uint32_t len, uint8_t *scratch,
+                  uint32_t scratch_len, uint8_t out[FPY_MD5_LEN])
+{
+    fpy_md5 ctx;
+    FPY_TRY(fpy_md5_start(&ctx));
+    const fpy_flash_hasher h = {fpy_flash_md5_update, &ctx};
+    int rc = fpy_flash_feed(f, addr, len, scratch, scratch_len, &h);
+    int end = fpy_md5_finish(&ctx, out);
+    return rc != FPY_OK ? rc : end;
+}

@@ -141,18 +141,7 @@ int fpy_bc_verify_flash(const fpy_flash *f, uint32_t base, uint32_t slot_size,
         return FPY_ERR_INVAL;
     FPY_TRY(fpy_flash_read(f, base, raw, sizeof raw));
     FPY_TRY(fpy_bc_check_header(raw, slot_size - FPY_BC_HEADER_LEN, vm_abi, h, d));
-    fpy_sha256 s;
-    FPY_TRY(fpy_sha256_start(&s));
-    int rc = FPY_OK;
-    for (uint32_t off = 0; rc == FPY_OK && off < h->payload_len;) {
-        uint32_t n = h->payload_len - off < scratch_len ? h->payload_len - off : scratch_len;
-        rc = fpy_flash_read(f, base + FPY_BC_HEADER_LEN + off, scratch, n);
-        if (rc == FPY_OK)
-            rc = fpy_sha256_update(&s, scratch, n);
-        off += n;
-    }
-    int end = fpy_sha256_finish(&s, sum); /* ends s on every path */
-    FPY_TRY(rc);
-    FPY_TRY(end);
+    FPY_TRY(fpy_flash_sha256(f, base + FPY_BC_HEADER_LEN, h->payload_len, scratch, scratch_len,
+                             sum));
     return fpy_bc_check_sum(h, sum, d);
 }

@@ -50,20 +50,9 @@ static int fpy_sig_hash(const fpy_image_src *src, uint32_t len, uint8_t *scratch
 {
     if (src->mem != NULL)
         return fpy_sha256_buf(src->mem, len, out);
-    if (scratch == NULL || scratch_len == 0)
+    if (scratch == NULL || src->flash == NULL)
         return FPY_ERR_INVAL;
-    fpy_sha256 h;
-    FPY_TRY(fpy_sha256_start(&h));
-    int rc = FPY_OK;
-    for (uint32_t off = 0; rc == FPY_OK && off < len;) {
-        uint32_t n = len - off < scratch_len ? len - off : scratch_len;
-        rc = fpy_sig_read(src, off, scratch, n);
-        if (rc == FPY_OK)
-            rc = fpy_sha256_update(&h, scratch, n);
-        off += n;
-    }
-    int end = fpy_sha256_finish(&h, out); /* ends h on every path */
-    return rc != FPY_OK ? rc : end;
+    return fpy_flash_sha256(src->flash, src->base, len, scratch, scratch_len, out);
 }
 
 /* The verdict of the P-256 port, with its diag. */

@@ -61,24 +61,6 @@ uint64_t fpy_uplink_deadline(const fpy_uplink *u)
     return u->state == FPY_UPLINK_CLOSED_ST ? UINT64_MAX : u->until_ms;
 }
 
-/* SHA-256 of [addr, addr+size), read through the scratch. */
-static int fpy_ul_sha_range(fpy_uplink *u, uint32_t addr, uint32_t size,
-                            uint8_t sum[FPY_SHA256_LEN])
-{
-    fpy_sha256 ctx;
-    FPY_TRY(fpy_sha256_start(&ctx));
-    int rc = FPY_OK;
-    for (uint32_t off = 0; off < size && rc == FPY_OK;) {
-        uint32_t k = size - off < sizeof u->w.scratch ? size - off : (uint32_t)sizeof u->w.scratch;
-        rc = fpy_flash_read(u->cfg.flash, addr + off, u->w.scratch, k);
-        if (rc == FPY_OK)
-            rc = fpy_sha256_update(&ctx, u->w.scratch, k);
-        off += k;
-    }
-    int end = fpy_sha256_finish(&ctx, sum); /* ends the context on every path */
-    return rc != FPY_OK ? rc : end;
-}
-
 int fpy_uplink_running(fpy_uplink *u, uint32_t *size, uint8_t sha[FPY_SHA256_LEN])
 {
     if (!u->have_run) {
@@ -92,7 +74,8 @@ int fpy_uplink_running(fpy_uplink *u, uint32_t *size, uint8_t sha[FPY_SHA256_LEN
         FPY_TRY(fpy_flash_read(u->cfg.flash, a->offset, raw, sizeof raw));
         if (fpy_bc_header_decode(raw, a->size - FPY_BC_HEADER_LEN, &h, NULL) == FPY_OK) {
             uint32_t total = FPY_BC_HEADER_LEN + h.payload_len;
-            int rc = fpy_ul_sha_range(u, a->offset, total, u->run_sha);
+            int rc = fpy_flash_sha256(u->cfg.flash, a->offset, total, u->w.scratch,
+                                          (uint32_t)sizeof u->w.scratch, u->run_sha);
             if (rc != FPY_OK) {
                 memset(u->run_sha, 0, sizeof u->run_sha);
                 return rc;
@@ -314,23 +297,6 @@ static int fpy_ul_in_bc_slot(const fpy_uplink *u, uint32_t addr, uint32_t size)
     return 0;
 }
 
-static int fpy_ul_md5_range(fpy_uplink *u, uint32_t addr, uint32_t size,
-                            uint8_t sum[FPY_MD5_LEN])
-{
-    fpy_md5 ctx;
-    FPY_TRY(fpy_md5_start(&ctx));
-    int rc = FPY_OK;
-    for (uint32_t off = 0; off < size && rc == FPY_OK;) {
-        uint32_t k = size - off < sizeof u->w.scratch ? size - off : (uint32_t)sizeof u->w.scratch;
-        rc = fpy_flash_read(u->cfg.flash, addr + off, u->w.scratch, k);
-        if (rc == FPY_OK)
-            rc = fpy_md5_update(&ctx, u->w.scratch, k);
-        off += k;
-    }
-    int end = fpy_md5_finish(&ctx, sum); /* ends the context on every path */
-    return rc != FPY_OK ? rc : end;
-}
-
 static void fpy_ul_md5(fpy_uplink *u, const fpy_rom_req *q, fpy_ul_out *o)
 {
     uint8_t sum[FPY_MD5_LEN], hex[2 * FPY_MD5_LEN];
@@ -343,7 +309,8 @@ static void fpy_ul_md5(fpy_uplink *u, const fpy_rom_req *q, fpy_ul_out *o)
         fpy_ul_fail(o, q->op, FPY_UPLINK_E_SLOT);
         return;
     }
-    if (fpy_ul_md5_range(u, addr, size, sum) != FPY_OK) {
+    if (fpy_flash_md5(u->cfg.flash, addr, size, u->w.scratch, (uint32_t)sizeof u->w.scratch,
+                      sum) != FPY_OK) {
         fpy_ul_fail(o, q->op, FPY_UPLINK_E_FLASH);
         return;
     }
