@@ -29,21 +29,6 @@ static uint64_t fpy_console_ms(void)
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
-/* The reset button: RTS pulls EN low with DTR released (IO0 stays high). */
-static int fpy_console_reset(fpy_session *s, const char *sock)
-{
-    if (sock != NULL && strstr(s->port, "://") == NULL)
-        return fpy_wf_ctl(s->cmd, sock, "reset");
-    if (fpy_conn_set_lines(s->conn, 0, 1) != FPY_OK) {
-        fpy_wf_say("this port has no DTR/RTS: press the board's reset button now");
-        return FPY_EXIT_OK;
-    }
-    struct timespec t = {0, 100000000L};
-    nanosleep(&t, NULL);
-    (void)fpy_conn_set_lines(s->conn, 0, 0);
-    return FPY_EXIT_OK;
-}
-
 static int fpy_console_copy(fpy_session *s, uint32_t seconds)
 {
     uint64_t end = seconds ? fpy_console_ms() + seconds * 1000ull : UINT64_MAX;
@@ -89,7 +74,7 @@ static int fpy_console_run(int argc, char **argv)
     if (rc != 0)
         return rc;
     if (reset)
-        rc = fpy_console_reset(&s, virt ? sock : NULL);
+        rc = fpy_wf_reset(&s, virt ? sock : NULL);
     if (rc == 0)
         rc = fpy_console_copy(&s, seconds);
     fpy_session_close_port(&s);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "fipy/bcimage.h"
 #include "fipy/layout.h"
@@ -139,25 +138,14 @@ static int fpy_upload_fbc(const char *path, const fpy_reg_device *dev, uint32_t 
 
 typedef struct fpy_upload_reset {
     fpy_session *s;
-    const char *sock; /* the virtual board's control socket, reached by hand */
+    const char *sock; /* the virtual board's control socket, or NULL */
 } fpy_upload_reset;
 
-/* The reset before the window: the reset button as the port allows. */
+/* The reset before the window (fpy_uplink_reset_fn). */
 static int fpy_upload_do_reset(void *ctx)
 {
     fpy_upload_reset *r = ctx;
-    if (r->sock != NULL) {
-        if (!r->s->a->json)
-            fpy_wf_say("press reset (on this virtual FiPy: 'reset' through %s)", r->sock);
-        return fpy_wf_ctl(r->s->cmd, r->sock, "reset") == 0 ? FPY_OK : FPY_ERR_IO;
-    }
-    if (fpy_conn_set_lines(r->s->conn, 0, 1) != FPY_OK) {
-        fpy_wf_say("press the board's reset button now (the jumper G23-GND off)");
-        return FPY_OK;
-    }
-    struct timespec t = {0, 100000000L};
-    nanosleep(&t, NULL);
-    return fpy_conn_set_lines(r->s->conn, 0, 0) == FPY_OK ? FPY_OK : FPY_ERR_IO;
+    return fpy_wf_reset(r->s, r->sock) == 0 ? FPY_OK : FPY_ERR_IO;
 }
 
 static void fpy_upload_report(const fpy_upload_args *a, const fpy_reg_device *dev,
@@ -187,7 +175,7 @@ static int fpy_upload_send(const fpy_upload_args *a, fpy_registry *reg,
         rc = fpy_session_open_port(&s);
     if (rc != 0)
         return rc;
-    fpy_upload_reset rs = {&s, virt && strstr(s.port, "://") == NULL ? sock : NULL};
+    fpy_upload_reset rs = {&s, virt ? sock : NULL};
     fpy_uplink_opts o = {0};
     fpy_uplink_result res;
     o.reset = fpy_upload_do_reset;

@@ -166,7 +166,7 @@ static int fpy_virt_board(const fpy_virt_args *a, fpy_registry *reg, const fpy_r
     }
     int wr = fpy_virt_write(s, reg, dev, p);
     int done = 0;
-    rc = fpy_session_close(s, wr, sock == NULL || strstr(s->port, "://") != NULL);
+    rc = fpy_session_close(s, wr, !fpy_wf_by_hand(s, sock));
     if (rc == 0)
         rc = fpy_wf_run_mode(s, sock, &done);
     if (rc == 0 && !a->b.json)

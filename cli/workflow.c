@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fipy/hash.h"
+#include "flasher_conn.h"
 #include "simctl.h"
 
 int fpy_wf_registry(const fpy_cli_cmd *cmd, const char *given, int create, fpy_registry **reg)
@@ -112,9 +113,24 @@ int fpy_wf_ctl(const fpy_cli_cmd *cmd, const char *sock, const char *what)
 
 /* A virtual board reached through a pty has no modem lines: its jumper and
  * reset button are worked through the control socket. */
-static int fpy_wf_by_hand(const fpy_session *s, const char *sock)
+int fpy_wf_by_hand(const fpy_session *s, const char *sock)
 {
     return sock != NULL && strstr(s->port, "://") == NULL;
+}
+
+int fpy_wf_reset(fpy_session *s, const char *sock)
+{
+    if (fpy_wf_by_hand(s, sock)) {
+        if (!s->a->json)
+            fpy_wf_say("press reset (on this virtual FiPy: 'reset' through %s)", sock);
+        return fpy_wf_ctl(s->cmd, sock, "reset");
+    }
+    fpy_romclient rc;
+    fpy_romc_init(&rc, fpy_flasher_conn_link(s->conn), FPY_SESSION_ROM_BAUD);
+    if (fpy_romc_reset_run(&rc) != FPY_OK)
+        fpy_wf_say("this port has no DTR/RTS: press the board's reset button now (the jumper "
+                   "G23-GND off)");
+    return FPY_EXIT_OK;
 }
 
 int fpy_wf_download_mode(fpy_session *s, const char *sock)

@@ -41,6 +41,15 @@ int fpy_wf_virtual(const fpy_session *s, const char *given, char *sock, size_t c
  * "jumper off", "reset"): 0, or 1 after saying why not. */
 int fpy_wf_ctl(const fpy_cli_cmd *cmd, const char *sock, const char *what);
 
+/* 1 when the board behind the session is a virtual FiPy reached through a
+ * pty (sock non-NULL, no modem lines): its jumper and reset button are
+ * worked through the control socket. */
+int fpy_wf_by_hand(const fpy_session *s, const char *sock);
+/* The reset button, as the port allows: the virtual board's control on a
+ * pty, the RTS pulse of the ROM client's hard reset, else a line asking
+ * the person to press it.  0, or 1 when the control socket failed. */
+int fpy_wf_reset(fpy_session *s, const char *sock);
+
 /* Into download mode before a flasher session: on a virtual board behind
  * a pty (no modem lines), the jumper and the reset through its control
  * socket; else the flasher's own reset (DTR/RTS) or its prompt. */
