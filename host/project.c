@@ -91,16 +91,29 @@ static void fpy_pj_feature(fpy_pj *pj, const fpy_ynode *it)
               "unknown feature '%s': ignored", it->s);
 }
 
+/* A key whose value is a collection: 1 when v is of type `want` (walk
+ * it); 0 when it is null (*rc OK: nothing to do) or of another type (*rc:
+ * the error, reported with the key, what it must be and the fix). */
+static int fpy_pj_collection(fpy_pj *pj, const fpy_ynode *v, int want, const char *key,
+                             const char *what, const char *fix, int *rc)
+{
+    int64_t num;
+    int ty = fpy_pj_type(v, &num);
+    *rc = FPY_OK;
+    if (ty == want)
+        return 1;
+    if (ty != FPY_YV_NULL)
+        *rc = fpy_pj_wrong(pj, v, key, what, fix);
+    return 0;
+}
+
 static int fpy_pj_features(fpy_pj *pj, const fpy_ynode *k, const fpy_ynode *v)
 {
     (void)k;
-    int64_t num;
-    int ty = fpy_pj_type(v, &num);
-    if (ty == FPY_YV_NULL)
-        return FPY_OK;
-    if (ty != FPY_YV_SEQ)
-        return fpy_pj_wrong(pj, v, "vm.features", "a list",
-                            "write a list such as `features: [fota, secure_firmware]`");
+    int rc;
+    if (!fpy_pj_collection(pj, v, FPY_YV_SEQ, "vm.features", "a list",
+                           "write a list such as `features: [fota, secure_firmware]`", &rc))
+        return rc;
     for (const fpy_ynode *it = fpy_pj_node(pj, v->child); it; it = fpy_pj_node(pj, it->next))
         fpy_pj_feature(pj, it);
     return FPY_OK;
@@ -138,13 +151,10 @@ static int fpy_pj_vm(fpy_pj *pj, const fpy_ynode *k, const fpy_ynode *v)
         {"rtos", fpy_pj_zerynth_text},
     };
     (void)k;
-    int64_t num;
-    int ty = fpy_pj_type(v, &num);
-    if (ty == FPY_YV_NULL)
-        return FPY_OK;
-    if (ty != FPY_YV_MAP)
-        return fpy_pj_wrong(pj, v, "vm", "a mapping",
-                            "indent the VM's keys under `vm:` (layout, features, abi)");
+    int rc;
+    if (!fpy_pj_collection(pj, v, FPY_YV_MAP, "vm", "a mapping",
+                           "indent the VM's keys under `vm:` (layout, features, abi)", &rc))
+        return rc;
     fpy_pj_map(pj, v, keys, sizeof keys / sizeof keys[0], NULL, "vm",
                "layout, features, abi, uid, version, dev_uid and rtos");
     return FPY_OK;
@@ -272,13 +282,10 @@ static int fpy_pj_cfg(fpy_pj *pj, const fpy_ynode *k, const fpy_ynode *v)
 static int fpy_pj_config(fpy_pj *pj, const fpy_ynode *k, const fpy_ynode *v)
 {
     (void)k;
-    int64_t num;
-    int ty = fpy_pj_type(v, &num);
-    if (ty == FPY_YV_NULL)
-        return FPY_OK;
-    if (ty != FPY_YV_MAP)
-        return fpy_pj_wrong(pj, v, "config", "a mapping",
-                            "indent entries under `config:`, e.g. `  native_mbedtls: true`");
+    int rc;
+    if (!fpy_pj_collection(pj, v, FPY_YV_MAP, "config", "a mapping",
+                           "indent entries under `config:`, e.g. `  native_mbedtls: true`", &rc))
+        return rc;
     fpy_pj_map(pj, v, NULL, 0, fpy_pj_cfg, "config", "");
     return FPY_OK;
 }
@@ -287,11 +294,10 @@ static int fpy_pj_config(fpy_pj *pj, const fpy_ynode *k, const fpy_ynode *v)
 static int fpy_pj_specs(fpy_pj *pj, const fpy_ynode *k, const fpy_ynode *v)
 {
     (void)k;
-    int64_t num;
-    int ty = fpy_pj_type(v, &num);
-    if (ty == FPY_YV_NULL || ty == FPY_YV_MAP)
-        return FPY_OK;
-    return fpy_pj_wrong(pj, v, "specs", "a mapping", "indent its keys under `specs:`");
+    int rc;
+    (void)fpy_pj_collection(pj, v, FPY_YV_MAP, "specs", "a mapping",
+                            "indent its keys under `specs:`", &rc);
+    return rc;
 }
 
 /* ---- the file ---------------------------------------------------------- */
