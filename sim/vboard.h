@@ -77,7 +77,8 @@ typedef struct fpy_vboard_status {
     int reset_reason;                /* FPY_RESET_* of the last boot */
     int uplink;                      /* the VM's uplink listens (window or session) */
     uint32_t bc_size;                /* the running bytecode image's bytes, 0: none */
-    uint8_t bc_sha256[32];           /* its SHA-256 (as the uplink's INFO says) */
+    uint8_t bc_sha256[32];           /* its payload's SHA-256, from the header the boot
+                                        verified it against (INFO's is the whole image's) */
     uint64_t flash_reads, flash_programs, flash_erases;
 } fpy_vboard_status;
 

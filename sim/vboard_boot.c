@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fipy/bcimage.h"
 #include "fipy/bytes.h"
 #include "fipy/image.h"
 #include "fipy/layout.h"
@@ -167,17 +168,25 @@ static void fpy_vb_vm(fpy_vboard *b)
     }
 }
 
-/* The bytecode the VM runs, as the uplink's INFO reports it. */
-static void fpy_vb_bc_line(fpy_vboard *b)
+/* The bytecode the VM runs: its size and payload SHA-256 from its header,
+ * which the boot has just verified the payload against (the boot ran it
+ * only then), so the slot is not read and hashed a second time. */
+static void fpy_vb_bc_line(fpy_vboard *b, const fpy_layout *l)
 {
+    const fpy_area *a = fpy_layout_area(l, FPY_AREA_BC_SLOT, b->res.bc_slot);
+    uint8_t raw[FPY_BC_HEADER_LEN];
+    fpy_bc_header h;
     b->bc_size = 0;
     memset(b->bc_sha, 0, sizeof b->bc_sha);
-    if (fpy_uplink_running(b->ul, &b->bc_size, b->bc_sha) != FPY_OK || b->bc_size == 0 ||
-        !b->res.run_bytecode) {
+    if (!b->res.run_bytecode || a == NULL ||
+        fpy_flash_read(&b->flash, a->offset, raw, sizeof raw) != FPY_OK ||
+        fpy_bc_header_decode(raw, a->size - FPY_BC_HEADER_LEN, &h, NULL) != FPY_OK) {
         fpy_vb_line(b, 0, "fipy vm: no bytecode to run (bytecode slot %u)", b->res.bc_slot);
         return;
     }
-    fpy_vb_line(b, 0, "fipy vm: bytecode slot %u (0x%06x), %u bytes, SHA-256 "
+    b->bc_size = FPY_BC_HEADER_LEN + h.payload_len;
+    memcpy(b->bc_sha, h.sha256, sizeof b->bc_sha);
+    fpy_vb_line(b, 0, "fipy vm: bytecode slot %u (0x%06x), %u bytes, payload SHA-256 "
                       "%02x%02x%02x%02x%02x%02x%02x%02x...%s",
                 b->res.bc_slot, (unsigned)b->res.bc_addr, (unsigned)b->bc_size, b->bc_sha[0],
                 b->bc_sha[1], b->bc_sha[2], b->bc_sha[3], b->bc_sha[4], b->bc_sha[5],
@@ -194,7 +203,7 @@ static void fpy_vb_uplink_open(fpy_vboard *b, const fpy_layout *l)
     b->vm_at = b->tail_ready > b->now ? b->tail_ready : b->now;
     fpy_uplink_init(b->ul, &cfg, b->vm_at / 1000u);
     b->ul_live = 1;
-    fpy_vb_bc_line(b);
+    fpy_vb_bc_line(b, l);
     fpy_vb_line(b, 0, "fipy vm: uplink open for %u s", FPY_UPLINK_WINDOW_MS / 1000u);
     fpy_vb_line(b, 0, "fipy vm: waiting (no VM runtime in the virtual board yet)");
 }

@@ -27,6 +27,7 @@ typedef struct tb {
     fpy_vboard *b;
     fpy_vblink l;
     uint8_t old_sha[FPY_SHA256_LEN];
+    uint8_t old_psha[FPY_SHA256_LEN]; /* its payload's (the board's status) */
     char log[65536];      /* the console between uploads */
     char seen[65536];     /* what the client read */
     size_t loglen;
@@ -36,12 +37,13 @@ static uint8_t base_flash[FPY_FLASH_SIZE_8M];
 static int base_ready;
 
 /* A FiPy with a VM of ABI 2 in slot 0 and a bytecode in slot 0. */
-static void base_make(uint8_t old_sha[FPY_SHA256_LEN])
+static void base_make(uint8_t old_sha[FPY_SHA256_LEN], uint8_t old_psha[FPY_SHA256_LEN])
 {
     static uint8_t img[160 * 1024];
     const fpy_layout *l = fpy_layout_get(FPY_LAYOUT_NONBLE);
     size_t bn = fpy_fix_bc(2, 1, OLD_LEN - FPY_BC_HEADER_LEN, img, sizeof img);
     assert_int_equal(fpy_sha256_buf(img, bn, old_sha), FPY_OK);
+    memcpy(old_psha, img + FPY_BC_OFF_SHA256, FPY_SHA256_LEN);
     if (base_ready)
         return;
     fpy_test_flash *tf = fpy_test_flash_new(NULL);
@@ -69,7 +71,7 @@ static void tb_drain(tb *t)
 static void tb_open(tb *t, int blank)
 {
     memset(t, 0, sizeof *t);
-    base_make(t->old_sha);
+    base_make(t->old_sha, t->old_psha);
     snprintf(t->dir, sizeof t->dir, "/tmp/fpy-uplink-XXXXXX");
     assert_non_null(mkdtemp(t->dir));
     snprintf(t->path, sizeof t->path, "%s/flash.bin", t->dir);
@@ -135,7 +137,7 @@ static void test_upload_restart_accept_then_the_new_bytecode_boots_stable(void *
     tb_open(&t, 0);
     tb_wait(&t, 10000); /* booted long ago: the window is closed */
     assert_non_null(strstr(t.log, "fipy vm: uplink open for 3 s"));
-    assert_non_null(strstr(t.log, "fipy vm: bytecode slot 0 (0x210000), 3000 bytes, SHA-256 "));
+    assert_non_null(strstr(t.log, "fipy vm: bytecode slot 0 (0x210000), 3000 bytes, payload SHA-256 "));
     uint8_t *img, sha[FPY_SHA256_LEN];
     size_t n = new_image(2, 5000, &img);
     assert_int_equal(fpy_sha256_buf(img, n, sha), FPY_OK);
@@ -165,7 +167,7 @@ static void test_upload_restart_accept_then_the_new_bytecode_boots_stable(void *
     assert_string_equal(st.mode, "running");
     assert_int_equal(st.bc_slot, 1);
     assert_int_equal(st.test_mode, 0);
-    assert_memory_equal(st.bc_sha256, sha, FPY_SHA256_LEN);
+    assert_memory_equal(st.bc_sha256, img + FPY_BC_OFF_SHA256, FPY_SHA256_LEN);
     /* the same image again: it runs already, nothing is sent */
     uint64_t sent = t.l.host_bytes;
     assert_int_equal(tb_upload(&t, img, n, 1, &r), FPY_OK);
@@ -277,7 +279,7 @@ static void test_too_big_and_wrong_abi_are_refused_and_the_old_program_runs(void
     tb_reboot(&t, &st);
     assert_int_equal(st.bc_slot, 0);
     assert_int_equal(st.test_mode, 0);
-    assert_memory_equal(st.bc_sha256, t.old_sha, FPY_SHA256_LEN);
+    assert_memory_equal(st.bc_sha256, t.old_psha, FPY_SHA256_LEN);
     /* not a bytecode image at all: nothing is sent */
     uint64_t sent = t.l.host_bytes;
     abi3[0] ^= 0xFF;
@@ -363,8 +365,9 @@ static void test_power_cut_at_every_flash_operation_of_an_upload(void **state)
         fpy_vboard_get_status(t.b, &st);
         assert_string_equal(st.mode, "running");
         int is_old = st.bc_slot == 0 && st.bc_size == OLD_LEN &&
-                     memcmp(st.bc_sha256, t.old_sha, FPY_SHA256_LEN) == 0 && !st.test_mode;
-        int is_new = st.bc_slot == 1 && memcmp(st.bc_sha256, sha, FPY_SHA256_LEN) == 0;
+                     memcmp(st.bc_sha256, t.old_psha, FPY_SHA256_LEN) == 0 && !st.test_mode;
+        int is_new = st.bc_slot == 1 && st.bc_size == n &&
+                     memcmp(st.bc_sha256, img + FPY_BC_OFF_SHA256, FPY_SHA256_LEN) == 0;
         if (!(is_old || (k > before_end && is_new)))
             fail_msg("cut at operation %u: runs bytecode slot %d (%u bytes), test mode %d",
                      (unsigned)k, st.bc_slot, (unsigned)st.bc_size, st.test_mode);
@@ -376,7 +379,7 @@ static void test_power_cut_at_every_flash_operation_of_an_upload(void **state)
         tb_reboot(&t, &st);
         assert_int_equal(st.bc_slot, 1);
         assert_int_equal(st.test_mode, 0);
-        assert_memory_equal(st.bc_sha256, sha, FPY_SHA256_LEN);
+        assert_memory_equal(st.bc_sha256, img + FPY_BC_OFF_SHA256, FPY_SHA256_LEN);
         tb_close(&t);
     }
     fprintf(stderr, "uplink power cuts: %u (of %u operations, %u before END)\n", cuts,
