@@ -182,7 +182,9 @@ static void refusals(void **state)
     memcpy(big, x->vm, x->vm_len);
     in.vm = big;
     in.vm_len = 0x100001; /* the VM image is whole: the slot is what is exceeded */
-    assert_int_not_equal(fpy_provision_build(&in, &p, err, sizeof err), FPY_OK);
+    assert_int_equal(fpy_provision_build(&in, &p, err, sizeof err), FPY_ERR_RANGE);
+    assert_non_null(strstr(err, "1048577 bytes do not fit ota_0 at 0x10000 (1048576 bytes)"));
+    assert_null(p.mem);
     in = x->in;
     in.vm = x->boot;
     in.vm_len = x->boot_len;
