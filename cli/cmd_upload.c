@@ -114,8 +114,9 @@ static int fpy_upload_fbc(const char *path, const fpy_reg_device *dev, uint32_t 
     }
     fpy_bc_header h;
     fpy_diag d = {0};
-    int rc = fpy_bc_verify_mem(im->buf, im->len, NULL, &h, &d);
-    if (rc == FPY_OK && h.vm_abi != dev->vm.abi) {
+    /* the ABI rule is bcimage's: FPY_ERR_STATE is "built for another VM ABI" */
+    int rc = fpy_bc_verify_mem(im->buf, im->len, &dev->vm.abi, &h, &d);
+    if (rc == FPY_ERR_STATE) {
         fprintf(stderr, "fipytool upload: bytecode for another VM ABI: %s needs ABI %u; the VM "
                         "of %s (%s) has ABI %u\n", path, (unsigned)h.vm_abi, dev->id,
                 dev->vm.version, (unsigned)dev->vm.abi);
