@@ -28,25 +28,18 @@ static char err[1024];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "%s/fipy-files-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(dir) == NULL ? -1 : 0;
+    return fpy_test_tmpdir(dir, sizeof dir, "files");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fpy_test_rmdir(dir);
 }
 
 static const char *at(const char *name)
 {
-    static char paths[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(paths[k], sizeof paths[k], "%s/%s", dir, name);
-    return paths[k];
+    return fpy_test_path(dir, name);
 }
 
 static void put(const char *name, const char *text)

@@ -23,26 +23,18 @@ static char err[1024];
 static int setup(void **state)
 {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/fipy-registry-XXXXXX", tmp != NULL ? tmp : "/tmp");
-    return mkdtemp(dir) == NULL ? -1 : 0;
+    return fpy_test_tmpdir(dir, sizeof dir, "registry");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s'; rm -rf '%s'", dir, dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fpy_test_rmdir(dir);
 }
 
 static const char *at(const char *name)
 {
-    static char paths[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(paths[k], sizeof paths[k], "%s/%s", dir, name);
-    return paths[k];
+    return fpy_test_path(dir, name);
 }
 
 static fpy_registry *open_ok(const char *path)

@@ -69,3 +69,28 @@ size_t fpy_test_unhex(const char *hex, uint8_t *out, size_t cap)
     }
     return n;
 }
+
+int fpy_test_tmpdir(char *dir, size_t cap, const char *tag)
+{
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(dir, cap, "%s/fipy-%s-XXXXXX", tmp != NULL ? tmp : "/tmp", tag);
+    if (n < 0 || (size_t)n >= cap)
+        return -1;
+    return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+int fpy_test_rmdir(const char *dir)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s'; rm -rf '%s'", dir, dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+const char *fpy_test_path(const char *dir, const char *name)
+{
+    static char paths[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(paths[k], sizeof paths[k], "%s/%s", dir, name);
+    return paths[k];
+}

@@ -29,4 +29,12 @@ uint8_t *fpy_test_read_src(const char *rel, size_t *len);
 /* Parse hex text ("aa 50 01 ..." whitespace ignored) into out; returns len. */
 size_t fpy_test_unhex(const char *hex, uint8_t *out, size_t cap);
 
+/* A fresh directory $TMPDIR/fipy-TAG-XXXXXX (or under /tmp) in dir (cap
+ * bytes): 0, or -1.  fpy_test_rmdir removes it and everything in it,
+ * read-only parts included.  fpy_test_path: "DIR/NAME" in one of four
+ * rotating buffers (valid for the next three calls). */
+int fpy_test_tmpdir(char *dir, size_t cap, const char *tag);
+int fpy_test_rmdir(const char *dir);
+const char *fpy_test_path(const char *dir, const char *name);
+
 #endif
