@@ -79,7 +79,7 @@ static int stream(bench *b, uint8_t targets)
                                      (targets & FPY_FOTA_BC) ? b->bc2 : NULL, b->bc2_len));
     q.vm_slot = 1;
     q.bc_slot = 1;
-    FPY_TRY(fpy_fota_begin(&u, &b->tf->flash, b->cfg.layout, &b->cfg.store, &q, &b->w, NULL));
+    FPY_TRY(fpy_fota_begin(&u, &b->tf->flash, b->cfg.layout, &b->cfg.store, &q, NULL, &b->w, NULL));
     uint32_t off = 0;
     const uint8_t *parts[2] = {(targets & FPY_FOTA_VM) ? b->vm2 : NULL,
                                (targets & FPY_FOTA_BC) ? b->bc2 : NULL};
@@ -121,7 +121,7 @@ static int op_rollback_boot(bench *b)
 
 static int op_accept(bench *b)
 {
-    return fpy_fota_accept(&b->tf->flash, &b->cfg.store);
+    return fpy_fota_accept(&b->tf->flash, &b->cfg.store, NULL, NULL);
 }
 
 /* Run `fn` REPEAT times from the same start; print one row. */

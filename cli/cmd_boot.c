@@ -114,7 +114,7 @@ static int fpy_boot_cli(int argc, char **argv)
     fpy_sys sys;
     fpy_simsys_init(&ss, &sys);
     fpy_simsys_reset(&ss, reason);
-    fpy_boot_cfg cfg = {fi.layout, FPY_REC_STORE_FIPY(), 0, 0, 0};
+    fpy_boot_cfg cfg = {fi.layout, FPY_REC_STORE_FIPY(), 0, 0, 0, NULL};
     rc = fpy_boot_run(&fi.flash, &sys, &cfg, &w, &res);
     /* what the boot wrote is kept only when a VM starts (docs/files.md) */
     int saved = rc == FPY_OK ? fpy_flashimg_save(&fi, err, sizeof err) : FPY_OK;

@@ -123,7 +123,7 @@ static int fpy_apply_run(fpy_flashimg *fi, const char *flash, fpy_fota_req *q,
     memset(&u, 0, sizeof u);
     int rc = fpy_fota_next_slots(&fi->flash, &st, &q->vm_slot, &q->bc_slot);
     if (rc == FPY_OK)
-        rc = fpy_fota_begin(&u, &fi->flash, fi->layout, &st, q, &w, &d);
+        rc = fpy_fota_begin(&u, &fi->flash, fi->layout, &st, q, NULL, &w, &d);
     if (rc == FPY_OK && (step = "write", 1))
         rc = fpy_stream(&u, parts, chunk, &d);
     if (rc == FPY_OK && (step = "verify", 1))
@@ -194,7 +194,7 @@ static int fpy_accept(fpy_flashimg *fi)
         return FPY_EXIT_FAIL;
     }
     if (rc == FPY_OK)
-        rc = fpy_fota_accept(&fi->flash, &st);
+        rc = fpy_fota_accept(&fi->flash, &st, NULL, NULL);
     if (rc == FPY_ERR_STATE) {
         fprintf(stderr, "fipytool fota: nothing to accept: the attempted pair has not booted "
                         "yet (run 'fipytool boot' first)\n");

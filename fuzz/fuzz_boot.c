@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fpy_simsys ss;
     fpy_sys sys;
     fpy_simsys_init(&ss, &sys);
-    fpy_boot_cfg cfg = {fpy_layout_get(FPY_LAYOUT_NONBLE), FPY_REC_STORE_FIPY(), 0, 0, 0};
+    fpy_boot_cfg cfg = {fpy_layout_get(FPY_LAYOUT_NONBLE), FPY_REC_STORE_FIPY(), 0, 0, 0, NULL};
     fpy_boot_result res;
     int rc = fpy_boot_run(&f, &sys, &cfg, &w, &res);
     if (rc == FPY_OK && !(res.status & FPY_PAIR_VM_OK))

@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fpy_flashsim_init(&sim, &g, mem, NULL, NULL) != FPY_OK)
         return 0;
     fpy_flashsim_bind(&sim, &f);
-    if (fpy_fota_begin(&u, &f, l, &st, &q, &w, NULL) != FPY_OK)
+    if (fpy_fota_begin(&u, &f, l, &st, &q, NULL, &w, NULL) != FPY_OK)
         return 0;
     uint32_t off = 0;
     const uint8_t *stream = (targets & FPY_FOTA_VM) ? data : data + split;

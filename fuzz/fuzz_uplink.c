@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     sim.mode = FPY_FLASHSIM_NOR;
     fpy_flashsim_bind(&sim, &flash);
-    fpy_uplink_cfg cfg = {&flash, l, FPY_REC_STORE_FIPY(), 2, 0, 0, 0, 0, 0};
+    fpy_uplink_cfg cfg = {&flash, l, FPY_REC_STORE_FIPY(), 2, 0, 0, 0, 0, 0, NULL};
     uint64_t now = 0;
     fpy_uplink_init(&ul, &cfg, now);
     fpy_slip_dec d;

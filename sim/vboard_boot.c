@@ -198,7 +198,7 @@ static void fpy_vb_bc_line(fpy_vboard *b, const fpy_layout *l)
 static void fpy_vb_uplink_open(fpy_vboard *b, const fpy_layout *l)
 {
     fpy_uplink_cfg cfg = {&b->flash, l, FPY_REC_STORE_FIPY(), b->res.vm_abi,
-                          b->res.vm_slot, b->res.bc_slot, b->res.test_mode, 0, 0};
+                          b->res.vm_slot, b->res.bc_slot, b->res.test_mode, 0, 0, NULL};
     b->layout = l;
     b->vm_at = b->tail_ready > b->now ? b->tail_ready : b->now;
     fpy_uplink_init(b->ul, &cfg, b->vm_at / 1000u);
@@ -259,7 +259,7 @@ void fpy_vb_boot_flash(fpy_vboard *b)
     b->reset_reason = FPY_RESET_RESET;
     int rc = FPY_ERR_NOTFOUND;
     if (l != NULL) {
-        fpy_boot_cfg cfg = {l, FPY_REC_STORE_FIPY(), 0, 0, 0};
+        fpy_boot_cfg cfg = {l, FPY_REC_STORE_FIPY(), 0, 0, 0, NULL};
         rc = fpy_boot_run(&b->flash, &b->sys, &cfg, &b->w, &b->res);
     }
     if (fpy_flashsim_fault_fired(&b->sim)) {

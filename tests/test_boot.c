@@ -335,12 +335,12 @@ static void test_trial_accept_sticks(void **state)
     assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
     put_vm(b, 1, "2.1.0", 2);
     put_bc(b, 1, 2, 2);
-    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store), FPY_OK); /* noop */
+    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store, NULL, NULL), FPY_OK); /* noop */
     assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 1, 1), FPY_OK);
     assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 1, 1), FPY_ERR_STATE);
-    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store), FPY_ERR_STATE);
+    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store, NULL, NULL), FPY_ERR_STATE);
     assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
-    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store), FPY_OK);
+    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store, NULL, NULL), FPY_OK);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
         assert_int_equal(b->res.row->rule, FPY_BOOT_R_STABLE);
@@ -488,7 +488,7 @@ static void accepted_update(board *b)
     put_bc(b, 1, 2, 2);
     assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 1, 1), FPY_OK);
     assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
-    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store), FPY_OK);
+    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store, NULL, NULL), FPY_OK);
 }
 
 /* After a revert or fallback: the pair (vm, bc) is the working pair, the
@@ -598,7 +598,7 @@ static void test_unconfirmed_pair_can_still_be_accepted(void **state)
         assert_int_equal(b->res.vm_slot, 1);
     }
     assert_int_equal(b->res.rec.mode, FPY_REC_TEST_BOOTED);
-    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store), FPY_OK);
+    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store, NULL, NULL), FPY_OK);
     assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
     assert_int_equal(b->res.row->rule, FPY_BOOT_R_STABLE);
     assert_int_equal(b->res.vm_slot, 1);
@@ -669,7 +669,7 @@ static void test_fallback_forgets_the_previous_pair(void **state)
     put_bc(b, 1, 2, 5);
     assert_int_equal(fpy_fota_attempt(&b->tf->flash, &b->cfg.store, 1, 0), FPY_OK);
     assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
-    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store), FPY_OK);
+    assert_int_equal(fpy_fota_accept(&b->tf->flash, &b->cfg.store, NULL, NULL), FPY_OK);
     put_vm(b, 1, "2.0.0", 3);
     damage(b, area(b, FPY_AREA_VM_SLOT, 0) + 0x300);
     assert_int_equal(boot(b, FPY_RESET_RESET), FPY_OK);
@@ -729,7 +729,7 @@ static void test_bad_configuration_is_refused_on_entry(void **state)
     fpy_fota_req q;
     fpy_diag d = {0};
     memset(&q, 0, sizeof q);
-    assert_int_equal(fpy_fota_begin(&u, &b->tf->flash, good, &b->cfg.store, &q, &b->w, &d),
+    assert_int_equal(fpy_fota_begin(&u, &b->tf->flash, good, &b->cfg.store, &q, NULL, &b->w, &d),
                      FPY_ERR_INVAL);
     assert_string_equal(d.field, "otadata");
     assert_int_equal(b->tf->sim.stats.erases + b->tf->sim.stats.pages_programmed, w0);

@@ -68,7 +68,7 @@ static void test_any_chunk_size_lands_the_same_bytes(void **state)
     static const uint32_t chunks[] = {1, 3, 256, 1000, 4096, 70000};
     for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
         rig *r = rig_new();
-        assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, NULL), FPY_OK);
+        assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL, &r->w, NULL), FPY_OK);
         assert_int_equal(send_all(r, chunks[c]), FPY_OK);
         assert_int_equal(fpy_fota_finish(&r->u, &r->w, NULL), FPY_OK);
         assert_memory_equal(r->tf->mem + 0x110000, r->vm, r->vm_len);
@@ -86,7 +86,7 @@ static void test_erases_as_it_goes(void **state)
     (void)state;
     rig *r = rig_new();
     uint64_t e0 = r->tf->sim.stats.erases; /* before begin: it must not erase ahead */
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, NULL), FPY_OK);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL, &r->w, NULL), FPY_OK);
     assert_int_equal(r->tf->sim.stats.erases, e0);
     assert_int_equal(fpy_fota_write(&r->u, 0, r->vm, 4096, NULL), FPY_OK);
     /* one sector's worth of data: at most that sector erased so far */
@@ -103,19 +103,19 @@ static void test_refusals(void **state)
     fpy_diag d;
     fpy_fota_req q = r->q;
     q.vm_slot = 0;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &r->w, &d), FPY_ERR_STATE);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, NULL, &r->w, &d), FPY_ERR_STATE);
     assert_string_equal(d.field, "vm_slot");
     q = r->q;
     q.bc_slot = 0;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &r->w, &d), FPY_ERR_STATE);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, NULL, &r->w, &d), FPY_ERR_STATE);
     q = r->q;
     q.vm_size = 0x100001; /* larger than the 1 MiB slot */
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &r->w, &d), FPY_ERR_NOSPC);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, NULL, &r->w, &d), FPY_ERR_NOSPC);
     q = r->q;
     q.targets = 0;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, &r->w, &d), FPY_ERR_INVAL);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &q, NULL, &r->w, &d), FPY_ERR_INVAL);
 
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d), FPY_OK);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL, &r->w, &d), FPY_OK);
     assert_int_equal(fpy_fota_write(&r->u, 0, r->vm, 100, &d), FPY_OK);
     uint32_t done, total_decl;
     assert_int_equal(fpy_fota_progress(&r->u, &done, &total_decl), FPY_FOTA_WRITING);
@@ -140,7 +140,7 @@ static void test_wrong_hash_and_bad_image_refused(void **state)
     rig *r = rig_new();
     fpy_diag d;
     r->q.bc_sha256[0] ^= 1;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d), FPY_OK);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL, &r->w, &d), FPY_OK);
     assert_int_equal(send_all(r, 512), FPY_OK);
     assert_int_equal(fpy_fota_finish(&r->u, &r->w, &d), FPY_ERR_CHECKSUM);
     assert_int_equal(fpy_fota_commit(&r->u), FPY_ERR_STATE);
@@ -150,7 +150,7 @@ static void test_wrong_hash_and_bad_image_refused(void **state)
     r->vm[r->vm_len - 40] ^= 0xFF; /* inside the checksummed data */
     /* the sender's hash matches */
     assert_int_equal(fpy_sha256_buf(r->vm, r->vm_len, r->q.vm_sha256), FPY_OK);
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d), FPY_OK);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL, &r->w, &d), FPY_OK);
     assert_int_equal(send_all(r, 512), FPY_OK);
     assert_int_not_equal(fpy_fota_finish(&r->u, &r->w, &d), FPY_OK);
     rig_free(r);
@@ -167,7 +167,7 @@ static void test_vm_only_update_checks_bytecode_abi(void **state)
     r->q.vm_slot = 1;
     /* refused at begin, before anything is erased */
     uint64_t e0 = r->tf->sim.stats.erases, p0 = r->tf->sim.stats.pages_programmed;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d),
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL, &r->w, &d),
                      FPY_ERR_STATE);
     assert_string_equal(d.field, "vm_abi");
     assert_int_equal(r->tf->sim.stats.erases, e0);
@@ -206,7 +206,7 @@ static void test_update_forgets_overwritten_previous_pair(void **state)
     (void)state;
     rig *r = rig_with_prev();
     fpy_rec rec;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, NULL), FPY_OK);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL, &r->w, NULL), FPY_OK);
     assert_int_equal(r->u.lost_prev, 1);
     int copy;
     assert_int_equal(fpy_rec_load(&r->tf->flash, &r->st, &rec, &copy), FPY_OK);
@@ -219,7 +219,7 @@ static void refused_at_begin(rig *r, const fpy_fota_req *q, int want, const char
 {
     fpy_diag d = {0};
     uint64_t e0 = r->tf->sim.stats.erases, p0 = r->tf->sim.stats.pages_programmed;
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, q, &r->w, &d), want);
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, q, NULL, &r->w, &d), want);
     assert_non_null(d.what);
     if (field != NULL)
         assert_string_equal(d.field, field);
@@ -273,7 +273,7 @@ static void test_stream_must_match_the_head(void **state)
     (void)state;
     rig *r = rig_new();
     fpy_diag d = {0};
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d),
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL, &r->w, &d),
                      FPY_OK);
     assert_int_equal(fpy_fota_write(&r->u, 0, r->vm, 100, &d), FPY_OK);
     uint8_t x[100];
@@ -294,7 +294,7 @@ static void test_final_check_failure_says_what_was_lost(void **state)
     fpy_diag d = {0};
     r->bc[FPY_BC_HEADER_LEN + 10] ^= 0xFF; /* payload no longer matches its SHA-256 */
     assert_int_equal(fpy_sha256_buf(r->bc, r->bc_len, r->q.bc_sha256), FPY_OK);
-    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, &r->w, &d),
+    assert_int_equal(fpy_fota_begin(&r->u, &r->tf->flash, r->l, &r->st, &r->q, NULL, &r->w, &d),
                      FPY_OK);
     assert_int_equal(r->u.lost_prev, 1);
     assert_int_equal(send_all(r, 1000), FPY_OK);

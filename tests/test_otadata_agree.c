@@ -213,7 +213,7 @@ static int fipy_step(walk *k)
     }
     case 2: {
         note(k, "accept", 0);
-        int rc = fpy_fota_accept(&k->tf->flash, &k->cfg.store);
+        int rc = fpy_fota_accept(&k->tf->flash, &k->cfg.store, NULL, NULL);
         assert_true(rc == FPY_OK || rc == FPY_ERR_STATE || rc == FPY_ERR_NOTFOUND);
         return rc == FPY_OK;
     }

@@ -8,6 +8,10 @@
  *  - the pair is all old or all new, never mixed;
  *  - after accept() returned, it never reverts; without accept(), a reset
  *    returns to the last working pair.
+ * The protected variants (lib/sec) run the same with signed images, a
+ * policy and anti-rollback floors (old pair version 1, new pair 2), and
+ * check also that the floors moved exactly when the new pair was
+ * accepted, never before (floors_ok).
  * Set FPY_PL_STRIDE=k to test every kth cut point (default 1: all), and
  * FPY_PL_SEEDS=n for n torn variants per point (default 2; `make
  * powerloss-long` uses 16).
@@ -19,6 +23,7 @@
 #include "fipy/boot.h"
 #include "fipy/fota.h"
 #include "fipy/otadata.h"
+#include "fipy/sec.h"
 #include "fixtures.h"
 #include "powerloss.h"
 #include "simsys.h"
@@ -43,7 +48,33 @@ typedef struct sc {
     pair old, new_;
     int reason;          /* reset reason for boots run() does */
     int expect;          /* what a completed run must leave (see checks) */
+    int protect;         /* signed images under a policy with anti-rollback */
+    uint8_t pub[64];
+    fpy_sec sec;
+    uint32_t vm_floor;   /* the eFuse: survives power cuts, one way */
+    /* The harness runs setup once and restores the flash before each cut
+     * point; the eFuse lives outside the flash, so it is restored here
+     * (pl_run_fresh) to what it was after setup. */
+    int (*runf)(void *ctx, const fpy_flash *f);
+    int floor_saved;
+    uint32_t floor_setup;
 } sc;
+
+static int ef_get(void *ctx, uint32_t *v)
+{
+    *v = ((sc *)ctx)->vm_floor;
+    return FPY_OK;
+}
+
+static int ef_raise(void *ctx, uint32_t v)
+{
+    sc *c = ctx;
+    if (v > c->vm_floor)
+        c->vm_floor = v;
+    return FPY_OK;
+}
+
+static const fpy_sec_ops ef_ops = {ef_get, ef_raise};
 
 enum { EXPECT_TRIAL_OR_NEW, EXPECT_NEW_STABLE, EXPECT_OLD };
 
@@ -61,9 +92,21 @@ static sc *sc_new(void)
     assert_non_null(c->bc_img);
     c->vm_len = fpy_fix_vm("2.1.0", 7, 40000, c->vm_img, 160 * 1024);
     c->bc_len = fpy_fix_bc(2, 7, 9000, c->bc_img, 16 * 1024);
+    c->sec = (fpy_sec){c->pub, 1, &ef_ops, c};
     c->old = (pair){0, 0};
     c->reason = FPY_RESET_RESET;
     return c;
+}
+
+/* The protected variant: the update's images at version 2, signed. */
+static void sc_protect(sc *c)
+{
+    c->protect = 1;
+    c->cfg.sec = &c->sec;
+    c->vm_len = fpy_fix_vm_sv("2.1.0", 2, 7, 40000, c->vm_img, 160 * 1024);
+    c->vm_len = fpy_fix_sign(c->vm_img, c->vm_len, 160 * 1024, c->pub);
+    c->bc_len = fpy_fix_bc_sv(2, 2, 7, 9000, c->bc_img, 16 * 1024);
+    c->bc_len = fpy_fix_sign(c->bc_img, c->bc_len, 16 * 1024, NULL);
 }
 
 static void sc_free(sc *c)
@@ -90,11 +133,16 @@ static int base_setup(sc *c, const fpy_flash *f)
     uint8_t *img = malloc(160 * 1024);
     if (img == NULL)
         return FPY_ERR_NOSPC;
-    size_t n = fpy_fix_vm("2.0.0", 1, 40000, img, 160 * 1024);
+    size_t n = fpy_fix_vm_sv("2.0.0", c->protect, 1, 40000, img, 160 * 1024);
+    if (c->protect)
+        n = fpy_fix_sign(img, n, 160 * 1024, NULL);
     fpy_fix_install(f, slot_addr(c, FPY_AREA_VM_SLOT, 0), img, n);
-    n = fpy_fix_bc(2, 1, 5000, img, 160 * 1024);
+    n = fpy_fix_bc_sv(2, c->protect, 1, 5000, img, 160 * 1024);
+    if (c->protect)
+        n = fpy_fix_sign(img, n, 160 * 1024, NULL);
     fpy_fix_install(f, slot_addr(c, FPY_AREA_BC_SLOT, 0), img, n);
     free(img);
+    c->vm_floor = 0; /* a new chip's eFuse, for each run of the scenario */
     return do_boot(c, f, FPY_RESET_RESET);
 }
 
@@ -107,7 +155,7 @@ static int stream_update(sc *c, const fpy_flash *f)
                                      (c->targets & FPY_FOTA_BC) ? c->bc_img : NULL, c->bc_len));
     q.vm_slot = c->new_.vm;
     q.bc_slot = c->new_.bc;
-    FPY_TRY(fpy_fota_begin(&u, f, c->l, &c->cfg.store, &q, &c->w, NULL));
+    FPY_TRY(fpy_fota_begin(&u, f, c->l, &c->cfg.store, &q, c->cfg.sec, &c->w, NULL));
     uint32_t off = 0;
     for (int part = 0; part < 2; part++) {
         uint8_t bit = part == 0 ? FPY_FOTA_VM : FPY_FOTA_BC;
@@ -132,6 +180,25 @@ static int bad(char *why, size_t n, const char *msg, const sc *c)
     return 1;
 }
 
+static int is_pair(uint8_t vm, uint8_t bc, pair p);
+
+/* Anti-rollback: the floors are the old pair's versions (1) until the new
+ * pair is the accepted one and runs STABLE, then the new versions (2) of
+ * what the update replaced: never before the accept, never lost after. */
+static int floors_ok(sc *c, char *why, size_t n)
+{
+    int accepted = is_pair(c->res.rec.vm_last, c->res.rec.bc_last, c->new_) &&
+                   c->res.rec.mode == FPY_REC_STABLE;
+    uint32_t vm = accepted && (c->targets & FPY_FOTA_VM) ? 2u : 1u;
+    uint32_t bc = accepted && (c->targets & FPY_FOTA_BC) ? 2u : 1u;
+    if (c->vm_floor == vm && c->res.rec.bc_floor == bc)
+        return 0;
+    snprintf(why, n, "anti-rollback floors VM %u bytecode %u, want %u %u (%s; vm %u bc %u rule %d)",
+             c->vm_floor, c->res.rec.bc_floor, vm, bc, accepted ? "accepted" : "not accepted",
+             c->res.vm_slot, c->res.bc_slot, c->res.row ? c->res.row->rule : -1);
+    return 1;
+}
+
 /* Reboot through the real boot code; the pair must be old or new, whole. */
 static int boot_and_classify(sc *c, const fpy_flash *f, char *why, size_t n, int *is_new)
 {
@@ -144,8 +211,9 @@ static int boot_and_classify(sc *c, const fpy_flash *f, char *why, size_t n, int
     fpy_otadata_idf_pick(&od, &idf);
     int rc = do_boot(c, f, FPY_RESET_RESET);
     if (rc == FPY_OK && idf.entry >= 0 && idf.slot != c->res.vm_slot) {
-        snprintf(why, n, "ESP-IDF's bootloader would boot VM %u, fipy booted %u (rule %d)",
-                 idf.slot, c->res.vm_slot, c->res.row ? c->res.row->rule : -1);
+        snprintf(why, n, "ESP-IDF's bootloader would boot VM %u, fipy booted %u (rule %d; %s: %s)",
+                 idf.slot, c->res.vm_slot, c->res.row ? c->res.row->rule : -1,
+                 c->res.diag_what ? c->res.diag_what : "-", c->res.diag.what ? c->res.diag.what : "-");
         return 1;
     }
     if (rc != FPY_OK) {
@@ -161,7 +229,7 @@ static int boot_and_classify(sc *c, const fpy_flash *f, char *why, size_t n, int
     if (c->res.status != FPY_PAIR_OK)
         return bad(why, n, "booted pair does not fully verify", c);
     *is_new = nw && !old;
-    return 0;
+    return c->protect && floors_ok(c, why, n);
 }
 
 /* Does slot `slot` of `kind` hold exactly this update's image? */
@@ -298,7 +366,7 @@ static int up2_setup(void *ctx, const fpy_flash *f)
     FPY_TRY(base_setup(c, f));
     FPY_TRY(stream_update(c, f));
     FPY_TRY(do_boot(c, f, FPY_RESET_RESET));
-    FPY_TRY(fpy_fota_accept(f, &c->cfg.store));
+    FPY_TRY(fpy_fota_accept(f, &c->cfg.store, c->l, c->cfg.sec));
     c->old = (pair){1, 1};
     c->new_ = (pair){0, 0};
     return FPY_OK;
@@ -317,7 +385,7 @@ static int acc_setup(void *ctx, const fpy_flash *f)
 static int acc_run(void *ctx, const fpy_flash *f)
 {
     (void)ctx;
-    return fpy_fota_accept(f, &((sc *)ctx)->cfg.store);
+    return fpy_fota_accept(f, &((sc *)ctx)->cfg.store, ((sc *)ctx)->l, ((sc *)ctx)->cfg.sec);
 }
 
 static int acc_check(void *ctx, const fpy_flash *f, int completed, char *why, size_t n)
@@ -405,7 +473,7 @@ static int loop_setup(void *ctx, const fpy_flash *f)
     FPY_TRY(base_setup(c, f));
     FPY_TRY(stream_update(c, f));
     FPY_TRY(do_boot(c, f, FPY_RESET_RESET));
-    FPY_TRY(fpy_fota_accept(f, &c->cfg.store));
+    FPY_TRY(fpy_fota_accept(f, &c->cfg.store, c->l, c->cfg.sec));
     FPY_TRY(do_boot(c, f, FPY_RESET_WATCHDOG));
     FPY_TRY(do_boot(c, f, FPY_RESET_WATCHDOG));
     c->old = (pair){1, 1};
@@ -513,7 +581,21 @@ static int od_check(void *ctx, const fpy_flash *f, int completed, char *why, siz
 
 /* ---- runner ---------------------------------------------------------------- */
 
+/* run() with the eFuse back at its state after setup. */
+static int pl_run_fresh(void *ctx, const fpy_flash *f)
+{
+    sc *c = ctx;
+    if (!c->floor_saved) {
+        c->floor_setup = c->vm_floor;
+        c->floor_saved = 1;
+    }
+    c->vm_floor = c->floor_setup;
+    return c->runf(ctx, f);
+}
+
 static uint32_t total_points, total_failures;
+static int protected_run; /* the next run() uses the protected variant */
+static uint32_t run_stride = 1; /* every k-th cut point (FPY_PL_STRIDE overrides) */
 
 static void run(const char *name, uint8_t targets, pair new_, int reason,
                 int (*setup)(void *, const fpy_flash *), int (*runf)(void *, const fpy_flash *),
@@ -523,13 +605,16 @@ static void run(const char *name, uint8_t targets, pair new_, int reason,
     c->targets = targets;
     c->new_ = new_;
     c->reason = reason;
-    fpy_pl_scenario s = {name, c, setup, runf, check};
+    if (protected_run)
+        sc_protect(c);
+    c->runf = runf;
+    fpy_pl_scenario s = {name, c, setup, pl_run_fresh, check};
     fpy_pl_options opt = {.torn_seeds = 2, .verbose = 1};
     const char *seeds = getenv("FPY_PL_SEEDS");
     if (seeds)
         opt.torn_seeds = (uint32_t)atoi(seeds);
     const char *stride = getenv("FPY_PL_STRIDE");
-    opt.stride = stride ? (uint32_t)atoi(stride) : 1;
+    opt.stride = stride ? (uint32_t)atoi(stride) : run_stride;
     fpy_pl_result r;
     assert_int_equal(fpy_pl_run(&s, &opt, &r), 0);
     total_points += r.cut_points;
@@ -622,6 +707,28 @@ static void test_mark_stable(void **s)
         stable_check);
 }
 
+/* The protected variants: signed pairs, a policy, anti-rollback floors. */
+static void test_protected(void **s)
+{
+    (void)s;
+    protected_run = 1;
+    /* Its writes are the unprotected update's (tested at every point
+     * above); every 7th point here, for time: each boot checks two
+     * ECDSA signatures. */
+    run_stride = 7;
+    run("protected VM + bytecode update", FPY_FOTA_VM | FPY_FOTA_BC, BOTH_NEW, 0, up_setup,
+        up_run, up_check);
+    run_stride = 1;
+    run("protected accept", FPY_FOTA_VM | FPY_FOTA_BC, BOTH_NEW, 0, acc_setup, acc_run,
+        acc_check);
+    run("protected trial boot", FPY_FOTA_VM | FPY_FOTA_BC, BOTH_NEW, 0, trial_setup, trial_run,
+        trial_check);
+    run("protected rollback", FPY_FOTA_VM | FPY_FOTA_BC, BOTH_NEW, FPY_RESET_RESET, rb_setup,
+        rb_run, rb_check);
+    run("protected bytecode update", FPY_FOTA_BC, BC_NEW, 0, up_setup, up_run, up_check);
+    protected_run = 0;
+}
+
 static void test_summary(void **s)
 {
     (void)s;
@@ -645,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_otadata_write),
         cmocka_unit_test(test_loop_revert),
         cmocka_unit_test(test_mark_stable),
+        cmocka_unit_test(test_protected),
         cmocka_unit_test(test_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,7 +96,7 @@ static void boot_composed(fpy_provision *p, fpy_boot_result *res, fpy_flashsim *
     fpy_flashsim_bind(sim, &f);
     fpy_simsys_init(&ss, &sys);
     fpy_simsys_reset(&ss, FPY_RESET_RESET);
-    fpy_boot_cfg cfg = {fpy_layout_find("nonble"), FPY_REC_STORE_FIPY(), 0, 0, 0};
+    fpy_boot_cfg cfg = {fpy_layout_find("nonble"), FPY_REC_STORE_FIPY(), 0, 0, 0, NULL};
     assert_int_equal(fpy_boot_run(&f, &sys, &cfg, &w, res), FPY_OK);
 }
 

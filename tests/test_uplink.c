@@ -46,7 +46,7 @@ static int setup(void **state)
     fpy_fix_install(&T.tf->flash, fpy_layout_area(l, FPY_AREA_VM_SLOT, 0)->offset, vm, n);
     T.old_len = fpy_fix_bc(2, 1, 2000, T.old, sizeof T.old);
     fpy_fix_install(&T.tf->flash, RUN, T.old, T.old_len);
-    fpy_uplink_cfg cfg = {&T.tf->flash, l, FPY_REC_STORE_FIPY(), 2, 0, 0, 0, 0, 0};
+    fpy_uplink_cfg cfg = {&T.tf->flash, l, FPY_REC_STORE_FIPY(), 2, 0, 0, 0, 0, 0, NULL};
     T.now = 1000;
     fpy_uplink_init(&T.u, &cfg, T.now);
     *state = &T;

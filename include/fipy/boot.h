@@ -24,6 +24,7 @@
 #include "fipy/fotarec.h"
 #include "fipy/fw.h"
 #include "fipy/layout.h"
+#include "fipy/sec.h"
 #include "fipy/sfw.h"
 
 /* Pair status (bit values, so table rows can match sets of them). */
@@ -103,6 +104,9 @@ typedef struct fpy_boot_cfg {
     uint8_t trial_boots; /* boots allowed on trial before rollback (0 = 1) */
     uint8_t loop_limit;  /* abnormal resets in a row before revert (0 = 3) */
     uint32_t wdt_ms;     /* watchdog armed before the VM starts (0 = 30 s) */
+    /* The protected board's policy (fipy/sec.h): signatures required,
+     * anti-rollback floors.  NULL: any image that verifies may run. */
+    const fpy_sec *sec;
 } fpy_boot_cfg;
 
 typedef struct fpy_boot_result {

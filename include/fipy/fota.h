@@ -26,6 +26,7 @@
 #include "fipy/fw.h"
 #include "fipy/hash.h"
 #include "fipy/layout.h"
+#include "fipy/sec.h"
 
 /* attempt(bc_slot, vm_slot): FPY_ERR_STATE unless the record is STABLE
  * (an unconfirmed trial must be accepted or rolled back first),
@@ -35,8 +36,12 @@ int fpy_fota_attempt(const fpy_flash *f, const fpy_rec_store *st, unsigned bc_sl
 /* accept(): the running trial pair becomes the working pair, the old one
  * is kept as "previous" for the boot-loop guard; ESP-IDF's otadata entry
  * of the VM is marked VALID.  OK (no write) when already stable;
- * FPY_ERR_STATE before the trial has booted. */
-int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st);
+ * FPY_ERR_STATE before the trial has booted.  With a policy that has
+ * anti-rollback (fipy/sec.h; `l` is then the layout, to read the images'
+ * versions), the accept moves the floors: the bytecode's in the same
+ * record write, then the VM's (eFuse).  `sec` NULL: no floors. */
+int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st, const fpy_layout *l,
+                    const fpy_sec *sec);
 /* The firmware reached a stable run: clear the boot-loop counter and
  * mark the pair as having run stably, after which the boot-loop guard
  * never reverts it.  Writes only when that changes something. */
@@ -99,6 +104,8 @@ typedef struct fpy_fota {
     uint8_t cur_part;
     uint8_t lost_prev;       /* begin() forgot the previous pair: its slots
                                 are being overwritten (see begin) */
+    const fpy_sec *sec;      /* the device's policy, NULL: none (fipy/sec.h) */
+    uint32_t vm_floor, bc_floor; /* its floors, read once at begin */
 } fpy_fota;
 
 /* The slots an update should target: the ones not running now. */
@@ -114,11 +121,14 @@ int fpy_fota_next_slots(const fpy_flash *f, const fpy_rec_store *st, uint8_t *vm
  * one's); a VM updated alone must suit the bytecode in place.  Only then
  * does it forget the previous pair if the update overwrites its slots
  * (u->lost_prev), since from the first erase that pair is gone.  `w` is
- * working memory for reading the running images.
+ * working memory for reading the running images.  A protected device
+ * passes its policy `sec` (fipy/sec.h; NULL: none): the heads are then
+ * judged by it before anything is erased (an older version, unsigned
+ * bytecode), and finish() checks the whole images by it.
  */
 int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
-                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_fw_work *w,
-                   fpy_diag *d);
+                   const fpy_rec_store *st, const fpy_fota_req *req, const fpy_sec *sec,
+                   fpy_fw_work *w, fpy_diag *d);
 /* Accept stream bytes [offset, offset+len): offset must equal the bytes
  * accepted so far (FPY_ERR_INVAL otherwise), and each image must start
  * with the head given to begin() (FPY_ERR_CORRUPT otherwise; the update

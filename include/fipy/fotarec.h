@@ -53,6 +53,10 @@ typedef struct fpy_rec {
     uint8_t has_next;
     uint8_t vm_next, bc_next;
     uint32_t next_seq;
+    /* Anti-rollback of bytecode (fipy/sec.h): the highest security version
+     * of an accepted bytecode image; older ones are refused.  Moves only
+     * with accept() (or the boot running an accepted pair), never down. */
+    uint32_t bc_floor;
 } fpy_rec;
 
 typedef struct fpy_rec_store {

@@ -130,6 +130,7 @@ typedef struct fpy_uplink_cfg {
     uint8_t vm_slot, bc_slot, test_mode; /* what the boot started */
     uint32_t window_ms;     /* 0: FPY_UPLINK_WINDOW_MS */
     uint32_t idle_ms;       /* 0: FPY_UPLINK_IDLE_MS */
+    const fpy_sec *sec;     /* the board's policy (fipy/sec.h), NULL: none */
 } fpy_uplink_cfg;
 
 typedef enum fpy_uplink_action {

@@ -5,6 +5,7 @@
 
 #include "fipy/bcimage.h"
 #include "fipy/otadata.h"
+#include "fipy/sec.h"
 
 #define FPY_BOOT_APPS 2u /* ota_0, ota_1 on the FiPy */
 
@@ -14,6 +15,10 @@ typedef struct fpy_slots {
     uint32_t vm_abi[2];
     int8_t bc_state[2]; /* -1 unknown, 0 bad, 1 ok, 2 empty */
     uint32_t bc_abi[2];
+    /* The security policy's view (fipy/sec.h): the floors in force and
+     * each verified image's version. */
+    uint32_t vm_floor, bc_floor;
+    uint32_t vm_secver[2], bc_secver[2];
 } fpy_slots;
 
 static void fpy_note(fpy_boot_result *res, int rc, const fpy_diag *d, const char *what)
@@ -34,7 +39,8 @@ static int fpy_check_vm(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work
     fpy_diag d = {0};
     const fpy_area *a = fpy_layout_area(cfg->layout, FPY_AREA_VM_SLOT, slot);
     fpy_image_src src = fpy_image_src_flash(f, a->offset, a->size);
-    int rc = fpy_fw_vm_check(&src, w, &s->vm_abi[slot], &d);
+    int rc = fpy_sec_vm_check(cfg->sec, s->vm_floor, &src, w, &s->vm_abi[slot],
+                              &s->vm_secver[slot], &d);
     if (rc != FPY_OK && !fpy_err_is_verdict(rc))
         return rc; /* the flash failed: not a verdict on the slot */
     s->vm_state[slot] = rc == FPY_OK;
@@ -52,8 +58,8 @@ static int fpy_check_bc(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work
     const fpy_area *a = fpy_layout_area(cfg->layout, FPY_AREA_BC_SLOT, slot);
     fpy_bc_header h;
     fpy_diag d = {0};
-    int rc = fpy_bc_verify_flash(f, a->offset, a->size, NULL, w->scratch, sizeof w->scratch,
-                                 &h, &d);
+    int rc = fpy_sec_bc_check(cfg->sec, s->bc_floor, f, a->offset, a->size, NULL, w->scratch,
+                              sizeof w->scratch, &h, &d);
     if (rc != FPY_OK && !fpy_err_is_verdict(rc))
         return rc;
     if (rc == FPY_ERR_NOTFOUND) {
@@ -61,10 +67,12 @@ static int fpy_check_bc(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work
         return FPY_OK;
     }
     s->bc_state[slot] = rc == FPY_OK;
-    if (rc != FPY_OK)
+    if (rc != FPY_OK) {
         fpy_note(res, rc, &d, names[slot]);
-    else
+    } else {
         s->bc_abi[slot] = h.vm_abi;
+        s->bc_secver[slot] = h.security_version;
+    }
     return FPY_OK;
 }
 
@@ -142,6 +150,8 @@ static int fpy_gather(const fpy_flash *f, const fpy_boot_cfg *cfg, fpy_fw_work *
     fpy_otadata od;
     FPY_TRY(fpy_otadata_read(f, cfg->store.otadata, &od));
     res->adopted = (uint8_t)fpy_fw_reconcile(r, res->rec_found, &od);
+    FPY_TRY(fpy_sec_vm_floor(cfg->sec, &s->vm_floor));
+    s->bc_floor = fpy_sec_bc_floor(cfg->sec, r);
     x->mode = r->mode;
     x->trigger = fpy_trigger(cfg, r, res->reset_reason);
     FPY_TRY(fpy_pair(f, cfg, w, s, r->vm_cur, r->bc_cur, res, &x->cur));
@@ -202,7 +212,7 @@ static int fpy_rec_differs(const fpy_rec *a, const fpy_rec *b)
            a->bc_last != b->bc_last || a->mode != b->mode || a->boot_count != b->boot_count ||
            a->flags != b->flags || a->has_prev != b->has_prev || a->vm_prev != b->vm_prev ||
            a->bc_prev != b->bc_prev || a->od_seq != b->od_seq || a->od_crc != b->od_crc ||
-           a->has_next != b->has_next;
+           a->has_next != b->has_next || a->bc_floor != b->bc_floor;
 }
 
 static void fpy_fill_result(const fpy_boot_cfg *cfg, const fpy_slots *s,
@@ -222,6 +232,22 @@ static void fpy_fill_result(const fpy_boot_cfg *cfg, const fpy_slots *s,
     res->run_bytecode = res->status == FPY_PAIR_OK;
     res->test_mode = r->mode != FPY_REC_STABLE;
     res->vm_abi = s->vm_abi[r->vm_cur];
+}
+
+/*
+ * Anti-rollback catches up when the pair that runs is an accepted one
+ * (STABLE): the record's bytecode floor moves in the record write of this
+ * boot; the VM floor (eFuse) is burnt after that write, so a cut between
+ * leaves it for the next boot to raise.  A trial moves nothing: only its
+ * accept() does (fipy/sec.h).
+ */
+static void fpy_floor_next(const fpy_boot_cfg *cfg, const fpy_slots *s, fpy_rec *n)
+{
+    if (cfg->sec == NULL || !cfg->sec->anti_rollback || n->mode != FPY_REC_STABLE ||
+        s->bc_state[n->bc_cur] != 1)
+        return;
+    if (s->bc_secver[n->bc_cur] > n->bc_floor)
+        n->bc_floor = s->bc_secver[n->bc_cur];
 }
 
 /*
@@ -269,8 +295,11 @@ int fpy_boot_run(const fpy_flash *f, const fpy_sys *sys, const fpy_boot_cfg *cfg
         return FPY_ERR_NOTFOUND;
     fpy_rec next;
     fpy_next_record(res->row, res, &next);
+    fpy_floor_next(cfg, &s, &next);
     FPY_TRY(fpy_boot_write(f, cfg, res, &next));
     res->rec = next;
     fpy_fill_result(cfg, &s, res);
+    if (next.mode == FPY_REC_STABLE && s.vm_state[next.vm_cur] == 1)
+        FPY_TRY(fpy_sec_vm_floor_raise(cfg->sec, s.vm_secver[next.vm_cur]));
     return sys->ops->wdt_start(sys->ctx, cfg->wdt_ms ? cfg->wdt_ms : FPY_SFW_BOOT_WDT_MS);
 }

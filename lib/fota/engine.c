@@ -96,18 +96,18 @@ static int fpy_fota_check_heads(fpy_fota *u, fpy_fw_work *w, fpy_diag *d)
 {
     const fpy_fota_req *q = &u->req;
     if (q->targets & FPY_FOTA_VM)
-        FPY_TRY(fpy_fota_vm_head_check(q->vm_head, q->vm_size, &u->abi, d));
+        FPY_TRY(fpy_fota_vm_head_check(u, q->vm_head, q->vm_size, &u->abi, d));
     else
         FPY_TRY(fpy_fota_running_vm_abi(u, w, &u->abi, d));
     if (!(q->targets & FPY_FOTA_BC))
         return fpy_fota_check_running_bc(u, w, u->abi, d);
     const fpy_fota_part *p = &u->part[u->nparts - 1u];
-    return fpy_fota_bc_head_check(q->bc_head, q->bc_size, p->slot_size, u->abi, d);
+    return fpy_fota_bc_head_check(u, q->bc_head, q->bc_size, p->slot_size, u->abi, d);
 }
 
 int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
-                   const fpy_rec_store *st, const fpy_fota_req *req, fpy_fw_work *w,
-                   fpy_diag *d)
+                   const fpy_rec_store *st, const fpy_fota_req *req, const fpy_sec *sec,
+                   fpy_fw_work *w, fpy_diag *d)
 {
     fpy_rec r;
     fpy_otadata od;
@@ -130,6 +130,9 @@ int fpy_fota_begin(fpy_fota *u, const fpy_flash *f, const fpy_layout *l,
     u->req = *req;
     u->run_vm = r.vm_cur;
     u->run_bc = r.bc_cur;
+    u->sec = sec;
+    FPY_TRY(fpy_sec_vm_floor(sec, &u->vm_floor));
+    u->bc_floor = fpy_sec_bc_floor(sec, &r);
     if (req->targets & FPY_FOTA_VM)
         FPY_TRY(fpy_fota_part_init(u, &u->part[u->nparts++], FPY_AREA_VM_SLOT, req->vm_slot,
                                    req->vm_size, req->vm_sha256, d));
@@ -219,13 +222,13 @@ static int fpy_fota_verify_parts(fpy_fota *u, fpy_fw_work *w, fpy_diag *d)
     if (u->req.targets & FPY_FOTA_VM) {
         fpy_fota_part *p = &u->part[i++];
         fpy_image_src src = fpy_image_src_flash(u->f, p->base, p->slot_size);
-        FPY_TRY(fpy_fw_vm_check(&src, w, NULL, d));
+        FPY_TRY(fpy_sec_vm_check(u->sec, u->vm_floor, &src, w, NULL, NULL, d));
     }
     if (!(u->req.targets & FPY_FOTA_BC))
         return FPY_OK;
     fpy_bc_header h;
-    return fpy_bc_verify_flash(u->f, u->part[i].base, u->part[i].slot_size, &u->abi,
-                               w->scratch, sizeof w->scratch, &h, d);
+    return fpy_sec_bc_check(u->sec, u->bc_floor, u->f, u->part[i].base, u->part[i].slot_size,
+                            &u->abi, w->scratch, sizeof w->scratch, &h, d);
 }
 
 int fpy_fota_finish(fpy_fota *u, fpy_fw_work *w, fpy_diag *d)

@@ -1,6 +1,8 @@
 /* attempt / accept / mark_stable over the FOTA record. */
 #include "fipy/fota.h"
 
+#include "fipy/bcimage.h"
+#include "fipy/bytes.h"
 #include "fipy/fw.h"
 #include "fipy/otadata.h"
 
@@ -60,7 +62,34 @@ int fpy_fota_attempt(const fpy_flash *f, const fpy_rec_store *st, unsigned bc_sl
     return fpy_rec_commit(f, st, &r);
 }
 
-int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st)
+/* The security version in the header of the bytecode in `slot`; 0 for
+ * a slot whose header does not decode (it never ran: nothing to keep). */
+static uint32_t fpy_fota_bc_version(const fpy_flash *f, const fpy_layout *l, unsigned slot)
+{
+    uint8_t raw[FPY_BC_HEADER_LEN];
+    fpy_bc_header h;
+    const fpy_area *a = fpy_layout_area(l, FPY_AREA_BC_SLOT, slot);
+    if (a == NULL || fpy_flash_read(f, a->offset, raw, sizeof raw) != FPY_OK ||
+        fpy_bc_header_decode(raw, a->size - FPY_BC_HEADER_LEN, &h, NULL) != FPY_OK)
+        return 0;
+    return h.security_version;
+}
+
+/* The VM's esp_app_desc_t.secure_version (image offset 0x24). */
+static int fpy_fota_vm_version(const fpy_flash *f, const fpy_layout *l, unsigned slot,
+                               uint32_t *v)
+{
+    uint8_t raw[4];
+    const fpy_area *a = fpy_layout_area(l, FPY_AREA_VM_SLOT, slot);
+    if (a == NULL)
+        return FPY_ERR_INVAL;
+    FPY_TRY(fpy_flash_read(f, a->offset + FPY_IMAGE_APP_DESC_IMAGE_OFF + 4u, raw, sizeof raw));
+    *v = fpy_get_le32(raw);
+    return FPY_OK;
+}
+
+int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st, const fpy_layout *l,
+                    const fpy_sec *sec)
 {
     fpy_rec r;
     fpy_otadata od;
@@ -79,7 +108,19 @@ int fpy_fota_accept(const fpy_flash *f, const fpy_rec_store *st)
      * working VM selected, and the trial is rolled back, as ESP-IDF would. */
     FPY_TRY(fpy_fw_mirror(f, st->otadata, r.vm_cur, FPY_OTA_VALID, r.vm_last, &r));
     fpy_rec_accept(&r);
-    return fpy_rec_commit(f, st, &r);
+    int floors = sec != NULL && sec->anti_rollback;
+    if (floors && l == NULL)
+        return FPY_ERR_INVAL;
+    uint32_t v = floors ? fpy_fota_bc_version(f, l, r.bc_cur) : 0u;
+    if (v > r.bc_floor)
+        r.bc_floor = v; /* in the same record write as the accept */
+    FPY_TRY(fpy_rec_commit(f, st, &r));
+    if (!floors)
+        return FPY_OK;
+    /* The eFuse after the record: a cut between leaves the floor low for
+     * a moment, and the next boot of this accepted pair raises it. */
+    FPY_TRY(fpy_fota_vm_version(f, l, r.vm_cur, &v));
+    return fpy_sec_vm_floor_raise(sec, v);
 }
 
 int fpy_fota_mark_stable(const fpy_flash *f, const fpy_rec_store *st)

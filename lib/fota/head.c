@@ -32,8 +32,8 @@ static int fpy_head_first_segment(const uint8_t *h, fpy_diag *d)
     return FPY_OK;
 }
 
-int fpy_fota_vm_head_check(const uint8_t head[FPY_FOTA_VM_HEAD], uint32_t size, uint32_t *abi,
-                           fpy_diag *d)
+int fpy_fota_vm_head_check(const fpy_fota *u, const uint8_t head[FPY_FOTA_VM_HEAD],
+                           uint32_t size, uint32_t *abi, fpy_diag *d)
 {
     fpy_image_header h;
     if (size < FPY_FOTA_VM_HEAD)
@@ -46,11 +46,11 @@ int fpy_fota_vm_head_check(const uint8_t head[FPY_FOTA_VM_HEAD], uint32_t size, 
     fpy_image_app_desc a;
     FPY_TRY(fpy_image_app_desc_decode(head + FPY_IMAGE_APP_DESC_IMAGE_OFF, &a, d));
     *abi = fpy_fw_abi_of_version(a.version);
-    return FPY_OK;
+    return fpy_sec_vm_head(u->sec, u->vm_floor, &a, d);
 }
 
-int fpy_fota_bc_head_check(const uint8_t head[FPY_FOTA_BC_HEAD], uint32_t size,
-                           uint32_t slot_size, uint32_t abi, fpy_diag *d)
+int fpy_fota_bc_head_check(const fpy_fota *u, const uint8_t head[FPY_FOTA_BC_HEAD],
+                           uint32_t size, uint32_t slot_size, uint32_t abi, fpy_diag *d)
 {
     fpy_bc_header h;
     if (size < FPY_FOTA_BC_HEAD)
@@ -74,5 +74,5 @@ int fpy_fota_bc_head_check(const uint8_t head[FPY_FOTA_BC_HEAD], uint32_t size,
                             "bytecode image is built for another VM ABI than the VM it would "
                             "run with",
                             "vm_abi", FPY_BC_OFF_ABI, abi, h.vm_abi);
-    return FPY_OK;
+    return fpy_sec_bc_head(u->sec, u->bc_floor, &h, d);
 }

@@ -19,12 +19,15 @@
 #define FPY_REC_OFF_OD_CRC 0x18u
 #define FPY_REC_OFF_NEXT 0x1Cu /* has_next, vm_next, bc_next, 0 */
 #define FPY_REC_OFF_NEXT_SEQ 0x20u
-#define FPY_REC_OFF_RESERVED 0x24u /* zero: room for later fields */
+#define FPY_REC_OFF_BC_FLOOR 0x24u
+#define FPY_REC_OFF_RESERVED 0x28u /* zero: room for later fields */
 #define FPY_REC_OFF_CRC 0xFCu
 _Static_assert(FPY_REC_OFF_REASON + 1u == FPY_REC_OFF_PREV, "previous pair after reason");
 _Static_assert(FPY_REC_OFF_PREV + 3u == FPY_REC_OFF_PAD, "one pad byte after the pair");
 _Static_assert(FPY_REC_OFF_OD_CRC + 4u == FPY_REC_OFF_NEXT, "intent after the mirror");
 _Static_assert(FPY_REC_OFF_NEXT + 4u == FPY_REC_OFF_NEXT_SEQ, "next_seq after the pair");
+_Static_assert(FPY_REC_OFF_NEXT_SEQ + 4u == FPY_REC_OFF_BC_FLOOR, "floor after next_seq");
+_Static_assert(FPY_REC_OFF_BC_FLOOR + 4u == FPY_REC_OFF_RESERVED, "then the reserved bytes");
 _Static_assert(FPY_REC_OFF_CRC + 4u == FPY_REC_LEN, "CRC ends the record");
 
 void fpy_rec_default(fpy_rec *r)
@@ -55,6 +58,7 @@ void fpy_rec_encode(const fpy_rec *r, uint8_t raw[FPY_REC_LEN])
     raw[FPY_REC_OFF_NEXT + 1] = r->vm_next;
     raw[FPY_REC_OFF_NEXT + 2] = r->bc_next;
     fpy_put_le32(raw + FPY_REC_OFF_NEXT_SEQ, r->next_seq);
+    fpy_put_le32(raw + FPY_REC_OFF_BC_FLOOR, r->bc_floor);
     fpy_put_le32(raw + FPY_REC_OFF_CRC, fpy_crc32_le(0xFFFFFFFFu, raw, FPY_REC_OFF_CRC));
 }
 
@@ -85,6 +89,7 @@ int fpy_rec_decode(const uint8_t raw[FPY_REC_LEN], fpy_rec *r)
     r->vm_next = raw[FPY_REC_OFF_NEXT + 1];
     r->bc_next = raw[FPY_REC_OFF_NEXT + 2];
     r->next_seq = fpy_get_le32(raw + FPY_REC_OFF_NEXT_SEQ);
+    r->bc_floor = fpy_get_le32(raw + FPY_REC_OFF_BC_FLOOR); /* 0 in older records */
     /* A CRC-valid record with impossible fields was written by something
      * else: treat it as corrupt, never act on it. */
     if (r->vm_cur > 1 || r->vm_last > 1 || r->bc_cur > 1 || r->bc_last > 1 ||

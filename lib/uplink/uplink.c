@@ -191,8 +191,8 @@ static void fpy_ul_begin(fpy_uplink *u, const fpy_rom_req *q, fpy_ul_out *o)
     req.bc_size = b.size;
     memcpy(req.bc_sha256, b.sha256, FPY_SHA256_LEN);
     memcpy(req.bc_head, b.head, FPY_FOTA_BC_HEAD);
-    int rc = fpy_fota_begin(&u->fota, u->cfg.flash, u->cfg.layout, &u->cfg.store, &req, &u->w,
-                            &u->diag);
+    int rc = fpy_fota_begin(&u->fota, u->cfg.flash, u->cfg.layout, &u->cfg.store, &req,
+                            u->cfg.sec, &u->w, &u->diag);
     if (rc != FPY_OK) {
         fpy_ul_fail(o, q->op, fpy_ul_err_of(rc));
         return;
@@ -358,7 +358,7 @@ static void fpy_ul_accept(fpy_uplink *u, const fpy_rom_req *q, fpy_ul_out *o)
         fpy_ul_ok(o, q->op, 0, NULL, 0);
         return;
     }
-    int rc = fpy_fota_accept(u->cfg.flash, &u->cfg.store);
+    int rc = fpy_fota_accept(u->cfg.flash, &u->cfg.store, u->cfg.layout, u->cfg.sec);
     if (rc != FPY_OK) {
         fpy_ul_fail(o, q->op, fpy_ul_err_of(rc));
         return;
