@@ -30,6 +30,7 @@
 #define FPY_FLASH_SIZE_8M (8u * 1024u * 1024u)
 #define FPY_FLASH_SECTOR 4096u
 #define FPY_FLASH_PAGE 256u
+#define FPY_FLASH_CRYPT_BLOCK 16u /* the ESP32's flash encryption block */
 
 typedef struct fpy_flash_ops {
     int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
@@ -93,9 +94,12 @@ typedef struct fpy_pagewriter {
 void fpy_pagewriter_start(fpy_pagewriter *w, const fpy_flash *f, uint32_t addr, int erase);
 /* Append `len` bytes; each page is programmed as it fills. */
 int fpy_pagewriter_put(fpy_pagewriter *w, const void *data, uint32_t len);
-/* Program what is buffered, padded with 0xFF to geo.write_align; writing
- * goes on after the padding.  Call at the end: a partial page stays in
- * the buffer until then. */
+/* Program what is buffered, padded with 0xFF to geo.write_align, or, for
+ * a writer with `erase`, to at least FPY_FLASH_CRYPT_BLOCK (16): the
+ * sectors it erased hold 0xFF past the end anyway, and on encrypted flash
+ * (the ESP32 encrypts 16-byte blocks) no program may be shorter, as
+ * ESP-IDF's esp_ota_end pads too.  Writing goes on after the padding.
+ * Call at the end: a partial page stays in the buffer until then. */
 int fpy_pagewriter_flush(fpy_pagewriter *w);
 
 /* Read [addr, addr+len) and report whether every byte is erased (0xFF,

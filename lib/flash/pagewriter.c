@@ -37,7 +37,10 @@ int fpy_pagewriter_flush(fpy_pagewriter *w)
 {
     if (w->len == 0)
         return FPY_OK;
-    uint32_t len = fpy_align_up32(w->len, w->f->geo.write_align);
+    uint32_t unit = w->f->geo.write_align;
+    if (w->erase && unit < FPY_FLASH_CRYPT_BLOCK)
+        unit = FPY_FLASH_CRYPT_BLOCK; /* fresh sectors: see fipy/flash.h */
+    uint32_t len = fpy_align_up32(w->len, unit);
     if (len > sizeof w->buf)
         return FPY_ERR_ALIGN; /* a write unit larger than the buffer */
     memset(w->buf + w->len, FPY_FLASH_ERASED, len - w->len);
