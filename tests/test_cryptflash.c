@@ -222,6 +222,9 @@ static void test_ranges_of_the_fipy_layouts(void **state)
         const fpy_layout *l = fpy_layout_get((fpy_layout_id)id);
         rig *r = rig_new(0xF);
         assert_int_equal(fpy_cryptflash_ranges_fipy(l, &rs), FPY_OK);
+        assert_int_equal(rs.count, 4); /* the BLE slots end at 0x310000 too */
+        for (unsigned i = 0; i < 4; i++)
+            assert_true(rs.r[i].addr == want[i].addr && rs.r[i].len == want[i].len);
         assert_int_equal(fpy_cryptflash_init(&r->cf, &r->tf->flash, key, 0xF, &rs), FPY_OK);
         for (size_t i = 0; i < l->count; i++) {
             const fpy_area *a = &l->areas[i];
