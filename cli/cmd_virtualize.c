@@ -113,7 +113,7 @@ static int fpy_virt_boot(const fpy_virt_args *a, int virt, fpy_virt_files *f)
         return FPY_EXIT_FAIL;
     }
     f->boot_name = "the virtual board's bootloader";
-    int rc = fpy_vmgen_bootloader(&f->boot, &f->boot_len);
+    int rc = fpy_vmgen_bootloader(NULL, &f->boot, &f->boot_len);
     if (rc != FPY_OK)
         fprintf(stderr, "fipytool virtualize: %s: %s\n", f->boot_name, fpy_strerror(rc));
     return rc == FPY_OK ? FPY_EXIT_OK : FPY_EXIT_FAIL;

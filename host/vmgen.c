@@ -119,9 +119,9 @@ int fpy_vmgen_vm(const char *version, uint8_t **out, size_t *len)
     return rc;
 }
 
-int fpy_vmgen_bootloader(uint8_t **out, size_t *len)
+int fpy_vmgen_bootloader(const fpy_bootcfg *cfg, uint8_t **out, size_t *len)
 {
-    static uint8_t dram[0x600], loader[0x1800], iram[0x2000];
+    static uint8_t dram[0x600], loader[0x1800], iram[0x2000], conf[FPY_BOOTCFG_LEN];
     fpy_vmgen_fill(dram, sizeof dram, 11);
     fpy_vmgen_fill(loader, sizeof loader, 12);
     fpy_vmgen_fill(iram, sizeof iram, 13);
@@ -129,6 +129,11 @@ int fpy_vmgen_bootloader(uint8_t **out, size_t *len)
         {".dram0.data", 0x3FFF0000u, dram, sizeof dram},
         {".iram_loader.text", 0x40078000u, loader, sizeof loader},
         {".iram.text", 0x40080400u, iram, sizeof iram},
+        {".dram0.bootcfg", FPY_BOOTCFG_LOAD, conf, sizeof conf},
     };
-    return fpy_vmgen_build(secs, sizeof secs / sizeof secs[0], 0x40080400u, NULL, 0, out, len);
+    _Static_assert(0x3FFF0000u + sizeof dram <= FPY_BOOTCFG_LOAD, "the configuration follows");
+    size_t n = sizeof secs / sizeof secs[0];
+    if (cfg != NULL)
+        fpy_bootcfg_encode(cfg, conf);
+    return fpy_vmgen_build(secs, cfg != NULL ? n : n - 1u, 0x40080400u, NULL, 0, out, len);
 }

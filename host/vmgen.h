@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bootcfg.h"
+
 typedef struct fpy_vmgen_elf_args {
     const char *project;   /* esp_app_desc_t project_name; NULL: "fipy-demo" */
     const char *version;   /* its version (the VM ABI is its major); NULL: "1.0.0" */
@@ -36,9 +38,11 @@ int fpy_vmgen_vm(const char *version, uint8_t **out, size_t *len);
 
 /* The virtual board's second-stage bootloader image for 0x1000: an ESP32
  * image with the bootloader's load addresses (IRAM 0x40078000 and up,
- * DRAM 0x3FFF0000) and no app description.  malloc'd; FPY_OK or an
- * fpy_err. */
-int fpy_vmgen_bootloader(uint8_t **out, size_t *len);
+ * DRAM 0x3FFF0000) and no app description; with `cfg` (not NULL) a
+ * protected board's bootloader, carrying its configuration as the DRAM
+ * segment at FPY_BOOTCFG_LOAD (sim/bootcfg.h; sign it for secure boot).
+ * malloc'd; FPY_OK or an fpy_err. */
+int fpy_vmgen_bootloader(const fpy_bootcfg *cfg, uint8_t **out, size_t *len);
 
 /* The project name of fpy_vmgen_vm's images. */
 #define FPY_VMGEN_VM_PROJECT "fipy-vm"

@@ -34,7 +34,7 @@ static int setup(void **state)
     fx *x = calloc(1, sizeof *x);
     assert_non_null(x);
     assert_int_equal(fpy_vmgen_vm("1.0.0", &x->vm, &x->vm_len), FPY_OK);
-    assert_int_equal(fpy_vmgen_bootloader(&x->boot, &x->boot_len), FPY_OK);
+    assert_int_equal(fpy_vmgen_bootloader(NULL, &x->boot, &x->boot_len), FPY_OK);
     x->in = (fpy_provision_in){fpy_layout_find("nonble"), x->boot, x->boot_len, "boot",
                                x->vm, x->vm_len, "vm", "fipy-240ac4123456",
                                "2026-12-06T07:00:00Z"};
