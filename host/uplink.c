@@ -86,6 +86,16 @@ static int fpy_ulh_board_fail(fpy_ulh *u, int rc, const char *what)
     case FPY_UPLINK_E_FLASH:
         return fpy_ulh_fail(u, FPY_ERR_IO, FPY_ULC_FLASH, "%s: %s", what,
                             fpy_uplink_error_text((uint8_t)e));
+    case FPY_UPLINK_E_SIGNED:
+        return fpy_ulh_fail(u, FPY_ERR_SIGNATURE, FPY_ULC_SIGNED,
+                            "%s: the board refused it: %s (upload --key KEY.pem signs it); "
+                            "nothing was committed, the old program runs", what,
+                            fpy_uplink_error_text((uint8_t)e));
+    case FPY_UPLINK_E_OLDER:
+        return fpy_ulh_fail(u, FPY_ERR_ROLLBACK, FPY_ULC_OLDER,
+                            "%s: the board refused it: %s; raise security_version; nothing "
+                            "was committed, the old program runs", what,
+                            fpy_uplink_error_text((uint8_t)e));
     default:
         break;
     }

@@ -34,6 +34,8 @@
 #define FPY_ULC_IMAGE "bad-image"           /* the board refused the header */
 #define FPY_ULC_TRIAL "trial-running"       /* a bytecode on trial, or not now */
 #define FPY_ULC_FLASH "flash-error"
+#define FPY_ULC_SIGNED "not-signed"         /* a protected board: sign with its key */
+#define FPY_ULC_OLDER "older"               /* anti-rollback: a newer one was accepted */
 #define FPY_ULC_NOT_BOOTED "not-booted"     /* after the restart, the new bytecode
                                                does not run (the boot refused it) */
 

@@ -32,7 +32,9 @@ typedef enum fpy_err {
     FPY_ERR_TRUNCATED = -13,  /* input ended before the structure did */
     FPY_ERR_CHECKSUM = -14,   /* checksum, CRC, hash or signature mismatch */
     FPY_ERR_EXISTS = -15,     /* already present */
-    FPY_ERR_STATE = -16       /* operation not allowed in the current state */
+    FPY_ERR_STATE = -16,      /* operation not allowed in the current state */
+    FPY_ERR_SIGNATURE = -17,  /* not signed, or not with the device's key (fipy/sec.h) */
+    FPY_ERR_ROLLBACK = -18    /* older than the device has accepted (anti-rollback) */
 } fpy_err;
 
 /* Short, static, English name of an error code ("corrupt data"). */

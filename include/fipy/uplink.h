@@ -60,8 +60,10 @@
 #define FPY_UPLINK_E_HASH 0xE4u    /* SHA-256 or the written image does not verify */
 #define FPY_UPLINK_E_STATE 0xE5u   /* not now: no upload, bytes missing, trial running */
 #define FPY_UPLINK_E_FLASH 0xE6u   /* the flash failed */
+#define FPY_UPLINK_E_SIGNED 0xE7u  /* not signed with the board's key (a protected board) */
+#define FPY_UPLINK_E_OLDER 0xE8u   /* older than the board has accepted (anti-rollback) */
 #define FPY_UPLINK_E_FIRST FPY_UPLINK_E_SLOT
-#define FPY_UPLINK_E_LAST FPY_UPLINK_E_FLASH
+#define FPY_UPLINK_E_LAST FPY_UPLINK_E_OLDER
 
 /* English text of an error byte, the ROM's included ("invalid parameter"). */
 const char *fpy_uplink_error_text(uint8_t error);

@@ -25,6 +25,8 @@ const char *fpy_strerror(int err)
     case FPY_ERR_CHECKSUM: return "checksum mismatch";
     case FPY_ERR_EXISTS: return "already exists";
     case FPY_ERR_STATE: return "not allowed in this state";
+    case FPY_ERR_SIGNATURE: return "not signed with the device's key";
+    case FPY_ERR_ROLLBACK: return "older than the device accepts";
     default: return fpy_err_unknown;
     }
 }
@@ -43,6 +45,8 @@ int fpy_err_is_verdict(int err)
     case FPY_ERR_CHECKSUM:
     case FPY_ERR_UNSUPPORTED:
     case FPY_ERR_NOTFOUND:
+    case FPY_ERR_SIGNATURE:
+    case FPY_ERR_ROLLBACK:
     case FPY_ERR_RANGE:
         return 1;
     default:

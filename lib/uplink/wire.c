@@ -77,6 +77,8 @@ const char *fpy_uplink_error_text(uint8_t error)
         "the image received or written does not verify (SHA-256)",
         "not now: no upload in progress, bytes missing, or a bytecode on trial",
         "the board's flash failed",
+        "the board is protected and accepts only bytecode signed with its key",
+        "the board has accepted a newer bytecode (anti-rollback: security version too low)",
     };
     if (error >= FPY_UPLINK_E_FIRST && error <= FPY_UPLINK_E_LAST)
         return text[error - FPY_UPLINK_E_FIRST];
