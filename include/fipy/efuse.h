@@ -108,7 +108,6 @@ typedef enum fpy_efuse_id {
  * RD_DIS bit that protects it (FPY_EFUSE_NO_BIT: none). */
 typedef struct fpy_efuse_field {
     const char *name;
-    const char *desc;
     uint8_t block, word, bit;
     uint16_t width;
     uint8_t wr_dis, rd_dis;
