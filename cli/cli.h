@@ -44,6 +44,7 @@ extern const fpy_cli_cmd fpy_cmd_upload;
 extern const fpy_cli_cmd fpy_cmd_device;
 extern const fpy_cli_cmd fpy_cmd_encrypt;
 extern const fpy_cli_cmd fpy_cmd_decrypt;
+extern const fpy_cli_cmd fpy_cmd_efuse;
 
 /* One option of a subcommand.  `value` non-NULL: takes an argument
  * ("-o FILE", "--out FILE", "--out=FILE"); otherwise `flag` is set to 1. */

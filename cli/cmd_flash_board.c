@@ -10,6 +10,7 @@
 
 #include "cmd_flash.h"
 #include "conn.h"
+#include "efuse_rom.h"
 #include "fipy/layout.h"
 #include "fipy/part.h"
 #include "flasher.h"
@@ -273,10 +274,13 @@ static void fpy_flash_info_print(const fpy_session *s, int json)
         snprintf(size, sizeof size, "%uMB", (unsigned)(c->flash_size >> 20));
     else
         snprintf(size, sizeof size, "unknown");
-    unsigned crypt_cnt = (unsigned)(c->efuse[0] >> 20) & 0x7Fu, ones = 0;
-    for (unsigned b = crypt_cnt; b; b >>= 1)
-        ones += b & 1u;
-    int encrypted = ones % 2 == 1, secure_boot = (c->efuse[6] >> 4) & 1u;
+    fpy_efuse e = {{0}};
+    char sec[200];
+    uint32_t secure_boot = 0;
+    memcpy(e.w, c->efuse, sizeof c->efuse); /* BLOCK0's RDATA, read by chip_info */
+    fpy_efr_security_line(&e, sec, sizeof sec);
+    (void)fpy_efuse_get(&e, FPY_EFUSE_ABS_DONE_0, &secure_boot);
+    int encrypted = fpy_efuse_flash_crypt_on(&e);
     if (json) {
         printf("{\"port\": ");
         fpy_json_str(stdout, s->port);
@@ -285,9 +289,11 @@ static void fpy_flash_info_print(const fpy_session *s, int json)
         fpy_json_str(stdout, feat);
         printf(", \"crystal_mhz\": %u, \"mac\": \"%s\", \"flash_id\": \"%06x\", "
                "\"flash_size\": %u, \"flash_encryption\": %s, \"secure_boot\": %s, "
-               "\"security_info\": null}\n",
+               "\"security_info\": null, \"security\": ",
                c->xtal_mhz, mac, (unsigned)c->flash_id, (unsigned)c->flash_size,
                encrypted ? "true" : "false", secure_boot ? "true" : "false");
+        fpy_json_str(stdout, sec);
+        printf("}\n");
         return;
     }
     printf("Port:             %s\n", s->port);
@@ -302,6 +308,7 @@ static void fpy_flash_info_print(const fpy_session *s, int json)
     printf("Flash encryption: %s (eFuse FLASH_CRYPT_CNT)\n", encrypted ? "on" : "off");
     printf("Secure boot:      %s (eFuse ABS_DONE_0)\n", secure_boot ? "on" : "off");
     printf("Security info:    not available from the ESP32 ROM\n");
+    printf("Security:         %s\n", sec);
 }
 
 int fpy_flash_info_run(void *ctx, int argc, char **argv)

@@ -11,6 +11,7 @@ static const fpy_cli_cmd *const fpy_cmds[] = {
     &fpy_cmd_partition,
     &fpy_cmd_image,
     &fpy_cmd_flash,
+    &fpy_cmd_efuse,
     &fpy_cmd_bytecode,
     &fpy_cmd_keys,
     &fpy_cmd_sign,

@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fpy_flashsim_bind(&sim, &flash);
     fuzz_out o = {0};
     fpy_devout out = {&o, fuzz_send, fuzz_baud, fuzz_console};
-    fpy_romdev_cfg cfg = {&flash, &sim, &out, {0x24, 0x0A, 0xC4, 1, 2, 3}, 115200};
+    fpy_romdev_cfg cfg = {&flash, &sim, &out, {0x24, 0x0A, 0xC4, 1, 2, 3}, 115200, NULL};
     fpy_romdev *r = fpy_romdev_new(&cfg);
     if (r == NULL)
         return 0;

@@ -48,7 +48,18 @@ fpy_romdev *fpy_romdev_new(const fpy_romdev_cfg *cfg)
     r->flash = *cfg->flash;
     r->sim = cfg->sim;
     r->out = *cfg->out;
-    memcpy(r->mac, cfg->mac, sizeof r->mac);
+    r->efuse = cfg->efuse;
+    if (r->efuse == NULL) {
+        fpy_efuse e;
+        r->own_efuse = malloc(sizeof *r->own_efuse);
+        if (r->own_efuse == NULL) {
+            free(r);
+            return NULL;
+        }
+        fpy_efuse_new(&e, cfg->mac);
+        fpy_efusesim_init(r->own_efuse, &e);
+        r->efuse = r->own_efuse;
+    }
     r->baud = cfg->baud;
     fpy_rd_regs_reset(r);
     return r;
@@ -60,6 +71,7 @@ void fpy_romdev_free(fpy_romdev *r)
         return;
     fpy_rd_flash_reset(r);
     fpy_rd_mem_reset(r);
+    free(r->own_efuse);
     free(r);
 }
 

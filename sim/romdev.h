@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "devout.h"
+#include "efusesim.h"
 #include "flashsim.h"
 #include "fipy/flash.h"
 
@@ -27,8 +28,11 @@ typedef struct fpy_romdev_cfg {
     const fpy_flash *flash;    /* the board's flash (outlives the engine) */
     const fpy_flashsim *sim;   /* its simulator: stats.time_ns is the work done */
     const fpy_devout *out;     /* replies, baud changes, console lines */
-    uint8_t mac[6];            /* the base MAC the eFuses hold */
+    uint8_t mac[6];            /* the MAC of fresh eFuses, when efuse is NULL */
     uint32_t baud;             /* the UART's baud at start (115200) */
+    fpy_efusesim *efuse;       /* the board's eFuse controller (outlives the
+                                  engine); NULL: the engine's own, in memory,
+                                  a fresh FiPy's with mac */
 } fpy_romdev_cfg;
 
 /* What a frame asked of the board, beyond its reply. */
@@ -60,7 +64,8 @@ const char *fpy_romdev_stub(const fpy_romdev *r);
 void fpy_romdev_set_baud(fpy_romdev *r, uint32_t baud);
 
 /* The eFuse/peripheral register map as READ_REG sees it (for tests and
- * the board's banner): 0 for unmapped addresses. */
+ * the board's banner): 0 for unmapped addresses.  The eFuse controller's
+ * registers (0x3FF5A000..0x3FF5A11F) are sim/efusesim.h's. */
 uint32_t fpy_romdev_read_reg(const fpy_romdev *r, uint32_t addr);
 
 /* Write a register as WRITE_REG does with a full mask (the stub's
@@ -81,7 +86,7 @@ void fpy_romdev_get_stats(const fpy_romdev *r, fpy_romdev_stats *st);
 /* Register addresses (rom_protocol.md §5.3, §6.1). */
 #define FPY_ROMDEV_REG_MAGIC 0x40001000u
 #define FPY_ROMDEV_MAGIC_ESP32 0x00F01D83u
-#define FPY_ROMDEV_REG_EFUSE0 0x3FF5A000u /* RDATA0..6 at +4*i */
+#define FPY_ROMDEV_REG_EFUSE0 0x3FF5A000u /* the eFuse controller, FPY_EFUSE_MEM_SIZE bytes */
 #define FPY_ROMDEV_REG_UART0_CLKDIV 0x3FF40014u
 #define FPY_ROMDEV_REG_DATE 0x3FF6607Cu
 #define FPY_ROMDEV_REG_RTCCALICFG1 0x3FF5F06Cu

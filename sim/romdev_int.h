@@ -28,7 +28,8 @@ struct fpy_romdev {
     fpy_flash flash;
     const fpy_flashsim *sim;
     fpy_devout out;
-    uint8_t mac[6];
+    fpy_efusesim *efuse;        /* the board's, or own_efuse */
+    fpy_efusesim *own_efuse;
     uint32_t baud;
     fpy_romdev_stats stats;
 

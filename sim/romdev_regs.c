@@ -1,6 +1,7 @@
 /*
  * The registers READ_REG and WRITE_REG reach: a D0WDQ6 rev 1 with a 40 MHz
- * crystal (rom_protocol.md §5.7), and the SPI1 user-command engine esptool
+ * crystal (rom_protocol.md §5.7), its eFuse controller (sim/efusesim.h),
+ * and the SPI1 user-command engine esptool
  * drives to read the flash's JEDEC ID and SFDP (§6).
  */
 #include "romdev_int.h"
@@ -20,8 +21,6 @@
 #define FPY_SPI_USR_BIT (1u << 18)
 #define FPY_SPI_USER_ATTACHED 0x80000040u /* SPI_USER as a real ESP32 reads after attach */
 
-#define FPY_EFUSE_W3 0x0000A000u /* D0WDQ6, BT, dual core, 240 MHz, rev bit 0 */
-#define FPY_EFUSE_W4 0x00000540u /* CK8M 0x40, ADC_VREF 5 */
 #define FPY_DATE_V1 0x16042000u
 #define FPY_RTCCALI 0x00032000u  /* cali 1600: 1600 x 15625 x 0x40 / 40 = 40 MHz */
 #define FPY_STRAP_DOWNLOAD 0x03u
@@ -62,18 +61,6 @@ static uint32_t fpy_rd_stored(const fpy_romdev *r, uint32_t addr, uint32_t dflt)
     return i < 0 ? dflt : r->reg_val[i];
 }
 
-static uint32_t fpy_rd_efuse(const fpy_romdev *r, uint32_t word)
-{
-    const uint8_t *m = r->mac;
-    switch (word) {
-    case 1: return (uint32_t)m[2] << 24 | (uint32_t)m[3] << 16 | (uint32_t)m[4] << 8 | m[5];
-    case 2: return (uint32_t)m[0] << 8 | m[1]; /* MAC CRC8 in [23:16] left 0 */
-    case 3: return FPY_EFUSE_W3;
-    case 4: return FPY_EFUSE_W4;
-    default: return 0; /* w0 no encryption, w5 default pads, w6 coding none */
-    }
-}
-
 static uint32_t fpy_rd_spi_get(const fpy_romdev *r, uint32_t off)
 {
     if (off >= FPY_SPI_W0 && off < FPY_SPI_W0 + sizeof r->spi_w)
@@ -87,8 +74,8 @@ uint32_t fpy_rd_reg_get(const fpy_romdev *r, uint32_t addr)
 {
     if (addr == FPY_ROMDEV_REG_MAGIC)
         return FPY_ROMDEV_MAGIC_ESP32;
-    if (addr >= FPY_ROMDEV_REG_EFUSE0 && addr < FPY_ROMDEV_REG_EFUSE0 + 7u * 4u && addr % 4 == 0)
-        return fpy_rd_efuse(r, (addr - FPY_ROMDEV_REG_EFUSE0) / 4u);
+    if (addr >= FPY_ROMDEV_REG_EFUSE0 && addr < FPY_ROMDEV_REG_EFUSE0 + FPY_EFUSE_MEM_SIZE)
+        return fpy_efusesim_read(r->efuse, addr - FPY_ROMDEV_REG_EFUSE0);
     if (addr >= FPY_ROMDEV_REG_SPI1 && addr < FPY_ROMDEV_REG_SPI1 + 0x100u)
         return fpy_rd_spi_get(r, addr - FPY_ROMDEV_REG_SPI1);
     switch (addr) {
@@ -182,9 +169,14 @@ void fpy_rd_reg_write(fpy_romdev *r, uint32_t addr, uint32_t value, uint32_t mas
         fpy_put_le32(r->spi_w + (addr - FPY_ROMDEV_REG_SPI1 - FPY_SPI_W0), v);
         return;
     }
-    if (addr == FPY_ROMDEV_REG_MAGIC || addr == FPY_ROMDEV_REG_UART0_CLKDIV ||
-        (addr >= FPY_ROMDEV_REG_EFUSE0 && addr < FPY_ROMDEV_REG_EFUSE0 + 0x100u))
-        return; /* ROM, eFuses and the loader's own UART are not the host's to change */
+    if (addr >= FPY_ROMDEV_REG_EFUSE0 && addr < FPY_ROMDEV_REG_EFUSE0 + FPY_EFUSE_MEM_SIZE) {
+        /* a failed save is the board's to report (its efusesim's msg): the
+         * chip has burnt all the same and a register write has no error */
+        (void)fpy_efusesim_write(r->efuse, addr - FPY_ROMDEV_REG_EFUSE0, v);
+        return;
+    }
+    if (addr == FPY_ROMDEV_REG_MAGIC || addr == FPY_ROMDEV_REG_UART0_CLKDIV)
+        return; /* ROM and the loader's own UART are not the host's to change */
     int i = fpy_rd_slot(r, addr);
     if (i < 0) {
         if (r->nregs == FPY_RD_NREGS)

@@ -153,6 +153,24 @@ void fpy_vb_stop_engines(fpy_vboard *b)
 
 /* ---- the flash file ---------------------------------------------------- */
 
+/* The eFuses beside the flash, FLASH.efuse (the flash file's lock covers
+ * it); a board from before they were kept gets fresh ones with the MAC it
+ * had (fpy_vb_mac). */
+static int fpy_vb_efuse_open(fpy_vboard *b, const char *flash_path, char *err, size_t errlen)
+{
+    char path[FPY_EFUSESIM_PATH_MAX];
+    b->efuse = malloc(sizeof *b->efuse);
+    if (b->efuse == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s.efuse", flash_path) >= sizeof path) {
+        snprintf(err, errlen, "flash file %s: path too long", flash_path);
+        return -1;
+    }
+    return fpy_efusesim_open(b->efuse, path, b->mac, err, errlen);
+}
+
 /* The last 3 MAC bytes: FNV-1a of the flash file's path, made absolute
  * with the working directory when relative (not otherwise normalised), so
  * a board keeps its MAC across runs and two files give two boards. */
@@ -250,6 +268,10 @@ fpy_vboard *fpy_vboard_open(const fpy_vboard_cfg *cfg, char *err, size_t errlen)
     fpy_flashsim_bind(&b->sim, &b->flash);
     fpy_simsys_init(&b->ss, &b->sys);
     fpy_vb_mac(b, cfg->flash_path);
+    if (fpy_vb_efuse_open(b, cfg->flash_path, err, errlen) != 0) {
+        fpy_vboard_close(b);
+        return NULL;
+    }
     b->ble = cfg->ble;
     b->out = (fpy_devout){b, fpy_vb_out_send, fpy_vb_out_baud, fpy_vb_out_console};
     b->hooks = (fpy_stubdev_hooks){b, fpy_vb_hook_read, fpy_vb_hook_write, fpy_vb_hook_reboot,
@@ -275,6 +297,7 @@ void fpy_vboard_close(fpy_vboard *b)
         close(b->fd); /* releases the lock */
     free(b->rxbuf);
     free(b->ul);
+    free(b->efuse);
     free(b);
 }
 
@@ -498,6 +521,21 @@ void fpy_vboard_power(fpy_vboard *b, uint64_t now_us, int on)
 void fpy_vboard_power_cut_after(fpy_vboard *b, uint32_t n)
 {
     fpy_flashsim_arm(&b->sim, n == 0 ? FPY_FAULT_NONE : FPY_FAULT_CUT, n);
+}
+
+const fpy_efuse *fpy_vboard_efuse(const fpy_vboard *b)
+{
+    return &b->efuse->fuses;
+}
+
+int fpy_vboard_efuse_burn(fpy_vboard *b, const fpy_efuse *burnt)
+{
+    return fpy_efusesim_burn(b->efuse, burnt, NULL);
+}
+
+const char *fpy_vboard_efuse_error(const fpy_vboard *b)
+{
+    return b->efuse->save_rc != FPY_OK ? b->efuse->msg : NULL;
 }
 
 void fpy_vboard_get_status(const fpy_vboard *b, fpy_vboard_status *st)

@@ -16,13 +16,18 @@
  * later).
  *
  * Its flash lives in a file that persists between runs (mapped: what the
- * board has programmed is in the file at once, also across a power cut).
+ * board has programmed is in the file at once, also across a power cut),
+ * its eFuses beside it in FLASH.efuse (sim/efusesim.h, docs/efuse.md):
+ * created with the MAC the board had before they were kept, saved after
+ * every burn, espefuse's virtual eFuse file.
  */
 #ifndef FIPY_VBOARD_H
 #define FIPY_VBOARD_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "fipy/efuse.h"
 
 typedef struct fpy_vboard fpy_vboard;
 
@@ -68,6 +73,22 @@ void fpy_vboard_reset(fpy_vboard *b, uint64_t now_us);    /* the reset button */
 void fpy_vboard_power(fpy_vboard *b, uint64_t now_us, int on);
 /* Cut the power after n more flash program/erase operations (0: off). */
 void fpy_vboard_power_cut_after(fpy_vboard *b, uint32_t n);
+
+/* ---- the eFuses ------------------------------------------------------ */
+
+/* The board's eFuses as burnt (lib/efuse; read-protected keys included:
+ * the chip's hardware uses them).  Valid until the board is closed;
+ * changes with each burn. */
+const fpy_efuse *fpy_vboard_efuse(const fpy_vboard *b);
+/* What the firmware burns (the anti-rollback counter, protection): the
+ * fuse words of `burnt` ORed in and saved, the controller's RDATA
+ * reloaded.  FPY_ERR_STATE with nothing burnt when a bit lies under a
+ * burnt write-disable bit (fpy_efuse_check_burn names the field);
+ * FPY_ERR_IO when the file could not be saved (burnt in memory all the
+ * same; fpy_vboard_efuse_error says why). */
+int fpy_vboard_efuse_burn(fpy_vboard *b, const fpy_efuse *burnt);
+/* Why the last save of the eFuse file failed, or NULL. */
+const char *fpy_vboard_efuse_error(const fpy_vboard *b);
 
 typedef struct fpy_vboard_status {
     const char *mode;  /* "off", "download", "stub", "booting", "running", "halted" */

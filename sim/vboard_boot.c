@@ -37,6 +37,7 @@ void fpy_vb_power_lost(fpy_vboard *b)
 void fpy_vb_start(fpy_vboard *b, int rst, int download)
 {
     fpy_vb_stop_engines(b);
+    fpy_efusesim_reset(b->efuse); /* the controller reloads the fuses */
     b->baud = FPY_VB_BAUD0;
     b->baud_locked = 0;
     fpy_slip_dec_init(&b->dec, b->rxbuf, FPY_VB_RXCAP);
@@ -47,8 +48,7 @@ void fpy_vb_start(fpy_vboard *b, int rst, int download)
         fpy_vb_line(b, 0, "rst:0x%x (%s),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))",
                     (unsigned)rst, fpy_vb_rst_name(rst));
         fpy_vb_line(b, 0, "waiting for download");
-        fpy_romdev_cfg rc = {&b->flash, &b->sim, &b->out, {0}, FPY_VB_BAUD0};
-        memcpy(rc.mac, b->mac, sizeof rc.mac);
+        fpy_romdev_cfg rc = {&b->flash, &b->sim, &b->out, {0}, FPY_VB_BAUD0, b->efuse};
         b->rom = fpy_romdev_new(&rc);
         b->mode = b->rom != NULL ? FPY_VB_DOWNLOAD : FPY_VB_HALTED;
         return;

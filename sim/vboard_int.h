@@ -3,6 +3,7 @@
 #define FIPY_VBOARD_INT_H
 
 #include "devout.h"
+#include "efusesim.h"
 #include "flashsim.h"
 #include "romdev.h"
 #include "simsys.h"
@@ -48,7 +49,8 @@ struct fpy_vboard {
     fpy_flashsim sim;
     fpy_flash flash;
     int ble;
-    uint8_t mac[6];
+    uint8_t mac[6];             /* what fresh eFuses get (from the path) */
+    fpy_efusesim *efuse;        /* the eFuses, kept in FLASH.efuse */
 
     uint64_t now;
     int powered, cut, jumper, dtr, rts, en_held;

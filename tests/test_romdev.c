@@ -69,7 +69,7 @@ static rig *rig_new(void)
     r->tf = fpy_test_flash_new(NULL);
     r->tf->sim.mode = FPY_FLASHSIM_NOR;
     r->out = (fpy_devout){&r->log, log_send, log_baud, log_console};
-    fpy_romdev_cfg cfg = {&r->tf->flash, &r->tf->sim, &r->out, {0}, 115200};
+    fpy_romdev_cfg cfg = {&r->tf->flash, &r->tf->sim, &r->out, {0}, 115200, NULL};
     memcpy(cfg.mac, test_mac, 6);
     r->rd = fpy_romdev_new(&cfg);
     assert_non_null(r->rd);

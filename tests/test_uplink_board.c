@@ -93,7 +93,10 @@ static void tb_open(tb *t, int blank)
 
 static void tb_close(tb *t)
 {
+    char ef[sizeof t->path + 8];
     fpy_vboard_close(t->b);
+    snprintf(ef, sizeof ef, "%s.efuse", t->path);
+    unlink(ef);
     unlink(t->path);
     rmdir(t->dir);
 }

@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fipy/bytes.h"
+#include "fipy/efuse.h"
 #include "fipy/err.h"
 #include "fipy/layout.h"
 #include "fipy/rom.h"
@@ -30,6 +32,9 @@ static void tmp_new(tmpf *t)
 
 static void tmp_free(const tmpf *t)
 {
+    char ef[128];
+    snprintf(ef, sizeof ef, "%s.efuse", t->path);
+    unlink(ef);
     unlink(t->path);
     rmdir(t->dir);
 }
@@ -486,6 +491,183 @@ static void test_the_first_sync_sets_the_rate(void **state)
     tmp_free(&t);
 }
 
+/* ---- the eFuses --------------------------------------------------------- */
+
+#define EF(off) (0x3FF5A000u + (off))
+
+/* READ_REG addr over the ROM loader: the reply's value. */
+static uint32_t rom_read(fpy_vboard *b, uint64_t now, uint32_t addr)
+{
+    static uint8_t out[512], frame[64];
+    send_words(b, now, FPY_ROM_READ_REG, &addr, 1);
+    size_t n = drain(b, now + 5 * MS, out, sizeof out);
+    fpy_slip_dec d;
+    fpy_slip_dec_init(&d, frame, sizeof frame);
+    int done = 0;
+    size_t used = fpy_slip_dec_feed(&d, out, n, &done);
+    assert_true(done && used <= n);
+    fpy_rom_resp r;
+    assert_int_equal(fpy_rom_resp_parse(d.buf, d.len, &r), FPY_OK);
+    assert_int_equal(r.op, FPY_ROM_READ_REG);
+    return r.value;
+}
+
+/* WRITE_REG (addr, value, mask 0xFFFFFFFF, no delay), its reply dropped. */
+static void rom_write(fpy_vboard *b, uint64_t now, uint32_t addr, uint32_t v)
+{
+    static uint8_t out[512];
+    send_words(b, now, FPY_ROM_WRITE_REG, (uint32_t[]){addr, v, 0xFFFFFFFFu, 0}, 4);
+    assert_true(drain(b, now + 5 * MS, out, sizeof out) > 0);
+}
+
+/* espefuse's burn of one block (fields.py burn_words, write_efuses,
+ * efuse_read): the write data, CONF 5A5A, CMD PGM, wait for CMD 0, CONF
+ * 5AA5, CMD READ, wait for CMD 0. */
+static uint64_t rom_burn(fpy_vboard *b, uint64_t now, unsigned blk, const uint32_t *w)
+{
+    unsigned wd = blk == 0 ? 0x1Cu : 0x98u + 0x20u * (blk - 1u);
+    for (unsigned k = 0; k < (blk == 0 ? 7u : 8u); k++)
+        rom_write(b, now += 10 * MS, EF(wd + 4u * k), w[k]);
+    rom_write(b, now += 10 * MS, EF(0x118), 80);     /* DAC_CONF clock divider */
+    rom_write(b, now += 10 * MS, EF(0xF8), 0xFFA0);  /* CLK sel0/sel1 */
+    rom_write(b, now += 10 * MS, EF(0xFC), 0x5A5A);
+    rom_write(b, now += 10 * MS, EF(0x104), 0x2);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0x104)), 0);
+    rom_write(b, now += 10 * MS, EF(0xFC), 0x5AA5);
+    rom_write(b, now += 10 * MS, EF(0x104), 0x1);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0x104)), 0);
+    return now;
+}
+
+static void test_efuses_burnt_over_write_reg_persist(void **state)
+{
+    (void)state;
+    tmpf t;
+    tmp_new(&t);
+    fpy_vboard *b = board_open(t.path);
+    static uint8_t out[8192];
+    uint64_t now = to_download(b, out, sizeof out);
+    /* a fresh board: the D0WDQ6 rev 1 words and a MAC with its CRC */
+    uint32_t w1 = rom_read(b, now, EF(4)), w2 = rom_read(b, now += 10 * MS, EF(8));
+    const uint8_t mac[6] = {(uint8_t)(w2 >> 8), (uint8_t)w2, (uint8_t)(w1 >> 24),
+                            (uint8_t)(w1 >> 16), (uint8_t)(w1 >> 8), (uint8_t)w1};
+    assert_int_equal(mac[0], 0x24);
+    assert_int_equal((w2 >> 16) & 0xFF, fpy_efuse_mac_crc(mac));
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0xC)), 0x0000A000u);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0x18)), 0);
+    /* JTAG_DISABLE and DISABLE_DL_ENCRYPT, then write-protect them */
+    uint32_t blk0[7] = {0, 0, 0, 0, 0, 0, (1u << 6) | (1u << 7)};
+    now = rom_burn(b, now, 0, blk0);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0x18)), 0xC0u);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0x1C + 24)), 0); /* write data cleared */
+    blk0[6] = 0;
+    blk0[0] = 1u << 14; /* WR_DIS: JTAG_DISABLE */
+    now = rom_burn(b, now, 0, blk0);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0)), 1u << 14);
+    fpy_vboard_close(b);
+
+    /* reopened: the fuses are the file's, the MAC unchanged */
+    b = board_open(t.path);
+    now = to_download(b, out, sizeof out);
+    assert_int_equal(rom_read(b, now, EF(0x18)), 0xC0u);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(4)), w1);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(8)), w2);
+    const fpy_efuse *e = fpy_vboard_efuse(b);
+    uint32_t v;
+    assert_int_equal(fpy_efuse_get(e, FPY_EFUSE_JTAG_DISABLE, &v), FPY_OK);
+    assert_int_equal(v, 1);
+    /* one way: zeros burn nothing away; the other DL bits still burn */
+    uint32_t zero[7] = {0};
+    now = rom_burn(b, now, 0, zero);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0x18)), 0xC0u);
+    uint32_t dl[7] = {0, 0, 0, 0, 0, 0, 1u << 8};
+    now = rom_burn(b, now, 0, dl);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0x18)), 0x1C0u);
+    fpy_vboard_close(b);
+    /* the file is espefuse's: 288 bytes, word 6 at offset 288 - 28 */
+    char ef[128];
+    uint8_t f[400];
+    snprintf(ef, sizeof ef, "%s.efuse", t.path);
+    FILE *fp = fopen(ef, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fread(f, 1, sizeof f, fp), 288);
+    fclose(fp);
+    static const uint8_t w6[4] = {0x00, 0x00, 0x01, 0xC0};
+    assert_memory_equal(f + 288 - 28, w6, 4);
+    tmp_free(&t);
+}
+
+static void test_efuse_write_protection_and_read_protection_over_the_rom(void **state)
+{
+    (void)state;
+    tmpf t;
+    tmp_new(&t);
+    fpy_vboard *b = board_open(t.path);
+    static uint8_t out[8192];
+    uint64_t now = to_download(b, out, sizeof out);
+    /* a key in BLOCK1, readable until RD_DIS bit 0 is burnt */
+    uint32_t key[8];
+    for (unsigned k = 0; k < 8; k++)
+        key[k] = 0x11111111u * (k + 1u);
+    now = rom_burn(b, now, 1, key);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0x38 + 12)), key[3]);
+    uint32_t prot[7] = {(1u << 16) | (1u << 7) | (1u << 14)}; /* RD_DIS 0, WR_DIS 7, 14 */
+    now = rom_burn(b, now, 0, prot);
+    for (unsigned k = 0; k < 8; k++)
+        assert_int_equal(rom_read(b, now += 10 * MS, EF(0x38 + 4 * k)), 0);
+    /* the key hardware still has it, in the key file's order */
+    uint8_t got[32];
+    assert_int_equal(fpy_efuse_get_key(fpy_vboard_efuse(b), 1, got), FPY_OK);
+    assert_int_equal(got[0], 0x88);
+    assert_int_equal(got[31], 0x11);
+    /* write-protected: JTAG_DISABLE and BLOCK1 take no more bits */
+    uint32_t jtag[7] = {0, 0, 0, 0, 0, 0, 1u << 6};
+    now = rom_burn(b, now, 0, jtag);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0x18)), 0);
+    uint32_t more[8] = {0xFFFFFFFFu};
+    now = rom_burn(b, now, 1, more);
+    assert_int_equal(fpy_efuse_get_key(fpy_vboard_efuse(b), 1, got), FPY_OK);
+    assert_int_equal(got[31], 0x11);
+    /* the firmware's burns: refused as a whole when protected */
+    fpy_efuse want;
+    memset(&want, 0, sizeof want);
+    assert_int_equal(fpy_efuse_burn(&want, FPY_EFUSE_JTAG_DISABLE, 1, NULL), FPY_OK);
+    assert_int_equal(fpy_efuse_burn_secure_version(&want, 2, NULL), FPY_OK);
+    assert_int_equal(fpy_vboard_efuse_burn(b, &want), FPY_ERR_STATE);
+    assert_int_equal(fpy_efuse_secure_version(fpy_vboard_efuse(b)), 0);
+    memset(&want, 0, sizeof want);
+    assert_int_equal(fpy_efuse_burn_secure_version(&want, 2, NULL), FPY_OK);
+    assert_int_equal(fpy_vboard_efuse_burn(b, &want), FPY_OK);
+    assert_int_equal(rom_read(b, now += 10 * MS, EF(0x78 + 16)), 0x3);
+    assert_null(fpy_vboard_efuse_error(b));
+    fpy_vboard_close(b);
+    b = board_open(t.path);
+    assert_int_equal(fpy_efuse_secure_version(fpy_vboard_efuse(b)), 2);
+    fpy_vboard_close(b);
+    tmp_free(&t);
+}
+
+static void test_a_damaged_efuse_file_is_refused_and_kept(void **state)
+{
+    (void)state;
+    tmpf t;
+    tmp_new(&t);
+    char ef[128], err[300] = "";
+    snprintf(ef, sizeof ef, "%s.efuse", t.path);
+    FILE *fp = fopen(ef, "wb");
+    assert_non_null(fp);
+    fputs("short", fp);
+    fclose(fp);
+    fpy_vboard_cfg cfg = {t.path, 0};
+    assert_null(fpy_vboard_open(&cfg, err, sizeof err));
+    assert_non_null(strstr(err, ".efuse: 5 bytes"));
+    assert_non_null(strstr(err, "288"));
+    struct stat st;
+    assert_int_equal(stat(ef, &st), 0);
+    assert_int_equal(st.st_size, 5);
+    tmp_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +682,9 @@ int main(void)
         cmocka_unit_test(test_a_ram_program_gets_a_line_and_a_reply_on_the_uart),
         cmocka_unit_test(test_flash_end_reboots_or_runs_user_code),
         cmocka_unit_test(test_the_first_sync_sets_the_rate),
+        cmocka_unit_test(test_efuses_burnt_over_write_reg_persist),
+        cmocka_unit_test(test_efuse_write_protection_and_read_protection_over_the_rom),
+        cmocka_unit_test(test_a_damaged_efuse_file_is_refused_and_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
