@@ -183,9 +183,23 @@ static int fpy_reg_quick_check(fpy_registry *r, char *err, size_t errlen)
 static int fpy_reg_whose(fpy_registry *r, int64_t *ver, char *err, size_t errlen)
 {
     int64_t app, objects;
-    FPY_TRY(fpy_reg_int(r, "PRAGMA user_version", ver, err, errlen));
-    FPY_TRY(fpy_reg_int(r, "PRAGMA application_id", &app, err, errlen));
-    FPY_TRY(fpy_reg_int(r, "SELECT count(*) FROM sqlite_master", &objects, err, errlen));
+    /* One statement, one snapshot: read one by one, another process's
+     * first creation could land between the reads (version 0 read before
+     * it, the application id after), and a new registry was refused as
+     * foreign (seen once in 5 runs of test_registry's parallel writers). */
+    sqlite3_stmt *st;
+    FPY_TRY(fpy_reg_prepare(r,
+                            "SELECT (SELECT user_version FROM pragma_user_version), "
+                            "(SELECT application_id FROM pragma_application_id), "
+                            "(SELECT count(*) FROM sqlite_master)",
+                            &st, err, errlen));
+    int rc = sqlite3_step(st);
+    *ver = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    app = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    objects = rc == SQLITE_ROW ? sqlite3_column_int64(st, 2) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return fpy_reg_fail(r, rc, "read the registry", err, errlen);
     if (*ver == 0 && app == 0 && objects == 0)
         return FPY_OK;
     if (app != FPY_REG_APP_ID || *ver <= 0)
