@@ -266,6 +266,7 @@ fpy_vboard *fpy_vboard_open(const fpy_vboard_cfg *cfg, char *err, size_t errlen)
     }
     b->sim.mode = FPY_FLASHSIM_NOR; /* the chip's rule: the ROM reads back */
     fpy_flashsim_bind(&b->sim, &b->flash);
+    b->fw = &b->flash; /* until a start decides (vboard_sec.c) */
     fpy_simsys_init(&b->ss, &b->sys);
     fpy_vb_mac(b, cfg->flash_path);
     if (fpy_vb_efuse_open(b, cfg->flash_path, err, errlen) != 0) {

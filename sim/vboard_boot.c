@@ -69,14 +69,14 @@ static int fpy_vb_rom_lines(fpy_vboard *b, uint32_t *word)
     fpy_vb_line(b, 0, "configsip: 0, SPIWP:0xee");
     fpy_vb_line(b, 0, "clk_drv:0x00,q_drv:0x00,d_drv:0x00,cs0_drv:0x00,hd_drv:0x00,wp_drv:0x00");
     fpy_vb_line(b, 0, "mode:DIO, clock div:2");
-    if (fpy_flash_read(&b->flash, FPY_BOOTLOADER_OFFSET, h, sizeof h) != FPY_OK)
+    if (fpy_flash_read(b->fw, FPY_BOOTLOADER_OFFSET, h, sizeof h) != FPY_OK)
         return 0;
     *word = fpy_get_le32(h);
     if (h[0] != FPY_IMAGE_MAGIC || h[1] == 0 || h[1] > 16)
         return 0;
     uint32_t at = FPY_BOOTLOADER_OFFSET + FPY_IMAGE_HEADER_LEN;
     for (unsigned i = 0; i < h[1]; i++) {
-        if (fpy_flash_read(&b->flash, at, sh, sizeof sh) != FPY_OK)
+        if (fpy_flash_read(b->fw, at, sh, sizeof sh) != FPY_OK)
             return 0;
         uint32_t len = fpy_get_le32(sh + 4);
         fpy_vb_line(b, 0, "load:0x%08x,len:%u", (unsigned)fpy_get_le32(sh), (unsigned)len);
@@ -96,7 +96,7 @@ static const fpy_layout *fpy_vb_layout(fpy_vboard *b, char *why, size_t n)
     uint8_t tab[FPY_PART_TABLE_LEN];
     fpy_part_table pt;
     fpy_diag d = {0};
-    if (fpy_flash_read(&b->flash, FPY_PART_TABLE_OFFSET, tab, sizeof tab) != FPY_OK) {
+    if (fpy_flash_read(b->fw, FPY_PART_TABLE_OFFSET, tab, sizeof tab) != FPY_OK) {
         snprintf(why, n, "cannot read the partition table at 0x8000");
         return NULL;
     }
@@ -158,7 +158,7 @@ static void fpy_vb_vm(fpy_vboard *b)
     uint8_t raw[FPY_IMAGE_APP_DESC_LEN];
     fpy_image_app_desc a;
     fpy_diag d = {0};
-    if (fpy_flash_read(&b->flash, b->res.vm_addr + FPY_IMAGE_APP_DESC_IMAGE_OFF, raw,
+    if (fpy_flash_read(b->fw, b->res.vm_addr + FPY_IMAGE_APP_DESC_IMAGE_OFF, raw,
                        sizeof raw) != FPY_OK ||
         fpy_image_app_desc_decode(raw, &a, &d) != FPY_OK) {
         fpy_vb_line(b, 0, "fipy vm: VM slot %u has no app description", b->res.vm_slot);
@@ -179,7 +179,7 @@ static void fpy_vb_bc_line(fpy_vboard *b, const fpy_layout *l)
     b->bc_size = 0;
     memset(b->bc_sha, 0, sizeof b->bc_sha);
     if (!b->res.run_bytecode || a == NULL ||
-        fpy_flash_read(&b->flash, a->offset, raw, sizeof raw) != FPY_OK ||
+        fpy_flash_read(b->fw, a->offset, raw, sizeof raw) != FPY_OK ||
         fpy_bc_header_decode(raw, a->size - FPY_BC_HEADER_LEN, &h, NULL) != FPY_OK) {
         fpy_vb_line(b, 0, "fipy vm: no bytecode to run (bytecode slot %u)", b->res.bc_slot);
         return;
@@ -197,8 +197,9 @@ static void fpy_vb_bc_line(fpy_vboard *b, const fpy_layout *l)
  * (lib/uplink): the host's reset-and-probe must fit in it. */
 static void fpy_vb_uplink_open(fpy_vboard *b, const fpy_layout *l)
 {
-    fpy_uplink_cfg cfg = {&b->flash, l, FPY_REC_STORE_FIPY(), b->res.vm_abi,
-                          b->res.vm_slot, b->res.bc_slot, b->res.test_mode, 0, 0, NULL};
+    fpy_uplink_cfg cfg = {b->fw, l, FPY_REC_STORE_FIPY(), b->res.vm_abi,
+                          b->res.vm_slot, b->res.bc_slot, b->res.test_mode, 0, 0,
+                          b->sec_on ? &b->sec : NULL};
     b->layout = l;
     b->vm_at = b->tail_ready > b->now ? b->tail_ready : b->now;
     fpy_uplink_init(b->ul, &cfg, b->vm_at / 1000u);
@@ -252,15 +253,23 @@ void fpy_vb_boot_flash(fpy_vboard *b)
 {
     uint64_t t0 = b->sim.stats.time_ns;
     uint32_t word = 0xFFFFFFFFu;
-    int bootloader = fpy_vb_rom_lines(b, &word);
     char why[200];
+    if (fpy_vb_fw_view(b) != FPY_OK) {
+        fpy_vb_halt(b, 0, 1, word, "flash encryption: the eFuses hold no usable key");
+        return;
+    }
+    int bootloader = fpy_vb_rom_lines(b, &word);
+    if (fpy_vb_protection(b, why, sizeof why) != 0) {
+        fpy_vb_halt(b, 0, 1, word, why);
+        return;
+    }
     const fpy_layout *l = fpy_vb_layout(b, why, sizeof why);
     fpy_simsys_reset(&b->ss, FPY_RESET_RESET);
     b->reset_reason = FPY_RESET_RESET;
     int rc = FPY_ERR_NOTFOUND;
     if (l != NULL) {
-        fpy_boot_cfg cfg = {l, FPY_REC_STORE_FIPY(), 0, 0, 0, NULL};
-        rc = fpy_boot_run(&b->flash, &b->sys, &cfg, &b->w, &b->res);
+        fpy_boot_cfg cfg = {l, FPY_REC_STORE_FIPY(), 0, 0, 0, b->sec_on ? &b->sec : NULL};
+        rc = fpy_boot_run(b->fw, &b->sys, &cfg, &b->w, &b->res);
     }
     if (fpy_flashsim_fault_fired(&b->sim)) {
         fpy_vb_power_lost(b);
@@ -277,6 +286,7 @@ void fpy_vb_boot_flash(fpy_vboard *b)
         fpy_vb_halt(b, busy_us, 1, word, why);
         return;
     }
+    fpy_vb_protection_line(b);
     fpy_vb_log_result(b, busy_us);
     if (rc != FPY_OK) {
         fpy_vb_halt(b, 0, bootloader, word, NULL);

@@ -3,6 +3,8 @@
 #define FIPY_VBOARD_INT_H
 
 #include "devout.h"
+#include "bootcfg.h"
+#include "cryptflash.h"
 #include "efusesim.h"
 #include "flashsim.h"
 #include "romdev.h"
@@ -52,6 +54,18 @@ struct fpy_vboard {
     uint8_t mac[6];             /* what fresh eFuses get (from the path) */
     fpy_efusesim *efuse;        /* the eFuses, kept in FLASH.efuse */
 
+    /* What the firmware reads and writes: the flash through the cache,
+     * decrypted when flash encryption is on (sim/cryptflash.h), else the
+     * chip itself.  The ROM loader and the stub use b->flash: raw. */
+    fpy_cryptflash cf;
+    fpy_flash cfflash;
+    const fpy_flash *fw;
+    /* The protected board's policy, from its bootloader's configuration
+     * (sim/bootcfg.h) and its eFuses; sec_on 0: none. */
+    fpy_bootcfg bcfg;
+    fpy_sec sec;
+    int sec_on;
+
     uint64_t now;
     int powered, cut, jumper, dtr, rts, en_held;
     fpy_vb_mode mode;
@@ -100,6 +114,13 @@ void fpy_vb_stop_engines(fpy_vboard *b);
 void fpy_vb_start(fpy_vboard *b, int rst, int download);
 void fpy_vb_boot_flash(fpy_vboard *b);
 void fpy_vb_power_lost(fpy_vboard *b);
+/* vboard_sec.c: the firmware's view of the flash (decrypted when flash
+ * encryption is on) into b->fw; the ROM's secure boot check and the
+ * policy (b->sec_on, b->sec): -1 with why when secure boot refuses to
+ * start; the boot log's line on the protection. */
+int fpy_vb_fw_view(fpy_vboard *b);
+int fpy_vb_protection(fpy_vboard *b, char *why, size_t n);
+void fpy_vb_protection_line(fpy_vboard *b);
 /* vboard_boot.c: a frame for the VM's uplink, its reply queued. */
 void fpy_vb_uplink_frame(fpy_vboard *b, const uint8_t *f, size_t n);
 
