@@ -38,6 +38,7 @@ extern const fpy_cli_cmd fpy_cmd_sim;
 extern const fpy_cli_cmd fpy_cmd_register;
 extern const fpy_cli_cmd fpy_cmd_vm;
 extern const fpy_cli_cmd fpy_cmd_virtualize;
+extern const fpy_cli_cmd fpy_cmd_protect;
 extern const fpy_cli_cmd fpy_cmd_console;
 extern const fpy_cli_cmd fpy_cmd_project;
 extern const fpy_cli_cmd fpy_cmd_upload;

@@ -17,12 +17,14 @@
 #include "flasher_conn.h"
 #include "hostio.h"
 #include "project.h"
+#include "sign.h"
 #include "uplink.h"
 #include "workflow.h"
 
 static const char fpy_upload_usage[] =
-    "usage: fipytool upload DEVICE (PROJECT | BYTECODE.fbc) [--registry PATH]\n"
-    "                       [--port PORT] [--wait S] [--json] [--sim-ctl SOCKET]\n\n"
+    "usage: fipytool upload DEVICE (PROJECT | BYTECODE.fbc) [--key KEY.pem]\n"
+    "                       [--registry PATH] [--port PORT] [--wait S] [--json]\n"
+    "                       [--sim-ctl SOCKET]\n\n"
     "Build PROJECT (a directory with project.yml and main.py) into a bytecode\n"
     "image for DEVICE's VM, or take a bytecode image as it is, and deliver it\n"
     "without the jumper: the board is reset (RTS; a virtual FiPy behind a pty:\n"
@@ -30,6 +32,8 @@ static const char fpy_upload_usage[] =
     "the window after the boot, writes the idle bytecode slot and restarts into\n"
     "it; once the new program runs, the upload accepts it. A cut upload leaves\n"
     "the old program running.\n\n"
+    "  --key KEY.pem     sign the bytecode with this private key first (a protected\n"
+    "                    board runs only bytecode signed with its key)\n"
     "  --wait S          how long to wait for the VM's answer after the reset\n"
     "                    (default 5)\n"
     "Exit status: 0 uploaded (or already running), 1 failed, 2 usage error,\n"
@@ -41,7 +45,7 @@ const fpy_cli_cmd fpy_cmd_upload = {"upload", "build and upload a program to a d
 
 typedef struct fpy_upload_args {
     fpy_session_args b;
-    const char *registry, *sim_ctl;
+    const char *registry, *sim_ctl, *key;
 } fpy_upload_args;
 
 typedef struct fpy_upload_img {
@@ -201,6 +205,34 @@ static int fpy_upload_send(const fpy_upload_args *a, fpy_registry *reg,
     return FPY_EXIT_FAIL;
 }
 
+/* Sign the image with the key (a bytecode image signed already is signed
+ * again: the key given is the one the board wants). */
+static int fpy_upload_sign(const char *path, fpy_upload_img *im)
+{
+    fpy_sign_key k;
+    char err[600];
+    fpy_diag d = {0};
+    uint8_t *out;
+    size_t n;
+    if (fpy_sign_key_load(path, &k, err, sizeof err) != FPY_OK) {
+        fprintf(stderr, "fipytool upload: %s\n", err);
+        return FPY_EXIT_FAIL;
+    }
+    int rc = k.has_private ? fpy_sign_image(&k, im->buf, im->len, FPY_SIGN_REPLACE, &out, &n, &d)
+                           : FPY_ERR_INVAL;
+    fpy_sign_key_free(&k);
+    if (rc != FPY_OK) {
+        fprintf(stderr, "fipytool upload: signing %s with %s: %s\n", im->what, path,
+                k.has_private ? (d.what != NULL ? d.what : fpy_strerror(rc))
+                              : "a public key cannot sign; give the private key");
+        return FPY_EXIT_FAIL;
+    }
+    free(im->buf);
+    im->buf = out;
+    im->len = n;
+    return FPY_EXIT_OK;
+}
+
 static int fpy_upload(const fpy_upload_args *a, const char *device, const char *what)
 {
     fpy_registry *reg;
@@ -219,6 +251,8 @@ static int fpy_upload(const fpy_upload_args *a, const char *device, const char *
     if (rc == 0)
         rc = fpy_upload_is_project(what) ? fpy_upload_project(what, &dev, slot, &im)
                                          : fpy_upload_fbc(what, &dev, slot, &im);
+    if (rc == 0 && a->key != NULL)
+        rc = fpy_upload_sign(a->key, &im);
     if (rc != 0)
         rc = fpy_session_json_fail(a->b.json, rc, NULL);
     else
@@ -234,7 +268,7 @@ static int fpy_upload_run(int argc, char **argv)
     const fpy_opt opts[] = {
         {"--port", 'p', &a.b.port, NULL},     {"--wait", 0, &a.b.wait, NULL},
         {"--json", 0, NULL, &a.b.json},       {"--registry", 0, &a.registry, NULL},
-        {"--sim-ctl", 0, &a.sim_ctl, NULL}};
+        {"--sim-ctl", 0, &a.sim_ctl, NULL},   {"--key", 0, &a.key, NULL}};
     char *pos[3];
     size_t npos;
     int rc = FPY_CLI_PARSE(&fpy_cmd_upload, argc, argv, opts, pos, &npos);

@@ -53,29 +53,6 @@ typedef struct fpy_virt_files {
     const char *boot_name;
 } fpy_virt_files;
 
-/* The VM recorded by vm create, unchanged since. */
-static int fpy_virt_vm(const fpy_reg_device *dev, fpy_virt_files *f)
-{
-    char err[600], sha[65];
-    if (!dev->vm.present) {
-        fprintf(stderr, "fipytool virtualize: no VM created for %s: run 'fipytool vm create "
-                        "%s' first\n", dev->id, dev->alias[0] ? dev->alias : dev->id);
-        return FPY_EXIT_FAIL;
-    }
-    if (fpy_file_read(dev->vm.path, 16u << 20, &f->vm, &f->vm_len, err, sizeof err) != FPY_OK) {
-        fprintf(stderr, "fipytool virtualize: the VM of %s: %s\n", dev->id, err);
-        return FPY_EXIT_FAIL;
-    }
-    fpy_wf_sha256_hex(f->vm, f->vm_len, sha);
-    if (strcmp(sha, dev->vm.sha256) != 0) {
-        fprintf(stderr, "fipytool virtualize: %s changed since 'vm create' (SHA-256 %.16s..., "
-                        "recorded %.16s...): run 'fipytool vm create %s' again\n",
-                dev->vm.path, sha, dev->vm.sha256, dev->id);
-        return FPY_EXIT_FAIL;
-    }
-    return FPY_EXIT_OK;
-}
-
 /* The user's bootloader must be an ESP32 image (no app description). */
 static int fpy_virt_boot_check(const fpy_virt_files *f)
 {
@@ -119,52 +96,17 @@ static int fpy_virt_boot(const fpy_virt_args *a, int virt, fpy_virt_files *f)
     return rc == FPY_OK ? FPY_EXIT_OK : FPY_EXIT_FAIL;
 }
 
-/* The board in download mode must be the device named. */
-static int fpy_virt_same_board(const fpy_session *s, const fpy_reg_device *dev)
-{
-    if (memcmp(s->fl.chip.mac, dev->mac, 6) == 0)
-        return FPY_EXIT_OK;
-    char other[FPY_REGISTRY_ID_LEN];
-    fpy_registry_id(s->fl.chip.mac, other);
-    fprintf(stderr, "fipytool virtualize: the board on %s is %s, not %s; nothing written\n",
-            s->port, other, dev->id);
-    return FPY_EXIT_FAIL;
-}
-
-static int fpy_virt_write(fpy_session *s, fpy_registry *reg, const fpy_reg_device *dev,
-                          const fpy_provision *p)
-{
-    int rc = fpy_flasher_write(&s->fl, p->r, p->n);
-    if (rc == FPY_OK)
-        rc = fpy_flasher_verify(&s->fl, p->r, p->n, NULL);
-    if (rc != FPY_OK)
-        return rc;
-    for (size_t i = 0; i < p->n; i++)
-        fpy_wf_history(&fpy_cmd_virtualize, reg, dev->id, "virtualize", 1, p->r[i].addr,
-                       p->r[i].data, p->r[i].len, p->r[i].name);
-    if (!s->a->json)
-        fprintf(stderr, "%zu regions written and verified: %u sector(s) written, %u unchanged "
-                        "(skipped)\n", p->n, (unsigned)s->fl.sectors_written,
-                (unsigned)s->fl.sectors_skipped);
-    return FPY_OK;
-}
-
 static int fpy_virt_board(const fpy_virt_args *a, fpy_registry *reg, const fpy_reg_device *dev,
                           fpy_session *s, const char *sock, fpy_provision *p)
 {
-    fpy_flasher_opts o = {0};
-    int rc = fpy_session_open_port(s);
-    if (rc == 0 && (rc = fpy_wf_download_mode(s, sock)) != 0)
-        fpy_session_close_port(s);
-    if (rc == 0)
-        rc = fpy_session_connect(s, &o);
+    int rc = fpy_wf_connect(s, sock);
     if (rc != 0)
         return rc;
-    if (fpy_virt_same_board(s, dev) != 0) {
+    if (fpy_wf_same_board(&fpy_cmd_virtualize, s, dev) != 0) {
         (void)fpy_session_close(s, FPY_OK, 0);
         return fpy_session_json_fail(a->b.json, FPY_EXIT_FAIL, "wrong-board");
     }
-    int wr = fpy_virt_write(s, reg, dev, p);
+    int wr = fpy_wf_write_regions(&fpy_cmd_virtualize, s, reg, dev, p->r, p->n);
     int done = 0;
     rc = fpy_session_close(s, wr, !fpy_wf_by_hand(s, sock));
     if (rc == 0)
@@ -188,7 +130,7 @@ static int fpy_virtualize(const fpy_virt_args *a, const char *device)
         return fpy_session_json_fail(a->b.json, FPY_EXIT_FAIL, "registry");
     int rc = fpy_wf_device(&fpy_cmd_virtualize, reg, device, &dev);
     if (rc == 0)
-        rc = fpy_virt_vm(&dev, &f);
+        rc = fpy_wf_vm_load(&fpy_cmd_virtualize, &dev, &f.vm, &f.vm_len);
     if (rc == 0)
         rc = fpy_session_prepare(&s, &fpy_cmd_virtualize, &a->b, 0);
     int virt = rc == 0 && fpy_wf_virtual(&s, a->sim_ctl, sock, sizeof sock);

@@ -28,6 +28,7 @@ static const fpy_cli_cmd *const fpy_cmds[] = {
     &fpy_cmd_vm,
     &fpy_cmd_virtualize,
     &fpy_cmd_upload,
+    &fpy_cmd_protect,
     &fpy_cmd_device,
     &fpy_cmd_console,
 };

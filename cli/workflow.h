@@ -58,6 +58,21 @@ int fpy_wf_download_mode(fpy_session *s, const char *sock);
  * reset on a virtual board behind a pty; else say what to do). */
 int fpy_wf_run_mode(fpy_session *s, const char *sock, int *done);
 
+/* ---- writing a device's board (wf_board.c): virtualize and protect ---- */
+
+/* The VM vm create recorded for dev, read and checked unchanged since
+ * (malloc'd *vm); FPY_EXIT_FAIL with the message otherwise. */
+int fpy_wf_vm_load(const fpy_cli_cmd *cmd, const fpy_reg_device *dev, uint8_t **vm,
+                   size_t *len);
+/* The board the session reached is dev (by MAC); else says so. */
+int fpy_wf_same_board(const fpy_cli_cmd *cmd, const fpy_session *s, const fpy_reg_device *dev);
+/* Open the port, put the board in download mode, connect the flasher. */
+int fpy_wf_connect(fpy_session *s, const char *sock);
+/* Write the regions (matching sectors skipped), verify them, record each
+ * in dev's history under the command's name. */
+int fpy_wf_write_regions(const fpy_cli_cmd *cmd, fpy_session *s, fpy_registry *reg,
+                         const fpy_reg_device *dev, const fpy_flash_region *r, size_t n);
+
 /* The SHA-256 of buf in lowercase hex (65 bytes). */
 void fpy_wf_sha256_hex(const uint8_t *buf, size_t len, char out[65]);
 /* Record one region written to the device in its history (a failure is

@@ -46,6 +46,9 @@ int fpy_sign_key_gen(fpy_sign_key *k, char *errbuf, size_t errlen);
  * as "PUBLIC KEY".  *len = the text's length without the NUL. */
 int fpy_sign_key_pem(const fpy_sign_key *k, int private_key, char *out, size_t cap, size_t *len);
 void fpy_sign_key_free(fpy_sign_key *k);
+/* len random bytes from the CTR-DRBG the keys are made with (a flash
+ * encryption key).  FPY_ERR_IO when the system gives no entropy. */
+int fpy_sign_random(uint8_t *out, size_t len);
 
 /* r||s over `digest`, RFC 6979 deterministic with SHA-256.  FPY_ERR_INVAL
  * without a private key. */

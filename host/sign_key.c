@@ -45,6 +45,16 @@ static void fpy_sign_rng_close(fpy_sign_rng_ctx *r)
     mbedtls_entropy_free(&r->ent);
 }
 
+int fpy_sign_random(uint8_t *out, size_t len)
+{
+    fpy_sign_rng_ctx r;
+    int rc = fpy_sign_rng_open(&r) == FPY_OK && mbedtls_ctr_drbg_random(&r.drbg, out, len) == 0
+                 ? FPY_OK
+                 : FPY_ERR_IO;
+    fpy_sign_rng_close(&r);
+    return rc;
+}
+
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 static int fpy_sign_rng(void *ctx, unsigned char *out, size_t len)
 {

@@ -149,10 +149,10 @@ static void test_bad_vm_falls_back(void **s)
         int rc;
         const char *what;
     } cases[] = {
-        {0, 0, FPY_ERR_CHECKSUM, "not signed"},
-        {2, 0, FPY_ERR_CHECKSUM, "signature does not verify"},
-        {1, -10, FPY_ERR_CHECKSUM, "signature does not verify"},  /* in s */
-        {1, -60, FPY_ERR_CHECKSUM, "signature does not verify"},  /* in r */
+        {0, 0, FPY_ERR_SIGNATURE, "not signed"},
+        {2, 0, FPY_ERR_SIGNATURE, "signature does not verify"},
+        {1, -10, FPY_ERR_SIGNATURE, "signature does not verify"},  /* in s */
+        {1, -60, FPY_ERR_SIGNATURE, "signature does not verify"},  /* in r */
         {1, -68, FPY_ERR_UNSUPPORTED, "version"},                /* the block's version */
         {1, 0x30, FPY_ERR_CHECKSUM, NULL},                       /* app desc: image digest */
     };
@@ -203,7 +203,7 @@ static void test_bad_bytecode_not_run(void **s)
         assert_int_equal(v->res.vm_slot, 0);
         assert_false(v->res.run_bytecode);
         assert_int_equal(v->res.status, FPY_PAIR_BCBAD);
-        assert_int_equal(v->res.diag_rc, FPY_ERR_CHECKSUM);
+        assert_int_equal(v->res.diag_rc, FPY_ERR_SIGNATURE);
         assert_string_equal(v->res.diag_what, "bytecode slot 0");
         assert_non_null(strstr(v->res.diag.what, sign == 0 ? "not signed" : "does not verify"));
         dev_free(v);
@@ -220,7 +220,7 @@ static void test_downgrade_refused_at_boot(void **s)
     put(v, FPY_AREA_VM_SLOT, 1);
     assert_int_equal(boot(v), FPY_OK);
     assert_int_equal(v->res.vm_slot, 1);
-    assert_int_equal(v->res.diag_rc, FPY_ERR_RANGE);
+    assert_int_equal(v->res.diag_rc, FPY_ERR_ROLLBACK);
     assert_string_equal(v->res.diag.field, "secure_version");
     assert_int_equal(v->res.diag.expected, 2);
     assert_int_equal(v->res.diag.found, 1);
@@ -231,7 +231,7 @@ static void test_downgrade_refused_at_boot(void **s)
     assert_int_equal(fpy_rec_commit(&v->tf->flash, &v->cfg.store, &r), FPY_OK);
     assert_int_equal(boot(v), FPY_OK);
     assert_false(v->res.run_bytecode);
-    assert_int_equal(v->res.diag_rc, FPY_ERR_RANGE);
+    assert_int_equal(v->res.diag_rc, FPY_ERR_ROLLBACK);
     assert_string_equal(v->res.diag.field, "security_version");
     assert_int_equal(v->res.rec.bc_floor, 5); /* never lowered */
     dev_free(v);
@@ -270,20 +270,20 @@ static void test_update_refusals(void **s)
     fpy_diag d = {0};
 
     mk_bc(v, 2, 3, 0);
-    assert_int_equal(update_bc(v, &d), FPY_ERR_CHECKSUM);
+    assert_int_equal(update_bc(v, &d), FPY_ERR_SIGNATURE);
     assert_non_null(strstr(d.what, "not signed"));
     assert_int_equal(first_word(v, slot1), 0x5045454Bu); /* "KEEP": nothing erased */
 
     assert_int_equal(fpy_rec_load(&v->tf->flash, &v->cfg.store, &v->res.rec, &(int){0}), FPY_OK);
     mk_bc(v, 0, 3, 1);
     memset(&d, 0, sizeof d);
-    assert_int_equal(update_bc(v, &d), FPY_ERR_RANGE);
+    assert_int_equal(update_bc(v, &d), FPY_ERR_ROLLBACK);
     assert_string_equal(d.field, "security_version");
     assert_int_equal(first_word(v, slot1), 0x5045454Bu);
 
     mk_bc(v, 2, 3, 2);
     memset(&d, 0, sizeof d);
-    assert_int_equal(update_bc(v, &d), FPY_ERR_CHECKSUM);
+    assert_int_equal(update_bc(v, &d), FPY_ERR_SIGNATURE);
     assert_non_null(strstr(d.what, "does not verify"));
     fpy_rec r;
     assert_int_equal(fpy_rec_load(&v->tf->flash, &v->cfg.store, &r, &(int){0}), FPY_OK);
@@ -299,7 +299,7 @@ static void test_update_refusals(void **s)
     memset(&d, 0, sizeof d);
     assert_int_equal(fpy_fota_begin(&u, &v->tf->flash, v->l, &v->cfg.store, &q, &v->sec,
                                     &v->w, &d),
-                     FPY_ERR_RANGE);
+                     FPY_ERR_ROLLBACK);
     assert_string_equal(d.field, "secure_version");
     dev_free(v);
 }
@@ -339,13 +339,13 @@ static void test_floors_move_at_accept_only(void **s)
     q.bc_slot = 0;
     assert_int_equal(fpy_fota_begin(&u, &v->tf->flash, v->l, &v->cfg.store, &q, &v->sec,
                                     &v->w, &d),
-                     FPY_ERR_RANGE);
+                     FPY_ERR_ROLLBACK);
     /* and planted by hand, the boot does not run it either */
     put(v, FPY_AREA_BC_SLOT, 0);
     r.bc_cur = 0;
     assert_int_equal(fpy_rec_commit(&v->tf->flash, &v->cfg.store, &r), FPY_OK);
     assert_int_equal(boot(v), FPY_OK);
-    assert_int_equal(v->res.diag_rc, FPY_ERR_RANGE);
+    assert_int_equal(v->res.diag_rc, FPY_ERR_ROLLBACK);
     assert_false(v->res.bc_slot == 0 && v->res.run_bytecode);
     dev_free(v);
 }

@@ -22,9 +22,9 @@
  *
  * Verdicts (all pass fpy_err_is_verdict, none is FPY_ERR_NOTFOUND, so a
  * refused bytecode slot never reads as an empty one):
- *   FPY_ERR_CHECKSUM  not signed ("not signed"), or the signature does not
+ *   FPY_ERR_SIGNATURE not signed ("not signed"), or the signature does not
  *                     verify with the device's key;
- *   FPY_ERR_RANGE     the image's security version is below the floor
+ *   FPY_ERR_ROLLBACK  the image's security version is below the floor
  *                     (diag field "secure_version" / "security_version",
  *                     expected = floor, found = the image's);
  * plus the underlying checks' own verdicts.

@@ -23,15 +23,19 @@ static int fpy_sec_version(const fpy_sec *s, uint32_t floor, uint32_t v, const c
 {
     if (s == NULL || !s->anti_rollback || v >= floor)
         return FPY_OK;
-    return fpy_diag_val(d, FPY_ERR_RANGE, what, field, off, floor, v);
+    return fpy_diag_val(d, FPY_ERR_ROLLBACK, what, field, off, floor, v);
 }
 
-/* An unsigned image is refused as a failed check, never as "nothing
- * there": for a bytecode slot NOTFOUND means empty. */
+/* lib/sig's verdicts on the signature as the policy's one code: an
+ * unsigned image (NOTFOUND there, which for a bytecode slot would mean
+ * "empty") and a signature that does not verify (CHECKSUM, its diag kept)
+ * are FPY_ERR_SIGNATURE. */
 static int fpy_sec_unsigned(int rc, fpy_diag *d, const char *what, const char *field,
                             uint32_t off)
 {
-    return rc == FPY_ERR_NOTFOUND ? fpy_diag_set(d, FPY_ERR_CHECKSUM, what, field, off) : rc;
+    if (rc == FPY_ERR_NOTFOUND)
+        return fpy_diag_set(d, FPY_ERR_SIGNATURE, what, field, off);
+    return rc == FPY_ERR_CHECKSUM ? FPY_ERR_SIGNATURE : rc;
 }
 
 int fpy_sec_vm_check(const fpy_sec *s, uint32_t vm_floor, const fpy_image_src *src,
@@ -78,7 +82,7 @@ int fpy_sec_vm_head(const fpy_sec *s, uint32_t vm_floor, const fpy_image_app_des
 int fpy_sec_bc_head(const fpy_sec *s, uint32_t bc_floor, const fpy_bc_header *h, fpy_diag *d)
 {
     if (s != NULL && s->pub != NULL && (h->flags & FPY_BC_FLAG_SIGNED) == 0)
-        return fpy_diag_set(d, FPY_ERR_CHECKSUM,
+        return fpy_diag_set(d, FPY_ERR_SIGNATURE,
                             "not signed: the device accepts only signed bytecode", "flags",
                             FPY_BC_OFF_FLAGS);
     return fpy_sec_version(s, bc_floor, h->security_version,

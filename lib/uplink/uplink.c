@@ -133,6 +133,8 @@ static uint8_t fpy_ul_err_of(int rc)
     case FPY_ERR_NOSPC: return FPY_UPLINK_E_BIG;
     case FPY_ERR_STATE: return FPY_UPLINK_E_STATE;
     case FPY_ERR_CHECKSUM: return FPY_UPLINK_E_HASH;
+    case FPY_ERR_SIGNATURE: return FPY_UPLINK_E_SIGNED;
+    case FPY_ERR_ROLLBACK: return FPY_UPLINK_E_OLDER;
     case FPY_ERR_CORRUPT:
     case FPY_ERR_TRUNCATED:
     case FPY_ERR_UNSUPPORTED:
