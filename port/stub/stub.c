@@ -114,18 +114,38 @@ uint32_t fpy_port_crc32_le(uint32_t crc, const void *data, size_t len)
     return crc;
 }
 
+static int stub_vm_floor(void *ctx, uint32_t *v)
+{
+    (void)ctx;
+    *v = 0; /* the chip's driver reads SECURE_VERSION's popcount */
+    return FPY_OK;
+}
+
+static int stub_vm_floor_raise(void *ctx, uint32_t v)
+{
+    (void)ctx, (void)v;
+    return FPY_ERR_UNSUPPORTED;
+}
+
 /* The boot a second-stage bootloader runs: the FiPy's non-BLE layout, its
- * record store, the defaults for trials, boot loops and the watchdog.  The
- * caller gives the work area (2 KiB of scratch and an image's facts) and
- * the result, so neither lands on a small boot stack. */
+ * record store, the defaults for trials, boot loops and the watchdog, and
+ * a protected board's policy (signed images only, anti-rollback: the key
+ * is the bootloader's own, compiled in), so that the boot path measured
+ * by make cross holds lib/sec and lib/sig.  The caller gives the work
+ * area (2 KiB of scratch and an image's facts) and the result, so
+ * neither lands on a small boot stack. */
 int fpy_stub_boot(fpy_fw_work *w, fpy_boot_result *res)
 {
     static const fpy_flash_ops flash_ops = {stub_read, stub_program, stub_erase};
     static const fpy_sys_ops sys_ops = {stub_now_ms, stub_wdt_start, stub_wdt_feed,
                                         stub_reset_reason};
+    static const fpy_sec_ops sec_ops = {stub_vm_floor, stub_vm_floor_raise};
+    static const uint8_t key[FPY_P256_PUB_LEN] = {0x04};
     const fpy_flash f = {&flash_ops, 0, FPY_FLASH_GEOMETRY_FIPY()};
     const fpy_sys sys = {&sys_ops, 0};
-    const fpy_boot_cfg cfg = {fpy_layout_get(FPY_LAYOUT_NONBLE), FPY_REC_STORE_FIPY(), 0, 0, 0};
+    const fpy_sec sec = {key, 1, &sec_ops, 0};
+    const fpy_boot_cfg cfg = {fpy_layout_get(FPY_LAYOUT_NONBLE), FPY_REC_STORE_FIPY(), 0, 0, 0,
+                              &sec};
     return fpy_boot_run(&f, &sys, &cfg, w, res);
 }
 
