@@ -336,8 +336,10 @@ static int fpy_stub_begin(fpy_stubdev *s, const fpy_rom_req *r, int defl)
     uint32_t block = fpy_get_le32(r->data + 8), offset = fpy_get_le32(r->data + 12);
     if (s->fl->check_block && block > FPY_STUB_BLOCK)
         return FPY_STUB_E_BAD_BLOCKSIZE;
-    /* No flash encryption on the virtual board: an encrypted write is
-     * refused rather than written in the clear. */
+    /* An encrypted write (esptool --encrypt) is refused rather than
+     * written in the clear: an unprotected board has no key, and a board
+     * fipytool protect protected has DISABLE_DL_ENCRYPT burnt, with which
+     * the chip's download mode does not encrypt either (docs/security.md). */
     if (r->size == 20 && fpy_get_le32(r->data + 16) != 0)
         return FPY_STUB_E_NOT_IMPLEMENTED;
     uint64_t budget = (uint64_t)nblocks * block;

@@ -9,15 +9,11 @@ cd "$T" || exit 1
 F="$T/flash.bin"
 SIM=
 start() {
-    "$FPY_TOOL" sim --flash "$F" --link "$T/tty" --ctl "$T/ctl" --fast >"$T/sim.out" 2>"$T/sim.err" &
-    SIM=$!
-    i=0
-    while ! grep -q '^ctl: ' "$T/sim.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-    [ -e "$T/tty" ] || { echo "FAIL: the board did not start: $(cat "$T/sim.err")"; exit 1; }
+    sim_start
     "$FPY_TOOL" sim ctl "$T/ctl" jumper on >/dev/null && "$FPY_TOOL" sim ctl "$T/ctl" reset >/dev/null ||
         fail "ctl"
 }
-stop() { kill -TERM $SIM 2>/dev/null; wait $SIM 2>/dev/null; }
+stop() { sim_stop; }
 trap 'stop; rm -rf "$T"' EXIT
 
 # usage errors: nothing is opened

@@ -10,15 +10,8 @@
 cd "$T" || exit 1
 F="$T/flash.bin"
 R="$T/data/registry.db"
-start() {
-    "$FPY_TOOL" sim --flash "$F" --link "$T/tty" --ctl "$T/ctl" --fast >"$T/sim.out" 2>"$T/sim.err" &
-    SIM=$!
-    i=0
-    while ! grep -q '^ctl: ' "$T/sim.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-    [ -e "$T/tty" ] || { echo "FAIL: the board did not start: $(cat "$T/sim.err")"; exit 1; }
-}
-start
-trap 'kill -TERM $SIM 2>/dev/null; wait $SIM 2>/dev/null; rm -rf "$T"' EXIT
+sim_start
+trap 'sim_stop; rm -rf "$T"' EXIT
 ctl() { "$FPY_TOOL" sim ctl "$T/ctl" "$@" >"$T/ctl.out" 2>&1 || fail "ctl $*: $(cat "$T/ctl.out")"; }
 W="--registry $R --sim-ctl $T/ctl --wait 2"
 boot_log() { expect 0 "$FPY_TOOL" console --port "$T/tty" --sim-ctl "$T/ctl" --reset --seconds 1; }
@@ -110,8 +103,8 @@ has "^fipy vm: bytecode slot 1 (0x290000), 139 bytes" "$T/out"
 has "^fipy boot: test mode: no" "$T/out"
 
 # 6. Everything is kept with the board: a restarted board boots the same.
-kill -TERM $SIM; wait $SIM 2>/dev/null
-start
+sim_stop
+sim_start
 boot_log
 has "^fipy boot: secure boot on, flash encryption on" "$T/out"
 has "^fipy vm: bytecode slot 1 (0x290000), 139 bytes" "$T/out"
