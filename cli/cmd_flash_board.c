@@ -144,24 +144,6 @@ static int fpy_flash_files_check(const fpy_flash_files *f, int force)
 
 /* ---- the sub-commands ---------------------------------------------------- */
 
-/* A board whose flash encryption is on (FLASH_CRYPT_CNT odd, read with
- * the chip's identity) reads its flash through the key only it holds: a
- * plain write or an erase would leave what its firmware decrypts into
- * noise.  fipy writes a protected board only through its VM (signed
- * bytecode: upload) or by protect's own ciphertext. */
-static int fpy_flash_protected(fpy_session *s, const char *what)
-{
-    fpy_efuse e = {{0}};
-    memcpy(e.w, s->fl.chip.efuse, sizeof s->fl.chip.efuse);
-    if (!fpy_efuse_flash_crypt_on(&e))
-        return 0;
-    fprintf(stderr, "fipytool flash %s: the board's flash is encrypted (FLASH_CRYPT_CNT odd) "
-                    "with a key only the board holds: a plain %s would not run; upload signed "
-                    "bytecode instead (docs/security.md); nothing written\n", what, what);
-    (void)fpy_session_close(s, FPY_OK, 1);
-    return fpy_session_json_fail(s->a->json, FPY_EXIT_FAIL, "encrypted");
-}
-
 static void fpy_flash_write_summary(const fpy_flasher *fl, const fpy_flash_files *f)
 {
     fprintf(stderr, "%zu file(s) written and verified: %u sector(s) written, %u unchanged "
@@ -182,7 +164,7 @@ int fpy_flash_write_run(void *ctx, int argc, char **argv)
     if (rc == 0)
         rc = fpy_flash_files_check(&f, a->force);
     rc = fpy_flash_begin(&s, a, rc, 0);
-    if (rc == 0 && (rc = fpy_flash_protected(&s, "write")) != 0) {
+    if (rc == 0 && (rc = fpy_session_refuse_encrypted(&s, "write")) != 0) {
         fpy_flash_files_free(&f);
         return rc;
     }
@@ -276,7 +258,7 @@ int fpy_flash_erase_run(void *ctx, int argc, char **argv)
         rc = fpy_cli_usage_error(&fpy_cmd_flash,
                                  "erase-region: ADDR and SIZE must be multiples of 4 KiB (0x1000)");
     rc = fpy_flash_begin(&s, a, rc, 0);
-    if (rc == 0 && (rc = fpy_flash_protected(&s, "erase")) != 0)
+    if (rc == 0 && (rc = fpy_session_refuse_encrypted(&s, "erase")) != 0)
         return rc;
     if (rc == 0) {
         int er = fpy_flasher_erase(&s.fl, addr, size);

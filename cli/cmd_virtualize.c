@@ -106,6 +106,8 @@ static int fpy_virt_board(const fpy_virt_args *a, fpy_registry *reg, const fpy_r
         (void)fpy_session_close(s, FPY_OK, 0);
         return fpy_session_json_fail(a->b.json, FPY_EXIT_FAIL, "wrong-board");
     }
+    if ((rc = fpy_session_refuse_encrypted(s, "virtualize")) != 0)
+        return rc;
     int wr = fpy_wf_write_regions(&fpy_cmd_virtualize, s, reg, dev, p->r, p->n);
     int done = 0;
     rc = fpy_session_close(s, wr, !fpy_wf_by_hand(s, sock));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fipy/efuse.h"
 #include "flasher_conn.h"
 #include "hostio.h"
 
@@ -260,4 +261,19 @@ int fpy_session_close(fpy_session *s, int rc, int run)
     if (rc == FPY_OK)
         return FPY_EXIT_OK;
     return s->fl.interrupted ? FPY_EXIT_INTERRUPTED : FPY_EXIT_FAIL;
+}
+
+int fpy_session_refuse_encrypted(fpy_session *s, const char *what)
+{
+    fpy_efuse e = {{0}};
+    memcpy(e.w, s->fl.chip.efuse, sizeof s->fl.chip.efuse); /* BLOCK0, read at connect */
+    if (!fpy_efuse_flash_crypt_on(&e))
+        return 0;
+    fprintf(stderr, "fipytool %s: the board's flash is encrypted (FLASH_CRYPT_CNT odd) with a "
+                    "key only the board holds: a plain %s would leave flash its firmware "
+                    "decrypts into noise, and the board would not boot; upload signed bytecode "
+                    "instead (docs/security.md); nothing written\n",
+            s->cmd->name, what);
+    (void)fpy_session_close(s, FPY_OK, 1);
+    return fpy_session_json_fail(s->a->json, FPY_EXIT_FAIL, "encrypted");
 }

@@ -51,6 +51,12 @@ extern volatile sig_atomic_t fpy_session_stop;
  * line too). */
 int fpy_session_prepare(fpy_session *s, const fpy_cli_cmd *cmd, const fpy_session_args *a,
                         int quick);
+/* After fpy_session_connect: 0 when the board's flash encryption is off;
+ * else says that writing `what` ("write", "erase", "virtualize") would
+ * brick it, closes the session and returns the exit status (JSON code
+ * "encrypted").  Only protect and upload (through the VM) write a
+ * protected board. */
+int fpy_session_refuse_encrypted(fpy_session *s, const char *what);
 /* Open the port at 115200 and catch Ctrl-C.  0 or an exit status. */
 int fpy_session_open_port(fpy_session *s);
 /* Open the port (unless open already), put the board in the ROM's download mode (the reset, or

@@ -80,6 +80,12 @@ expect 0 "$FPY_TOOL" flash read --port "$T/tty" 0x10000 0x20 head.bin
 head -c 4096 /dev/zero >zero.bin
 expect 1 "$FPY_TOOL" flash write --port "$T/tty" 0x300000 zero.bin
 has "flash is encrypted" "$T/err"
+cp "$F" flash.before
+expect 1 "$FPY_TOOL" virtualize desk --port "$T/tty" $W
+has "a plain virtualize would leave flash its firmware decrypts into noise" "$T/err"
+cmp -s "$F" flash.before || fail "virtualize wrote to a protected board"
+ctl jumper on
+ctl reset
 ctl jumper off
 ctl reset
 
