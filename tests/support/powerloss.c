@@ -92,8 +92,11 @@ int fpy_pl_run(const fpy_pl_scenario *s, const fpy_pl_options *opt, fpy_pl_resul
     }
     uint32_t stride = opt->stride ? opt->stride : 1;
     uint32_t seeds = opt->torn_seeds ? opt->torn_seeds : 2;
+    /* A planted bug's run (scripts/mutants sets FPY_PL_FAILFAST): the
+     * first failure is the verdict, the rest would only cost time. */
+    int failfast = getenv("FPY_PL_FAILFAST") != NULL;
     /* n = mutations + 1 cuts after the last operation: the run completes. */
-    for (uint32_t n = 1; n <= res->mutations + 1; n += stride) {
+    for (uint32_t n = 1; n <= res->mutations + 1 && !(failfast && res->failures); n += stride) {
         fpy_pl_one(&d, s, FPY_FAULT_CUT, n, n, opt, res);
         for (uint32_t k = 0; k < seeds && n <= res->mutations; k++)
             fpy_pl_one(&d, s, FPY_FAULT_TORN, n, ((uint64_t)n << 16) ^ (k + 1), opt, res);
