@@ -109,10 +109,6 @@ static int fpy_pr_keys(const fpy_efuse *e, const uint8_t digest[32], const uint8
     p->conf = 0xFu;
     FPY_TRY(fpy_efuse_burn_key(&p->keys, 1, p->key, NULL));
     FPY_TRY(fpy_efuse_burn(&p->keys, FPY_EFUSE_FLASH_CRYPT_CONFIG, p->conf, NULL));
-    uint32_t conf = 0;
-    (void)fpy_efuse_get(e, FPY_EFUSE_FLASH_CRYPT_CONFIG, &conf);
-    if ((conf | p->conf) != p->conf) /* cannot happen: 4 bits, all set */
-        return FPY_ERR_STATE;
     return fpy_efuse_burn_key(&p->keys, 2, digest, NULL);
 }
 

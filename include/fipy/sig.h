@@ -79,6 +79,13 @@ int fpy_sig_app_verify(const fpy_image_src *src, const uint8_t pub[FPY_P256_PUB_
                        uint8_t *scratch, uint32_t scratch_len, fpy_image_info *info,
                        fpy_sig_block *blk, fpy_diag *d);
 
+/* The same for an image the caller has parsed and checked already (the
+ * boot's fpy_fw_vm_check has): locate, hash, verify, without reading and
+ * hashing the image a second time for the parse and the digest check. */
+int fpy_sig_app_verify_checked(const fpy_image_src *src, const uint8_t pub[FPY_P256_PUB_LEN],
+                               const fpy_image_info *info, uint8_t *scratch,
+                               uint32_t scratch_len, fpy_sig_block *blk, fpy_diag *d);
+
 /* The digest a bytecode signature signs: SHA-256 of raw[0x00..0x3F]. */
 int fpy_sig_bc_digest(const uint8_t raw[FPY_BC_HEADER_LEN], uint8_t out[FPY_SHA256_LEN]);
 

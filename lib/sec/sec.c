@@ -45,8 +45,9 @@ int fpy_sec_vm_check(const fpy_sec *s, uint32_t vm_floor, const fpy_image_src *s
     uint32_t v = w->info.app_desc.secure_version;
     if (s != NULL && s->pub != NULL) {
         fpy_sig_block blk;
-        int rc = fpy_sig_app_verify(src, s->pub, w->scratch, sizeof w->scratch, &w->info,
-                                    &blk, d);
+        /* fpy_fw_vm_check parsed and checked it: not again */
+        int rc = fpy_sig_app_verify_checked(src, s->pub, &w->info, w->scratch,
+                                            sizeof w->scratch, &blk, d);
         FPY_TRY(fpy_sec_unsigned(rc, d, "not signed: no signature block after the image",
                                  "signature", w->info.image_len));
     }
@@ -61,6 +62,8 @@ int fpy_sec_bc_check(const fpy_sec *s, uint32_t bc_floor, const fpy_flash *f, ui
                      uint32_t slot_size, const uint32_t *vm_abi, uint8_t *scratch,
                      uint32_t scratch_len, fpy_bc_header *h, fpy_diag *d)
 {
+    /* Not fpy_sig_bc_verify_flash: its NOTFOUND means "empty" or "not
+     * signed", and only the second is a refusal here. */
     FPY_TRY(fpy_bc_verify_flash(f, base, slot_size, vm_abi, scratch, scratch_len, h, d));
     if (s != NULL && s->pub != NULL) {
         uint8_t raw[FPY_BC_HEADER_LEN];

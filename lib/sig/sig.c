@@ -72,9 +72,16 @@ int fpy_sig_app_verify(const fpy_image_src *src, const uint8_t pub[FPY_P256_PUB_
                        uint8_t *scratch, uint32_t scratch_len, fpy_image_info *info,
                        fpy_sig_block *blk, fpy_diag *d)
 {
-    uint8_t digest[FPY_SHA256_LEN];
     FPY_TRY(fpy_image_parse(src, scratch, scratch_len, info, d));
     FPY_TRY(fpy_image_check(info, 0u, d));
+    return fpy_sig_app_verify_checked(src, pub, info, scratch, scratch_len, blk, d);
+}
+
+int fpy_sig_app_verify_checked(const fpy_image_src *src, const uint8_t pub[FPY_P256_PUB_LEN],
+                               const fpy_image_info *info, uint8_t *scratch,
+                               uint32_t scratch_len, fpy_sig_block *blk, fpy_diag *d)
+{
+    uint8_t digest[FPY_SHA256_LEN];
     FPY_TRY(fpy_sig_app_locate(src, info, blk, d));
     FPY_TRY(fpy_sig_hash(src, blk->offset, scratch, scratch_len, digest));
     return fpy_sig_check(pub, digest, blk->sig, blk->offset + FPY_SIG_OFF_SIG, d);
